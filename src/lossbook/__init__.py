@@ -12,4 +12,9 @@ Modules, one job each:
 * :mod:`lossbook.runner`    execute chapters into the book (``python -m lossbook run``)
 """
 
+import os
+
+# TensorFlow's C++ start-up chatter would otherwise land in every executed notebook.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 __version__ = "0.1.0"
