@@ -19,6 +19,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,9 +266,19 @@ def read_descriptor_csv(path: str | os.PathLike, label: str = DIA_LABEL) -> pd.D
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
             f"{path}: column {label!r} must hold only 0 and 1; row {row + 2} has "
-            f"{frame[label].iloc[row]!r}"
+            f"{_cell(frame[label], row)!r}"
         )
     frame[label] = labels.astype(int)
+    if frame[label].nunique() < 2:
+        raise DataError(
+            f"{path}: column {label!r} holds only the class {int(frame[label].iloc[0])}; "
+            "a classifier needs both classes"
+        )
+    duplicated = int(frame.duplicated().sum())
+    if duplicated:
+        # Kept, as the source has them, but said out loud: they inflate CV scores
+        # when copies land on both sides of a split.
+        warnings.warn(f"{path}: {duplicated} row(s) duplicate an earlier row exactly (kept)", stacklevel=2)
     descriptors = frame.drop(columns=[label, DIA_ID], errors="ignore")
     for column in descriptors.columns:
         values = pd.to_numeric(descriptors[column], errors="coerce")
@@ -276,11 +287,16 @@ def read_descriptor_csv(path: str | os.PathLike, label: str = DIA_LABEL) -> pd.D
             row = int(np.flatnonzero(broken.to_numpy())[0])
             raise DataError(
                 f"{path}: column {column!r} has a non-numeric, missing or infinite value "
-                f"({descriptors[column].iloc[row]!r} in row {row + 2}); "
+                f"({_cell(descriptors[column], row)!r} in row {row + 2}); "
                 f"{int(broken.sum())} such value(s) in that column"
             )
         frame[column] = values
     return frame
+
+
+def _cell(column: pd.Series, row: int):
+    """A cell as a plain Python value, so messages show 2 rather than np.int64(2)."""
+    return column.iloc[row : row + 1].tolist()[0]
 
 
 # -- Acne ---------------------------------------------------------------------
