@@ -95,3 +95,18 @@ def test_rerunning_the_data_chapter_reproduces_its_results_byte_for_byte(data_ro
     runner.run_chapter(chapter, "full", tmp_path, progress=False)
     fresh = (tmp_path / "results" / "data.json").read_bytes()
     assert fresh == (repo / "book" / "results" / "data.json").read_bytes()
+
+
+def test_misspelled_parameter_is_refused_naming_the_allowed_ones(project, capsys):
+    assert runner.run(["tiny"], "full", parameters={"nn": 4}) == 2
+    assert "has no parameter(s) ['nn']; its parameters are ['n']" in capsys.readouterr().err
+    assert not (project / "book").exists()
+
+
+def test_command_line_parameter_override(project):
+    from lossbook.__main__ import main
+
+    assert main(["run", "tiny", "-p", "n=4"]) == 0
+    assert json.loads((project / "book" / "results" / "tiny.json").read_text())["results"] == {"total": 6}
+    with pytest.raises(SystemExit):
+        main(["run", "tiny", "-p", "n"])

@@ -18,8 +18,23 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--output-dir", type=Path, default=None,
                             help="where notebooks, results and figures go "
                                  "(default: book/ for full, _build/quick/ for quick)")
+    run_parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                            help="override a chapter parameter (VALUE is read as YAML: 3, 0.5, null, [1, 2])")
     args = parser.parse_args(argv)
-    return run(args.chapters, args.profile, args.output_dir)
+    try:
+        overrides = dict(_parse_override(item) for item in args.parameter)
+    except ValueError as error:
+        parser.error(str(error))
+    return run(args.chapters, args.profile, args.output_dir, overrides)
+
+
+def _parse_override(item: str) -> tuple[str, object]:
+    import yaml
+
+    name, sep, value = item.partition("=")
+    if not sep or not name.isidentifier():
+        raise ValueError(f"--parameter expects NAME=VALUE, got {item!r}")
+    return name, yaml.safe_load(value)
 
 
 if __name__ == "__main__":

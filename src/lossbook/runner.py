@@ -81,11 +81,12 @@ def run_chapter(
     import nbformat
     import papermill
 
-    output_dir = Path(output_dir or default_output_dir(profile)).resolve()
-    output_dir.mkdir(parents=True, exist_ok=True)
     parameters = {**chapter.parameters(profile), **(extra_parameters or {})}
     notebook = jupytext.read(chapter.source)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    _check_parameter_names(chapter, notebook, parameters)
+    output_dir = Path(output_dir or default_output_dir(profile)).resolve()
+    output_dir.mkdir(parents=True, exist_ok=True)
 
     target = output_dir / f"{chapter.name}.ipynb"
     previous_env = os.environ.get("LOSSBOOK_OUTPUT_DIR")
@@ -118,6 +119,30 @@ def run_chapter(
     return wall
 
 
+def declared_parameters(notebook) -> list[str]:
+    """Names assigned in the notebook's cell tagged ``parameters``."""
+    import ast
+
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            tree = ast.parse(cell.source)
+            return [t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                    if isinstance(t, ast.Name)]
+    return []
+
+
+def _check_parameter_names(chapter: Chapter, notebook, parameters: dict) -> None:
+    """Refuse a misspelled parameter before anything runs (papermill would ignore it)."""
+    declared = declared_parameters(notebook)
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise ValueError(
+            f"chapter {chapter.name!r} has no parameter(s) {unknown}; "
+            f"its parameters are {declared}"
+        )
+
+
 def _strip_volatile_metadata(notebook) -> None:
     """Drop timestamps and durations papermill writes, so re-runs give clean diffs."""
     notebook.metadata.get("papermill", {}).pop("start_time", None)
@@ -147,8 +172,17 @@ def _record_wall_time(name: str, profile: str, wall: float, parameters: dict, ou
     write_json_atomic(output_dir / "results" / f"{name}.timing.json", timing)
 
 
-def run(names: list[str] | None = None, profile: str = "full", output_dir: Path | None = None) -> int:
-    """Run chapters in book order; print each wall time. Returns a process exit code."""
+def run(
+    names: list[str] | None = None,
+    profile: str = "full",
+    output_dir: Path | None = None,
+    parameters: dict | None = None,
+) -> int:
+    """Run chapters in book order; print each wall time. Returns a process exit code.
+
+    ``parameters`` override the profile's values in every chapter run (each must
+    be a parameter of each chapter).
+    """
     chapters = load_chapters()
     names = names or list(chapters)
     unknown = [n for n in names if n not in chapters]
@@ -162,7 +196,10 @@ def run(names: list[str] | None = None, profile: str = "full", output_dir: Path 
     for i, name in enumerate(names, 1):
         print(f"[{i}/{len(names)}] {name} ({profile}) ...", flush=True)
         try:
-            wall = run_chapter(chapters[name], profile, output_dir)
+            wall = run_chapter(chapters[name], profile, output_dir, extra_parameters=parameters)
+        except ValueError as error:
+            print(f"refused: {error}", file=sys.stderr)
+            return 2
         except ChapterFailed as error:
             print(f"FAILED: {error}", file=sys.stderr)
             return 1
