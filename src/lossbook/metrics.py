@@ -1,0 +1,385 @@
+"""Scores, fold aggregation, bootstrap intervals and paired tests.
+
+Everything here is a thin, checked layer over scikit-learn and SciPy:
+
+* :func:`binary_report` and :func:`multiclass_report` score one set of predictions;
+* :func:`summarize` and :func:`aggregate` summarise scores over folds and repeats;
+* :func:`bootstrap_ci` gives an interval for a metric on one test set and
+  :func:`paired_bootstrap` compares two models on the same test set;
+* :func:`corrected_resampled_ttest` compares two models over repeated k-fold CV
+  (Nadeau and Bengio, 2003);
+* :func:`all_positive_scores` gives the scores of the classifier that calls
+  every example positive, the baseline every imbalanced result must beat.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn import metrics as skm
+
+BINARY_KEYS = (
+    "accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "balanced_accuracy", "mcc",
+    "brier", "tn", "fp", "fn", "tp", "positive_rate_pred", "single_class",
+)
+
+
+# ------------------------------------------------------------------ validation
+def _binary_labels(y_true, name: str = "y_true") -> np.ndarray:
+    y = np.asarray(y_true)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of 0/1 labels, got shape {y.shape}")
+    if not np.isin(y, (0, 1)).all():
+        bad = np.unique(y[~np.isin(y, (0, 1))])[:5].tolist()
+        raise ValueError(f"{name} must hold only 0 and 1 (binary labels); found {bad}")
+    return y.astype(int)
+
+
+def _probabilities(y_prob, n: int, name: str = "y_prob") -> np.ndarray:
+    p = np.asarray(y_prob, dtype=float)
+    if p.ndim == 2 and p.shape[1] == 1:
+        p = p[:, 0]
+    if p.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) like y_true, got {p.shape}")
+    if not np.isfinite(p).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if p.min() < 0 or p.max() > 1:
+        raise ValueError(f"{name} must be probabilities in [0, 1]; found range [{p.min():.4g}, {p.max():.4g}]")
+    return p
+
+
+def _check_level(level: float) -> float:
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise ValueError(f"level must be in (0, 1), e.g. 0.95; got {level!r}")
+    return float(level)
+
+
+# ---------------------------------------------------------------- one test set
+def binary_report(y_true, y_prob, threshold: float = 0.5) -> dict:
+    """Scores of binary predictions.
+
+    Parameters
+    ----------
+    y_true : array of shape (n,) or (n, 1)
+        0/1 labels.
+    y_prob : array of shape (n,) or (n, 1)
+        Predicted probability of the positive class.
+    threshold : float in [0, 1]
+        An example is predicted positive when ``y_prob >= threshold``.
+
+    Returns
+    -------
+    dict
+        ``accuracy, precision, recall, f1, roc_auc, pr_auc`` (average precision),
+        ``balanced_accuracy, mcc, brier`` (Brier score of ``y_prob``), the
+        confusion counts ``tn, fp, fn, tp``, ``positive_rate_pred`` (share
+        predicted positive) and ``single_class`` (True when every prediction is
+        the same class). Undefined values: precision, recall and F1 are 0 when
+        their denominator is 0 (scikit-learn's ``zero_division=0``), MCC is 0
+        when undefined (scikit-learn's convention), ROC-AUC and PR-AUC are NaN
+        when ``y_true`` holds one class only. No warnings are emitted.
+    """
+    y = _binary_labels(y_true)
+    p = _probabilities(y_prob, len(y))
+    if not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
+        raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
+    pred = (p >= threshold).astype(int)
+    tn, fp, fn, tp = skm.confusion_matrix(y, pred, labels=[0, 1]).ravel()
+    both = len(np.unique(y)) == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one-class folds: sklearn warns, we return defined values
+        report = {
+            "accuracy": skm.accuracy_score(y, pred),
+            "precision": skm.precision_score(y, pred, zero_division=0),
+            "recall": skm.recall_score(y, pred, zero_division=0),
+            "f1": skm.f1_score(y, pred, zero_division=0),
+            "roc_auc": skm.roc_auc_score(y, p) if both else np.nan,
+            "pr_auc": skm.average_precision_score(y, p) if both else np.nan,
+            "balanced_accuracy": skm.balanced_accuracy_score(y, pred),
+            "mcc": skm.matthews_corrcoef(y, pred),
+            "brier": skm.brier_score_loss(y, p, pos_label=1),
+        }
+    report = {k: float(v) for k, v in report.items()}
+    report.update(tn=int(tn), fp=int(fp), fn=int(fn), tp=int(tp))
+    report["positive_rate_pred"] = float(pred.mean())
+    report["single_class"] = bool(pred.min() == pred.max())
+    return report
+
+
+def multiclass_report(y_true, y_pred, class_names: Sequence[str]) -> pd.DataFrame:
+    """Per-class precision, recall, F1 and support, with macro and weighted averages.
+
+    Parameters
+    ----------
+    y_true : array (n,) of integer labels ``0..k-1``, or one-hot (n, k)
+    y_pred : array (n,) of predicted labels, or (n, k) scores/probabilities
+        (argmax taken)
+    class_names : sequence of k names, in label order
+
+    Returns
+    -------
+    DataFrame
+        Index: the class names, then ``"macro avg"``, ``"weighted avg"`` and
+        ``"accuracy"``; columns ``precision, recall, f1, support``. The accuracy
+        row holds the accuracy in every score column (support = n). Also
+        ``frame.attrs["accuracy"]``. Precision of a never-predicted class is 0.
+    """
+    names = [str(c) for c in class_names]
+    k = len(names)
+    if k < 2 or len(set(names)) != k:
+        raise ValueError(f"class_names must hold at least 2 distinct names, got {names}")
+
+    def labels(a, what):
+        a = np.asarray(a)
+        if a.ndim == 2:
+            if a.shape[1] != k:
+                raise ValueError(f"{what} has {a.shape[1]} columns but class_names has {k} names")
+            a = a.argmax(axis=1)
+        if a.ndim != 1:
+            raise ValueError(f"{what} must be labels (n,) or one-hot/scores (n, {k}), got shape {a.shape}")
+        if a.size and (not np.all(np.equal(np.mod(a, 1), 0)) or a.min() < 0 or a.max() >= k):
+            raise ValueError(f"{what} must hold integer labels in 0..{k - 1}")
+        return a.astype(int)
+
+    yt, yp = labels(y_true, "y_true"), labels(y_pred, "y_pred")
+    if yt.shape != yp.shape or yt.size == 0:
+        raise ValueError(f"y_true and y_pred must hold the same non-zero number of examples, got {yt.size} and {yp.size}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = skm.classification_report(
+            yt, yp, labels=list(range(k)), target_names=names, output_dict=True, zero_division=0
+        )
+    accuracy = float(skm.accuracy_score(yt, yp))
+    rows = {name: rep[name] for name in names + ["macro avg", "weighted avg"]}
+    frame = pd.DataFrame.from_dict(rows, orient="index").rename(columns={"f1-score": "f1"})
+    frame = frame[["precision", "recall", "f1", "support"]]
+    frame.loc["accuracy"] = [accuracy, accuracy, accuracy, float(len(yt))]
+    frame["support"] = frame["support"].astype(int)
+    frame.attrs["accuracy"] = accuracy
+    return frame
+
+
+def all_positive_scores(prevalence: float) -> dict:
+    """Scores of the classifier that predicts every example positive.
+
+    With prevalence ``pi`` (share of positives), every positive is found
+    (recall 1) and every prediction is positive, so precision equals the share
+    of positives, ``pi``, and so does accuracy; F1, the harmonic mean of ``pi``
+    and 1, is ``2*pi / (1 + pi)``. Balanced accuracy is 0.5 and MCC 0.
+    """
+    if not (isinstance(prevalence, (int, float, np.floating)) and 0 < prevalence <= 1):
+        raise ValueError(f"prevalence must be in (0, 1], got {prevalence!r}")
+    pi = float(prevalence)
+    return {"accuracy": pi, "precision": pi, "recall": 1.0, "f1": 2 * pi / (1 + pi)}
+
+
+# ------------------------------------------------------- folds and repeats
+def summarize(values: Iterable[float], level: float = 0.95) -> dict:
+    """Mean, sample standard deviation and a t-interval for the mean.
+
+    ``values`` are scores, e.g. one per fold; NaNs are dropped (``n`` counts the
+    rest). The interval is ``mean +/- t_{n-1, (1+level)/2} * std / sqrt(n)``.
+    Caveat: CV folds share training data and are not independent, so this
+    interval is too narrow for the question "how would this model do on new
+    data"; use :func:`corrected_resampled_ttest` to compare two models. With
+    ``n < 2`` the std and interval are NaN.
+    """
+    level = _check_level(level)
+    x = np.asarray(list(values), dtype=float).ravel()
+    x = x[~np.isnan(x)]
+    n = int(x.size)
+    if n == 0:
+        return {"mean": np.nan, "std": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": 0}
+    mean = float(x.mean())
+    if n < 2:
+        return {"mean": mean, "std": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n": n}
+    std = float(x.std(ddof=1))
+    half = float(stats.t.ppf((1 + level) / 2, n - 1) * std / np.sqrt(n))
+    return {"mean": mean, "std": std, "ci_low": mean - half, "ci_high": mean + half, "n": n}
+
+
+def aggregate(frame: pd.DataFrame, by, metrics: Sequence[str], level: float = 0.95) -> pd.DataFrame:
+    """Summarise per-fold scores per group (:func:`summarize` for each metric).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per (group, repeat, fold), with the ``by`` columns and the metric columns.
+    by : str or list of str
+        Grouping columns, e.g. ``["model", "loss"]``.
+    metrics : list of str
+        Metric columns to summarise.
+
+    Returns
+    -------
+    DataFrame
+        Index: the groups; columns: a MultiIndex ``(metric, stat)`` with stat in
+        ``mean, std, ci_low, ci_high, n``. The interval is the t-interval over
+        all rows of the group (folds x repeats), which treats folds as
+        independent although they share training data: read it as a
+        description of the spread, not as a test.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in by + list(metrics) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"aggregate: columns {missing} not in frame (columns: {list(frame.columns)})")
+    _check_level(level)
+    rows = {}
+    for key, group in frame.groupby(by, sort=True):
+        key = key[0] if len(by) == 1 else key
+        rows[key] = {
+            (m, stat): v for m in metrics for stat, v in summarize(group[m], level=level).items()
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.columns = pd.MultiIndex.from_tuples(out.columns, names=["metric", "stat"])
+    if len(by) > 1:
+        out.index = pd.MultiIndex.from_tuples(out.index, names=by)
+    else:
+        out.index.name = by[0]
+    return out
+
+
+def corrected_resampled_ttest(diff, n_train: int, n_test: int, level: float = 0.95) -> dict:
+    """Nadeau and Bengio's (2003) corrected resampled t-test for repeated k-fold CV.
+
+    ``diff`` holds the per-fold paired differences ``score_b - score_a`` (J =
+    repeats x folds values). The ordinary t-test ignores that folds share
+    training data; the correction inflates the variance of the mean from
+    ``s^2 / J`` to ``(1/J + n_test/n_train) * s^2``. Then ``t = mean / se`` with
+    ``J - 1`` degrees of freedom, a two-sided p-value, and the interval
+    ``mean +/- t_{J-1, (1+level)/2} * se``.
+
+    Returns ``dict(mean, se, t, df, p_value, ci_low, ci_high)``.
+    """
+    level = _check_level(level)
+    d = np.asarray(diff, dtype=float).ravel()
+    if d.size < 2 or not np.isfinite(d).all():
+        raise ValueError(f"diff must hold at least 2 finite per-fold differences, got {d.size} values")
+    for name, v in (("n_train", n_train), ("n_test", n_test)):
+        if not (isinstance(v, (int, np.integer)) and v > 0):
+            raise ValueError(f"{name} must be a positive integer (examples per fold), got {v!r}")
+    j = d.size
+    mean = float(d.mean())
+    var = float(d.var(ddof=1))
+    se = float(np.sqrt((1.0 / j + n_test / n_train) * var))
+    df = j - 1
+    if se == 0:
+        t = 0.0 if mean == 0 else float(np.sign(mean) * np.inf)
+        p = 1.0 if mean == 0 else 0.0
+    else:
+        t = mean / se
+        p = float(2 * stats.t.sf(abs(t), df))
+    half = float(stats.t.ppf((1 + level) / 2, df) * se)
+    return {"mean": mean, "se": se, "t": float(t), "df": df, "p_value": p,
+            "ci_low": mean - half, "ci_high": mean + half}
+
+
+# ------------------------------------------------------------------ bootstrap
+def _threshold(fn):
+    return lambda y, s: fn(y, (np.asarray(s) >= 0.5).astype(int))
+
+
+#: Metric names accepted by the bootstrap functions (scores are P(positive)).
+METRICS: Mapping[str, Callable] = {
+    "roc_auc": skm.roc_auc_score,
+    "pr_auc": skm.average_precision_score,
+    "brier": skm.brier_score_loss,
+    "accuracy": _threshold(skm.accuracy_score),
+    "balanced_accuracy": _threshold(skm.balanced_accuracy_score),
+    "precision": _threshold(lambda y, p: skm.precision_score(y, p, zero_division=0)),
+    "recall": _threshold(lambda y, p: skm.recall_score(y, p, zero_division=0)),
+    "f1": _threshold(lambda y, p: skm.f1_score(y, p, zero_division=0)),
+    "mcc": _threshold(skm.matthews_corrcoef),
+}
+
+
+def _metric_fn(metric) -> Callable:
+    if callable(metric):
+        return metric
+    if metric in METRICS:
+        return METRICS[metric]
+    raise ValueError(f"metric must be a callable(y_true, y_score) or one of {sorted(METRICS)}, got {metric!r}")
+
+
+def _stratified_indices(y: np.ndarray, n_boot: int, seed: int) -> Iterable[np.ndarray]:
+    """Resample each class with replacement, keeping its count: every resample has every class."""
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(y == c) for c in np.unique(y)]
+    for _ in range(n_boot):
+        yield np.concatenate([rng.choice(g, size=g.size, replace=True) for g in groups])
+
+
+def _check_boot(y_true, n_boot, seed):
+    y = np.asarray(y_true)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"y_true must be a non-empty 1-D array of labels, got shape {y.shape}")
+    if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 10):
+        raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
+    if not (isinstance(seed, (int, np.integer)) and seed >= 0):
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return y
+
+
+def bootstrap_ci(metric, y_true, y_score, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
+    """Percentile bootstrap interval for a metric on one test set.
+
+    The bootstrap is **stratified**: each resample draws, with replacement, as
+    many examples of each class as the test set has, so every resample holds
+    every class (no redraws needed, AUCs always defined). The interval is the
+    ``(1-level)/2`` and ``(1+level)/2`` percentiles of the resampled metric; it
+    reflects test-set sampling only, not training variability.
+
+    Parameters
+    ----------
+    metric : callable ``(y_true, y_score) -> float`` or a name in :data:`METRICS`
+    y_true : array (n,) of labels
+    y_score : array (n,) or (n, k), passed to ``metric`` row-resampled
+    n_boot, level, seed : resamples, interval level, NumPy seed (same seed, same interval)
+
+    Returns ``dict(estimate, ci_low, ci_high)``; ``estimate`` is the metric on the full set.
+    """
+    level = _check_level(level)
+    fn = _metric_fn(metric)
+    y = _check_boot(y_true, n_boot, seed)
+    s = np.asarray(y_score)
+    if len(s) != len(y):
+        raise ValueError(f"y_score has {len(s)} rows but y_true has {len(y)}")
+    boots = np.array([fn(y[i], s[i]) for i in _stratified_indices(y, n_boot, seed)], dtype=float)
+    lo, hi = np.nanpercentile(boots, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    return {"estimate": float(fn(y, s)), "ci_low": float(lo), "ci_high": float(hi)}
+
+
+def paired_bootstrap(
+    metric, y_true, score_a, score_b, n_boot: int = 2000, level: float = 0.95, seed: int = 0
+) -> dict:
+    """Compare two models scored on the same test set by a paired, stratified bootstrap.
+
+    Both models are scored on the *same* resamples (stratified as in
+    :func:`bootstrap_ci`), so the interval for ``diff = metric(b) - metric(a)``
+    accounts for their correlation. The two-sided p-value is
+    ``min(1, 2 * min(P*(d <= 0), P*(d >= 0)))`` with ``P*`` the bootstrap share,
+    counted as ``(count + 1) / (n_boot + 1)`` so it is never exactly 0.
+
+    Returns ``dict(diff, ci_low, ci_high, p_value)``.
+    """
+    level = _check_level(level)
+    fn = _metric_fn(metric)
+    y = _check_boot(y_true, n_boot, seed)
+    a, b = np.asarray(score_a), np.asarray(score_b)
+    if len(a) != len(y) or len(b) != len(y):
+        raise ValueError(f"score_a ({len(a)}) and score_b ({len(b)}) must have one row per y_true ({len(y)})")
+    d = np.array([fn(y[i], b[i]) - fn(y[i], a[i]) for i in _stratified_indices(y, n_boot, seed)], dtype=float)
+    lo, hi = np.nanpercentile(d, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    below = (np.sum(d <= 0) + 1) / (n_boot + 1)
+    above = (np.sum(d >= 0) + 1) / (n_boot + 1)
+    return {
+        "diff": float(fn(y, b) - fn(y, a)),
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+        "p_value": float(min(1.0, 2 * min(below, above))),
+    }
