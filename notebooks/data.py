@@ -142,7 +142,7 @@ plt.close(fig)
 # {glue:text}`acne_minority` images against {glue:text}`acne_majority` in the largest class.
 
 # %%
-save_results(
+results_file = save_results(
     "data",
     {
         "dia": {
