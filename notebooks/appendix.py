@@ -1,0 +1,140 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (appendix)=
+# # Appendix: reproducing this book
+#
+# Everything on this page is read from the files the chapters and the runner
+# wrote into `book/results/`: the package versions each chapter ran with, the
+# checksums of the data it read, and each chapter's wall time in both profiles.
+# Nothing here is typed by hand; re-running a chapter updates its row.
+
+# %% tags=["parameters"]
+results_root = None  # folder holding results/; None means the runner's output folder (book/ for full)
+
+# %% tags=["hide-input"]
+import pandas as pd
+from myst_nb import glue
+
+from lossbook import data as lbdata
+from lossbook import report
+from lossbook.runner import load_chapters
+from lossbook.seeding import seed_everything
+
+if results_root is not None and not isinstance(results_root, str):
+    raise ValueError(f"results_root must be a folder path or None, got {results_root!r}")
+seed_everything(0)  # nothing random here; kept for the book's convention
+chapters = load_chapters()
+# This page reports on the others; its own wall time is recorded only after it has run.
+names = [n for n in chapters if n != "appendix"]
+results = report.load_all(names, results_root)
+ran = [n for n in names if results[n] is not None]
+missing = [n for n in names if results[n] is None]
+pd.set_option("display.max_colwidth", 80)
+
+# %% [markdown]
+# ## Chapters and wall times
+#
+# The runner records each chapter's wall time per profile in
+# `results/<chapter>.timing.json`. The **full** profile is what this book
+# shows; the **quick** profile is what a reader runs on Binder or as a smoke
+# test. Times were taken on the machine named by its CPU count, often shared
+# with other jobs, so read them as an order of magnitude, not a benchmark.
+
+# %% tags=["hide-input"]
+timing = report.timing_table(names, results_root)
+glue("appendix_n_chapters", len(names), display=False)
+glue("appendix_n_ran", len(ran), display=False)
+glue("appendix_total_full_min", float(timing["full wall time (s)"].sum()) / 60, display=False)
+glue("appendix_total_quick_min", float(timing["quick wall time (s)"].sum()) / 60, display=False)
+timing
+
+# %% [markdown]
+# Of the {glue:text}`appendix_n_chapters` chapters, {glue:text}`appendix_n_ran`
+# have a results file. Their recorded full-profile wall times add up to
+# {glue:text}`appendix_total_full_min:.1f` minutes, the quick-profile ones to
+# {glue:text}`appendix_total_quick_min:.1f` minutes (an empty cell: that profile
+# has not been recorded for the chapter). Chapters without results:
+
+# %% tags=["hide-input"]
+print(", ".join(missing) if missing else "none")
+
+# %% [markdown]
+# ## Package versions
+#
+# The versions each chapter recorded when it ran (`lossbook.results.TRACKED_PACKAGES`).
+# A row with differing entries means two chapters ran in different environments.
+
+# %% tags=["hide-input"]
+versions = report.versions_table(results)
+differing = [pkg for pkg, row in versions.iterrows() if row.dropna().nunique() > 1]
+print("packages whose version differs between chapters:", ", ".join(differing) if differing else "none")
+versions
+
+# %% [markdown]
+# ## Data checksums
+#
+# The sha256 of every data file a chapter read, compared with the checksum
+# published in the data's provenance note where one exists.
+
+# %% tags=["hide-input"]
+published = {name: digest for name, digest in lbdata.DIA_FILES.values()}
+checksums = report.checksums_table(results, published)
+checksums
+
+# %% [markdown]
+# ## Parameters of the quick profile
+#
+# The parameters cell of each `notebooks/<chapter>.py` holds the full profile;
+# `notebooks/profiles.yml` lists what the quick profile overrides:
+
+# %% tags=["hide-input"]
+report.parameters_table({n: chapters[n] for n in names})
+
+# %% [markdown]
+# ## How to re-run one chapter, or all of them
+#
+# Set up once (Python 3.11), pointing the book at the data:
+#
+# ```bash
+# python3 -m venv .venv && .venv/bin/pip install -e . && source .venv/bin/activate
+# export LOSSBOOK_DATA_DIR=/path/to/data   # holds dia/ and acne/; DIA is downloaded from UCI if absent
+# ```
+#
+# Then:
+#
+# ```bash
+# python -m lossbook run dia                 # one chapter, full profile, into book/
+# python -m lossbook run                     # every chapter in book order
+# python -m lossbook run --profile quick     # every chapter, quick profile, into _build/quick/
+# python -m lossbook run dia -p seed=1       # one parameter changed (refused if misspelled)
+# python -m lossbook.report collect-timings  # copy quick wall times into book/results
+# python -m lossbook run claims appendix     # refresh the ledger and this page last
+# jupyter-book build book -W                 # the HTML, into _build/html/
+# ```
+#
+# Each chapter writes `book/results/<chapter>.json`; with the same parameters
+# and package versions the file is byte-identical, which is the simplest check
+# that a re-run reproduced the book. Slow steps are cached in
+# `~/.cache/lossbook` (or `$LOSSBOOK_CACHE_DIR`); deleting the cache is safe.
+#
+# **On Binder** (the rocket button on a chapter page), the environment comes from
+# `environment.yml`. Run chapters in the quick profile, which keeps them short
+# and within a small Binder machine's memory: open a terminal and type
+# `python -m lossbook run <chapter> --profile quick`, then open
+# `_build/quick/<chapter>.ipynb`; or, in the opened notebook, set the parameters
+# cell to the quick values in the table above before running it. The DIA data
+# are fetched from UCI on first use; the acne images are not redistributed with
+# the book: put the Roboflow export under `$LOSSBOOK_DATA_DIR/acne/` (see the
+# data chapter).
