@@ -1,0 +1,199 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# (chapter-claims)=
+# # The claims ledger
+#
+# This chapter lists the headline claims of the four seed documents and, for
+# each, what this book measured under the same conditions and a verdict. The
+# verdicts are not typed: `lossbook.ledger` holds every claim together with the
+# rule that judges it (is the reported value inside our interval? does the
+# paired difference lie above zero? does the claim survive a sound protocol?),
+# and this notebook applies the rules to the chapters' results files. A chapter
+# that has not been run leaves its claims marked *not yet run*.
+#
+# The verdicts mean:
+#
+# reproduced
+# : the book measured the reported value or effect under the same conditions
+#   (within our 95 % interval, allowing for the paper's rounding).
+#
+# not reproduced
+# : the book measured something else, or no detectable effect.
+#
+# explained by an artifact of the protocol
+# : the number does occur under the seed's protocol (leakage, a balanced test
+#   set, a fixed threshold, comparing loss values), and goes away under a sound one.
+#
+# cannot be tested here
+# : the data or the setup the claim needs are not available.
+
+# %% tags=["parameters"]
+results_root = None  # folder holding results/; None means the runner's output folder (book/ for full)
+seeds = ["dia", "acne", "synthetic", "forum"]  # which seed documents' claims to assess
+
+# %% tags=["hide-input"]
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+from myst_nb import glue
+
+from lossbook import ledger, report
+from lossbook.paths import figure_path, repo_root
+from lossbook.results import save_results
+from lossbook.seeding import seed_everything
+
+if results_root is not None and not isinstance(results_root, str):
+    raise ValueError(f"results_root must be a folder path or None, got {results_root!r}")
+if not isinstance(seeds, (list, tuple)) or not seeds or set(seeds) - set(ledger.CLAIM_BUILDERS):
+    raise ValueError(f"seeds must be a non-empty list drawn from {sorted(ledger.CLAIM_BUILDERS)}, got {seeds!r}")
+seed_everything(0)  # nothing random here; kept for the book's convention
+
+claims = ledger.seed_claims(seeds)
+chapters = ledger.chapters_needed(claims, ledger.CRITIQUES)
+results = report.load_all(chapters, results_root)
+assessments = ledger.ledger(claims, results)
+
+# MyST labels the chapters define; a claim links to its section only if the label exists.
+label_pattern = re.compile(r"^(?:# )?\(([A-Za-z0-9_-]+)\)=\s*$", re.M)
+sources = list((repo_root() / "notebooks").glob("*.py")) + list((repo_root() / "book").glob("*.md"))
+labels = {m for path in sources for m in label_pattern.findall(path.read_text(encoding="utf-8"))}
+
+
+def evidence(claim):
+    chapter = ", ".join(claim.chapters) or "—"
+    if claim.section and claim.section in labels:
+        return f"{{ref}}`{claim.section}`"
+    return chapter
+
+
+def cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+# %% [markdown]
+# ## The ledger
+#
+# {numref}`tbl-ledger` is the ledger itself, and {numref}`tbl-ledger-why` gives
+# the rule's reasoning for each row. *Reported* is the seed's own number (kept
+# in each study module's dictionary of reported values); *measured* is ours, with
+# its 95 % interval where the chapter gives one. The seeds are the DIA paper
+# {cite:p}`bits2025dia`, the acne paper {cite:p}`sidik2026acne`, the tutorial
+# {cite:p}`marktechpost2025focal` and the forum post {cite:p}`tfforum2023focal`.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+caption_tail = (f"(made by `notebooks/claims.py` from the results files in `book/results/`; "
+                f"parameters: seeds={list(seeds)}).")
+
+
+def myst_table(caption, name, header, rows):
+    return "\n".join([
+        f":::{{table}} {caption} {caption_tail}", f":name: {name}", "",
+        "| " + " | ".join(header) + " |", "|" + " --- |" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows), ":::",
+    ])
+
+
+ledger_rows = [
+    [str(i), ledger.SEEDS[a.claim.seed][0], cell(a.claim.statement), cell(a.claim.reported),
+     cell(a.measured_text()), f"**{a.verdict}**", evidence(a.claim)]
+    for i, a in enumerate(assessments, 1)
+]
+display(Markdown(myst_table(
+    "The claims ledger: each headline claim of the seed documents, what this book measured and the "
+    "verdict of the rule in `lossbook.ledger`", "tbl-ledger",
+    ["#", "seed", "claim", "reported", "measured", "verdict", "evidence"], ledger_rows)))
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+why_rows = [[str(i), f"`{a.claim.id}`", f"{a.verdict}: {cell(a.detail)}"] for i, a in enumerate(assessments, 1)]
+display(Markdown(myst_table("Why each verdict of {numref}`tbl-ledger` was given", "tbl-ledger-why",
+                            ["#", "claim", "the rule's reasoning"], why_rows)))
+
+# %% [markdown]
+# ## Verdicts by seed document
+
+# %% tags=["hide-input"]
+counts = ledger.verdict_counts(assessments)
+per_seed = pd.DataFrame(
+    [{"seed": ledger.SEEDS[a.claim.seed][0], "verdict": a.verdict} for a in assessments]
+).value_counts().unstack(fill_value=0).reindex(columns=list(ledger.VERDICTS), fill_value=0)
+
+colors = {ledger.REPRODUCED: "#1b9e77", ledger.NOT_REPRODUCED: "#d95f02", ledger.ARTIFACT: "#7570b3",
+          ledger.UNTESTABLE: "#a6a6a6", ledger.NOT_RUN: "#e6e6e6", ledger.NOT_MEASURED: "#f0c987"}
+fig, ax = plt.subplots(figsize=(8, 2.8))
+left = pd.Series(0, index=per_seed.index)
+for verdict in ledger.VERDICTS:
+    ax.barh(per_seed.index, per_seed[verdict], left=left, color=colors[verdict], label=verdict,
+            edgecolor="white")
+    left += per_seed[verdict]
+ax.set_xlabel("claims")
+ax.invert_yaxis()
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False, fontsize=8)
+fig.tight_layout()
+fig.savefig(figure_path("claims", "verdicts.png"), dpi=120)
+glue("fig_claims_verdicts", fig, display=False)
+plt.close(fig)
+per_seed
+
+# %% [markdown]
+# ```{glue:figure} fig_claims_verdicts
+# :name: fig-claims-verdicts
+#
+# Verdicts of {numref}`tbl-ledger` per seed document (made by `notebooks/claims.py`
+# from the results files in `book/results/`; default parameters).
+# ```
+
+# %% tags=["hide-input"]
+slug = {v: re.sub(r"[^a-z]+", "_", v).strip("_") for v in ledger.VERDICTS}
+glue("ledger_n_claims", len(assessments), display=False)
+for verdict, n in counts.items():
+    glue(f"ledger_n_{slug[verdict]}", n, display=False)
+for a in assessments:
+    key = a.claim.id.replace("-", "_")
+    glue(f"claim_{key}_verdict", a.verdict, display=False)
+    glue(f"claim_{key}_measured", a.measured_text() if a.measures else a.verdict, display=False)
+
+effects = {}
+for critique in ledger.CRITIQUES:
+    status, measure = ledger.measure_effect(critique, results)
+    text = measure.format(critique.decimals) if measure else status
+    effects[critique.id] = {"status": status, "text": text}
+    glue(f"crit_{critique.id.replace('-', '_')}_effect", text, display=False)
+pd.DataFrame([{"problem": c.title, "measured effect": effects[c.id]["text"], "what it is": c.effect}
+              for c in ledger.CRITIQUES]).set_index("problem")
+
+# %% [markdown]
+# Of {glue:text}`ledger_n_claims` claims, {glue:text}`ledger_n_reproduced` are
+# reproduced, {glue:text}`ledger_n_not_reproduced` are not,
+# {glue:text}`ledger_n_explained_by_an_artifact_of_the_protocol` are explained by an
+# artifact of the protocol, {glue:text}`ledger_n_cannot_be_tested_here` cannot be
+# tested here and {glue:text}`ledger_n_not_yet_run` wait for a chapter that has not
+# been run. The table above this sentence lists the measured effect of each
+# methodological problem gathered in the critiques chapter.
+
+# %% tags=["hide-input"]
+save_results(
+    "claims",
+    {
+        "counts": counts,
+        "verdicts": {a.claim.id: {"verdict": a.verdict, "detail": a.detail,
+                                  "measured": {k: vars(m) for k, m in a.measures.items()}}
+                     for a in assessments},
+        "critiques": effects,
+    },
+    parameters={"results_root": results_root, "seeds": list(seeds)},
+)
