@@ -289,19 +289,19 @@ loss_columns = [c for c in comparison.columns if c not in ("ROC-AUC", "F1 at 0.5
 ranking = pd.concat([comparison[loss_columns].rank(method="min"),
                      comparison[["ROC-AUC", "F1 at 0.5"]].rank(ascending=False, method="min")], axis=1).astype(int)
 dice_col = "Dice (whole set)"
-glue("bce_const_pi", comparison.loc["constant π", "BCE"], display=False)
-glue("bce_all_pos", comparison.loc["all positive (0.99)", "BCE"], display=False)
-glue("dice_const_pi", comparison.loc["constant π", dice_col], display=False)
-glue("dice_all_pos", comparison.loc["all positive (0.99)", dice_col], display=False)
-glue("dice_batch_all_pos", comparison.loc["all positive (0.99)", f"Dice (mean over batches of {batch_size})"],
+glue("bce_const_pi", float(comparison.loc["constant π", "BCE"]), display=False)
+glue("bce_all_pos", float(comparison.loc["all positive (0.99)", "BCE"]), display=False)
+glue("dice_const_pi", float(comparison.loc["constant π", dice_col]), display=False)
+glue("dice_all_pos", float(comparison.loc["all positive (0.99)", dice_col]), display=False)
+glue("dice_batch_all_pos", float(comparison.loc["all positive (0.99)", f"Dice (mean over batches of {batch_size})"]),
      display=False)
 focal_col = f"focal γ={focal_gamma:g}, α={focal_alpha:g}"
-glue("focal_ranker", comparison.loc["noisy ranker", focal_col], display=False)
-glue("focal_const_pi", comparison.loc["constant π", focal_col], display=False)
-glue("ranker_auc", comparison.loc["noisy ranker", "ROC-AUC"], display=False)
-glue("focal_over_bce_ranker", comparison.loc["noisy ranker", focal_col] / comparison.loc["noisy ranker", "BCE"],
-     display=False)
-glue("bce_ranker", comparison.loc["noisy ranker", "BCE"], display=False)
+glue("focal_ranker", float(comparison.loc["noisy ranker", focal_col]), display=False)
+glue("focal_const_pi", float(comparison.loc["constant π", focal_col]), display=False)
+glue("ranker_auc", float(comparison.loc["noisy ranker", "ROC-AUC"]), display=False)
+glue("focal_over_bce_ranker",
+     float(comparison.loc["noisy ranker", focal_col] / comparison.loc["noisy ranker", "BCE"]), display=False)
+glue("bce_ranker", float(comparison.loc["noisy ranker", "BCE"]), display=False)
 glue("batch_size", batch_size, display=False)
 glue("dice_eps", dice_eps, display=False)
 ranking
@@ -379,9 +379,9 @@ paper_vs = pd.DataFrame({
     "DIA paper, CNN with Dice (Table 1)": {k: paper_cnn_dice[k] for k in ("accuracy", "precision", "recall", "f1")},
     "all-positive classifier at π = 0.5": {k: balanced_case[k] for k in ("accuracy", "precision", "recall", "f1")},
 }).T.astype(float)
-glue("f1_dia", all_positive.loc["DIA training set", "f1"], display=False)
-glue("acc_dia", all_positive.loc["DIA training set", "accuracy"], display=False)
-glue("f1_half", balanced_case["f1"], display=False)
+glue("f1_dia", float(all_positive.loc["DIA training set", "f1"]), display=False)
+glue("acc_dia", float(all_positive.loc["DIA training set", "accuracy"]), display=False)
+glue("f1_half", float(balanced_case["f1"]), display=False)
 glue("paper_cnn_dice_auc", paper_cnn_dice["roc_auc"], display=False)
 paper_vs.round(3)
 
