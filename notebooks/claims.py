@@ -165,7 +165,7 @@ for verdict, n in counts.items():
 for a in assessments:
     key = a.claim.id.replace("-", "_")
     glue(f"claim_{key}_verdict", a.verdict, display=False)
-    glue(f"claim_{key}_measured", a.measured_text() if a.measures else a.verdict, display=False)
+    glue(f"claim_{key}_measured", a.value_text(), display=False)
 
 effects = {}
 for critique in ledger.CRITIQUES:

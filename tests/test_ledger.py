@@ -164,3 +164,23 @@ def test_critique_effects():
     assert L.measure_effect(crit, {"data": payload({})}) == (L.NOT_MEASURED, None)
     assert L.measure_effect(crit, {"data": payload({"acne": {"share": 0.5}})}) == ("measured", L.Measure(0.5))
     assert L.chapters_needed(L.seed_claims(), L.CRITIQUES)[0] == "acne"
+
+
+def test_tuple_paths_and_ratios_reach_keys_with_dots_and_spaces():
+    results = {"table": {"noisy ranker": {"focal γ=2, α=0.25": 0.07, "BCE": 0.46}}, "at_0.9": {"0.5": 0.3}}
+    assert L.lookup(results, ("at_0.9", "0.5")) == 0.3
+    ratio = L.Ratio(("table", "noisy ranker", "focal γ=2, α=0.25"), ("table", "noisy ranker", "BCE"))
+    assert L.lookup(results, ratio) == pytest.approx(0.07 / 0.46)
+    with pytest.raises(KeyError):
+        L.lookup(results, ("table", "missing"))
+    with pytest.raises(ValueError, match="must be \\(chapter, path\\)"):
+        L.Claim("x", "dia", "s", "r", L.WithinInterval(0.9), {"value": "dia"}).chapters
+
+
+def test_below_rule_uses_the_upper_end_of_an_interval():
+    rule = L.Below(1.0, explanation="scale")
+    assert rule.decide({"value": L.Measure(0.15)}).verdict == L.ARTIFACT
+    assert rule.decide({"value": L.Measure(0.9, 0.8, 1.1)}).verdict == L.NOT_REPRODUCED
+    assert rule.decide({"value": L.Measure(1.2)}).verdict == L.NOT_REPRODUCED
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        L.Below(1.0, verdict_below="maybe")

@@ -111,26 +111,45 @@ def to_measure(value: Any) -> Measure | None:
     return None
 
 
-def lookup(results: Mapping, path: str) -> Any:
-    """The value at a dotted ``path`` in ``results`` (list items by integer index); KeyError if absent.
+@dataclass(frozen=True)
+class Ratio:
+    """A path to the ratio of two numbers in a results file (each a dotted string or a tuple of keys)."""
 
-    ``"a.b/c.d"`` is the ratio of the numbers at ``a.b`` and ``c.d`` (for shares
-    and imbalance ratios computed from counts).
+    numerator: Any
+    denominator: Any
+
+    def __str__(self):
+        return f"{_path_text(self.numerator)} / {_path_text(self.denominator)}"
+
+
+def _path_text(path) -> str:
+    return path if isinstance(path, str) else ".".join(map(str, path))
+
+
+def lookup(results: Mapping, path) -> Any:
+    """The value at ``path`` in ``results``; KeyError if absent.
+
+    ``path`` is a dotted string (``"a.b.0"``; list items by integer index), a
+    tuple of keys (for keys that contain dots or spaces), or a :class:`Ratio`.
+    ``"a.b/c.d"`` is shorthand for ``Ratio("a.b", "c.d")`` (shares and imbalance
+    ratios computed from counts).
     """
-    if "/" in path:
-        num_path, den_path = path.split("/", 1)
-        num, den = lookup(results, num_path), lookup(results, den_path)
+    if isinstance(path, str) and "/" in path:
+        path = Ratio(*path.split("/", 1))
+    if isinstance(path, Ratio):
+        num, den = lookup(results, path.numerator), lookup(results, path.denominator)
         if not (_is_finite(num) and _is_finite(den)) or den == 0:
             raise ValueError(f"{path}: needs two numbers with a non-zero denominator, got {num!r} and {den!r}")
         return num / den
+    parts = path.split(".") if isinstance(path, str) else [str(p) for p in path]
     node: Any = results
-    for part in path.split("."):
+    for part in parts:
         if isinstance(node, Mapping) and part in node:
             node = node[part]
         elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
             node = node[int(part)]
         else:
-            raise KeyError(path)
+            raise KeyError(_path_text(path) if not isinstance(path, Ratio) else str(path))
     return node
 
 
@@ -283,6 +302,34 @@ class AllPositiveSignature(Rule):
 
 
 @dataclass(frozen=True)
+class Below(Rule):
+    """``verdict_below`` when the measured value is below ``limit``, else ``verdict_otherwise``.
+
+    For claims whose evidence is a property of the method rather than a
+    re-run: e.g. "focal loss is lower, so it is better" is explained by the
+    loss's scale when focal loss is below BCE on identical predictions (ratio < 1).
+    """
+
+    limit: float = 1.0
+    verdict_below: str = ARTIFACT
+    verdict_otherwise: str = NOT_REPRODUCED
+    explanation: str = ""
+    needs: tuple[str, ...] = ("value",)
+
+    def __post_init__(self):
+        for v in (self.verdict_below, self.verdict_otherwise):
+            if v not in VERDICTS:
+                raise ValueError(f"verdict must be one of {VERDICTS}, got {v!r}")
+
+    def decide(self, measures):
+        m = measures["value"]
+        below = m.hi < self.limit if m.has_interval else m.estimate < self.limit
+        relation = "below" if below else "not below"
+        detail = f"measured {m.format(3)} is {relation} {self.limit:g}" + (f": {self.explanation}" if below and self.explanation else "")
+        return Decision(self.verdict_below if below else self.verdict_otherwise, detail)
+
+
+@dataclass(frozen=True)
 class Untestable(Rule):
     """The claim cannot be checked with what this book has; ``reason`` says why."""
 
@@ -331,10 +378,13 @@ class Claim:
         return found
 
 
-def _alternatives(spec) -> list[tuple[str, str]]:
-    if isinstance(spec, tuple) and len(spec) == 2 and all(isinstance(s, str) for s in spec):
+def _alternatives(spec) -> list[tuple[str, Any]]:
+    """``(chapter, path)`` or a list of such alternatives -> a list of alternatives."""
+    if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
         return [spec]
-    return list(spec)
+    if isinstance(spec, list):
+        return [tuple(s) for s in spec]
+    raise ValueError(f"a measurement path must be (chapter, path) or a list of them, got {spec!r}")
 
 
 @dataclass(frozen=True)
@@ -343,6 +393,13 @@ class Assessment:
     verdict: str
     detail: str
     measures: Mapping[str, Measure]
+
+    def value_text(self) -> str:
+        """The measurement(s) alone, without the ``measured_as`` label (for glued prose)."""
+        if not self.measures:
+            return self.verdict
+        return "; ".join(m.format(self.claim.decimals) for m in self.measures.values()) if len(self.measures) == 1 \
+            else "; ".join(f"{k}: {m.format(self.claim.decimals)}" for k, m in self.measures.items())
 
     def measured_text(self) -> str:
         if not self.measures:
@@ -378,12 +435,13 @@ def assess(claim: Claim, results: Mapping[str, Mapping | None]) -> Assessment:
                 continue
             found = to_measure(raw)
             if found is None:
-                raise ValueError(f"{chapter}.json: results.{path} is not a number or an estimate mapping: {raw!r}")
+                raise ValueError(f"{chapter}.json: results.{_path_text(path) if not isinstance(path, Ratio) else path} "
+                                 f"is not a number or an estimate mapping: {raw!r}")
             break
         if found is None:
             if len(not_run) == len(alternatives):
                 return Assessment(claim, NOT_RUN, f"no results file for {', '.join(sorted(set(not_run)))}", {})
-            wanted = " or ".join(f"{c}:{p}" for c, p in alternatives)
+            wanted = " or ".join(f"{c}:{p if isinstance(p, Ratio) else _path_text(p)}" for c, p in alternatives)
             return Assessment(claim, NOT_MEASURED, f"results file has no {wanted}", {})
         measures[name] = found
     decision = claim.rule.decide(measures)
@@ -507,10 +565,12 @@ def _forum_claims() -> list[Claim]:
               Untestable("the CT patches and the two runs' logs are not public; the chapter re-asks the "
                          "question on a stand-in problem"), section="chapter-forum"),
         Claim("forum-lower-loss", "forum", "Focal loss has a consistently lower loss, a sign it is better",
-              "0.0002 vs 0.0091 (val. loss)",
-              ArtifactOf(PositiveEffect(), PositiveEffect()),
-              {"seed": ("forum", "loss_gap.bce_minus_focal"), "sound": ("forum", "differences.focal_minus_bce.roc_auc")},
-              section="chapter-forum", decimals=3),
+              "val. loss 0.0002 vs 0.0091",
+              Below(1.0, explanation="focal loss is smaller than BCE on the very same predictions, "
+                                     "so a lower value says nothing about the model"),
+              {"value": ("losses", Ratio(("comparability_table", "noisy ranker", "focal γ=2, α=0.25"),
+                                         ("comparability_table", "noisy ranker", "BCE")))},
+              section="chapter-losses", decimals=3, measured_as="focal / BCE on identical predictions:"),
         Claim("forum-balanced-accuracy", "forum", "Focal loss ends with the higher validation balanced accuracy",
               "0.65 vs 0.50",
               ArtifactOf(PositiveEffect(), PositiveEffect()),
@@ -541,7 +601,7 @@ class Critique:
     id: str
     title: str
     effect: str  # what the measured number means
-    path: tuple[str, str] | Sequence[tuple[str, str]]
+    path: Any  # (chapter, path) or a list of them
     fix: str
     section: str | None = None
     decimals: int = 3
@@ -569,7 +629,8 @@ def measure_effect(critique: Critique, results: Mapping[str, Mapping | None]) ->
             continue
         measure = to_measure(raw)
         if measure is None:
-            raise ValueError(f"{chapter}.json: results.{path} is not a number or an estimate mapping: {raw!r}")
+            raise ValueError(f"{chapter}.json: results.{path if isinstance(path, Ratio) else _path_text(path)} "
+                             f"is not a number or an estimate mapping: {raw!r}")
         return "measured", measure
     return (NOT_MEASURED if ran else NOT_RUN), None
 
@@ -598,8 +659,9 @@ CRITIQUES = (
              "Compare threshold-free metrics, or choose the threshold on training data for every loss.",
              "chapter-synthetic"),
     Critique("loss-values", "Loss values compared across losses",
-             "ratio of focal loss to BCE on the same predictions",
-             ("losses", "same_predictions.focal_over_bce"),
+             "ratio of focal loss (γ=2, α=0.25) to BCE on the same predictions",
+             ("losses", Ratio(("comparability_table", "noisy ranker", "focal γ=2, α=0.25"),
+                              ("comparability_table", "noisy ranker", "BCE"))),
              "Compare models with metrics, never with their training losses.", "chapter-losses"),
     Critique("label-noise", "Label noise in the test set",
              "share of the tutorial's minority test labels that make_classification flipped at random",
