@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from sklearn.metrics import roc_auc_score
 
 from lossbook import metrics as M
 
@@ -149,6 +150,11 @@ def test_bootstrap_is_deterministic_and_sensible():
     assert np.isfinite(out["ci_low"])
     with pytest.raises(ValueError, match="metric must be"):
         M.bootstrap_ci("auc", y, s)
+    # the rank-based fast path for "roc_auc" gives sklearn's numbers on the same resamples
+    s_tied = np.round(s, 1)  # with ties
+    fast = M.bootstrap_ci("roc_auc", y, s_tied, n_boot=200, seed=5)
+    slow = M.bootstrap_ci(roc_auc_score, y, s_tied, n_boot=200, seed=5)
+    assert fast == pytest.approx(slow, rel=1e-12)
 
 
 def test_paired_bootstrap():
@@ -160,5 +166,9 @@ def test_paired_bootstrap():
     out = M.paired_bootstrap("roc_auc", y, bad, good, n_boot=400, seed=0)
     assert out["diff"] > 0 and out["ci_low"] > 0 and out["p_value"] < 0.01
     assert out == M.paired_bootstrap("roc_auc", y, bad, good, n_boot=400, seed=0)
+    slow = M.paired_bootstrap(roc_auc_score, y, bad, good, n_boot=100, seed=2)
+    assert slow == pytest.approx(M.paired_bootstrap("roc_auc", y, bad, good, n_boot=100, seed=2), rel=1e-12)
+    f1 = M.paired_bootstrap("f1", y, bad, good, n_boot=50, seed=0)
+    assert f1["diff"] > 0
     same = M.paired_bootstrap("roc_auc", y, good, good, n_boot=100)
     assert same["diff"] == 0 and same["p_value"] == 1.0

@@ -482,7 +482,8 @@ def make(name: str, backend: str = "numpy", *, axis=None, from_logits: bool = Fa
             in numerator and denominator, so a batch with no positives and
             near-zero predictions scores about 0, not 1. Keras's ``Dice`` instead
             has no numerator term and ``1e-7`` in the denominator (its value for
-            such a batch is 1). Predictions are not clipped.
+            such a batch is 1). Predictions are not clipped; with
+            ``from_logits=True`` the sigmoid is applied first.
         ``"weighted_ce"``
             Multi-class cross-entropy ``-w[y] * (1 - p_y)**gamma * log p_y``; the
             class axis is the last one of ``y_pred``. ``y_true`` is integer labels
