@@ -68,10 +68,25 @@ chapters = ledger.chapters_needed(claims, ledger.CRITIQUES)
 results = report.load_all(chapters, results_root)
 assessments = ledger.ledger(claims, results)
 
-# MyST labels the chapters define; a claim links to its section only if the label exists.
-label_pattern = re.compile(r"^(?:# )?\(([A-Za-z0-9_-]+)\)=\s*$", re.M)
-sources = list((repo_root() / "notebooks").glob("*.py")) + list((repo_root() / "book").glob("*.md"))
-labels = {m for path in sources for m in label_pattern.findall(path.read_text(encoding="utf-8"))}
+# MyST labels of the pages the book builds (in _toc.yml and present in book/): a claim links
+# to its section only if the label will exist, so the book builds whatever has been run.
+import json
+
+import yaml
+
+toc = yaml.safe_load((repo_root() / "_toc.yml").read_text(encoding="utf-8"))
+pages = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+label_pattern = re.compile(r"^\(([A-Za-z0-9_-]+)\)=\s*$", re.M)
+labels = set()
+for page in pages:
+    md, nb = repo_root() / "book" / f"{page}.md", repo_root() / "book" / f"{page}.ipynb"
+    if md.is_file():
+        labels |= set(label_pattern.findall(md.read_text(encoding="utf-8")))
+    elif nb.is_file():
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        for c in cells:
+            if c["cell_type"] == "markdown":
+                labels |= set(label_pattern.findall("".join(c["source"])))
 
 
 def evidence(claim):
