@@ -261,6 +261,14 @@ def test_keras_compile_and_fit_in_graph_mode():
         pred = model.predict(x, verbose=0)
         assert float(model.evaluate(x, y, batch_size=32, verbose=0)) == pytest.approx(
             L.make(name, **params)(y, pred), rel=1e-4)
+    # multi-class: Keras hands integer labels as (batch,) or one-hot; both train and evaluate to the reference
+    labels = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0).astype(int)
+    for lab in (labels, np.eye(3)[labels]):
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="sgd", loss=L.make("weighted_ce", "keras", class_weights="balanced", y_train=labels))
+        model.fit(x, lab, batch_size=16, epochs=1, verbose=0)
+        reference = L.make("weighted_ce", class_weights="balanced", y_train=labels)(labels, model.predict(x, verbose=0))
+        assert float(model.evaluate(x, lab, batch_size=32, verbose=0)) == pytest.approx(reference, rel=1e-4)
     compiled = tf.function(L.make("focal", "keras", axis=-1))
     assert compiled(tf.constant(np.stack([y, y])), tf.constant(np.full((2, 32), 0.4, "float32"))).shape == (2,)
 
