@@ -65,7 +65,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 from myst_nb import glue
 
 from lossbook import data as lbdata
@@ -118,12 +117,7 @@ grid = np.linspace(0.005, 0.995, n_points)
 
 def curve(name, label, **params):
     """Per-example loss and d loss / d p on the grid, for y = label."""
-    fn = losses.make(name, "torch", axis=-1, **params)
-    p = torch.tensor(grid[:, None], dtype=torch.float64, requires_grad=True)
-    y = torch.full_like(p, float(label))
-    value = fn(y, p)  # one loss per row: each row is a batch of one example
-    value.sum().backward()
-    return value.detach().numpy(), p.grad.numpy()[:, 0]
+    return losses.loss_and_gradient(name, label, grid, **params)
 
 
 def configurations():

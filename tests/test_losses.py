@@ -128,6 +128,20 @@ def test_autograd_matches_finite_differences(name, params, from_logits):
     np.testing.assert_allclose(tape.gradient(value, v).numpy(), expected, rtol=1e-5, atol=1e-7)
 
 
+def test_loss_and_gradient_per_example():
+    p = np.array([0.1, 0.5, 0.9])
+    for name, params in GRAD_CASES:
+        for label in (0, 1):
+            got, grad = L.loss_and_gradient(name, label, p, **params)
+            expected = L.make(name, axis=-1, **params)(np.full((3, 1), float(label)), p[:, None])
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+            numeric = [numeric_grad(lambda z: L.make(name, **params)(np.array([label]), z), p[i:i + 1])[0]
+                       for i in range(3)]
+            np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+    with pytest.raises(ValueError, match="label must be 0 or 1"):
+        L.loss_and_gradient("bce", 2, p)
+
+
 def test_weighted_ce_gradients():
     rng = np.random.default_rng(2)
     labels = rng.integers(0, 3, 5)

@@ -536,6 +536,25 @@ def make(name: str, backend: str = "numpy", *, axis=None, from_logits: bool = Fa
     return loss
 
 
+def loss_and_gradient(name: str, label: int, p, **params) -> tuple[np.ndarray, np.ndarray]:
+    """Loss of one example and its derivative with respect to ``p``, for each value of ``p``.
+
+    Each entry of ``p`` (1-D, probabilities) is scored as its own batch of one
+    example with label ``label`` (0 or 1); the derivative comes from torch's
+    autograd on the torch backend. Returns two float64 arrays of ``p``'s shape.
+    For Dice this is the batch-of-one loss, ``1 - (2*p*y + eps) / (p + y + eps)``.
+    """
+    import torch
+
+    if label not in (0, 1):
+        raise ValueError(f"label must be 0 or 1, got {label!r}")
+    fn = make(name, "torch", axis=-1, **params)
+    x = torch.tensor(np.asarray(p, dtype=np.float64).reshape(-1, 1), requires_grad=True)
+    value = fn(torch.full_like(x, float(label)), x)  # one loss per row
+    value.sum().backward()
+    return value.detach().numpy().copy(), x.grad.numpy()[:, 0].copy()
+
+
 def describe(name: str) -> dict[str, Any]:
     """Default parameters of a loss (for tables and error messages)."""
     if name not in NAMES:
