@@ -4,7 +4,7 @@ Reports wall time AND process CPU time, because the shared build machine is
 usually oversubscribed: ``cpu_s / threads`` approximates the wall time the
 same work would take on an idle machine with that many cores.
 
-    python benchmarks/bench_synthetic.py                  # one draw, 50 seeds, 20 control seeds
+    python benchmarks/bench_synthetic.py                  # one draw, 50 seeds, 10 control seeds
     python benchmarks/bench_synthetic.py --draws 10       # the full profile's stress test
 """
 from __future__ import annotations
@@ -18,9 +18,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--draws", type=int, default=1)
-    parser.add_argument("--control-seeds", type=int, default=20)
+    parser.add_argument("--control-seeds", type=int, default=10)
     parser.add_argument("--noise-free", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-members", type=int, default=500)
     args = parser.parse_args()
 

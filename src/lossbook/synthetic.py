@@ -245,8 +245,13 @@ def carve_validation(y_train: np.ndarray, *, fraction: float = 0.25, random_stat
 # Networks
 # ---------------------------------------------------------------------------
 
-def set_torch_threads(n_threads: int | None = None) -> int:
-    """Fix torch's intra-op threads (default: min(2, cores)); a fixed count keeps sums reproducible."""
+def set_torch_threads(n_threads: int | None = 1) -> int:
+    """Fix torch's intra-op threads; a fixed count keeps floating-point sums reproducible.
+
+    One thread is the default: the networks are tiny, and on a shared,
+    oversubscribed machine a second OpenMP thread mostly waits at barriers
+    (measured: about 3x more CPU per network with 2 threads there).
+    """
     import torch
 
     n = n_threads or min(2, os.cpu_count() or 1)
@@ -552,6 +557,23 @@ def _fmt(v: float) -> str:
     return f"{v:g}"
 
 
+def arm_label(arm: str) -> str:
+    """Readable name of a stress-test arm."""
+    fixed = {
+        "bce": "BCE",
+        "focal": "focal as in the tutorial (alpha 0.25 on every example, gamma 2)",
+        "bce_weighted": "BCE, pos_weight = negatives/positives",
+        "bce_val_threshold": "BCE, threshold chosen by F1 on a validation split",
+        "focal_a0.25": "focal, alpha_t = 0.25 (Lin et al.), gamma 2",
+        "focal_a0.75": "focal, alpha_t = 0.75, gamma 2",
+    }
+    if arm in fixed:
+        return fixed[arm]
+    if arm.startswith("focal_g"):
+        return f"focal, no alpha, gamma {arm[len('focal_g'):]}"
+    return arm
+
+
 @dataclass(frozen=True)
 class StressConfig:
     """Parameters of the stress test (validated by :meth:`check`).
@@ -585,8 +607,9 @@ class StressConfig:
             LossSpec("focal_a0.25", "focal", (("alpha", 0.25), ("gamma", 2.0))),
             LossSpec("focal_a0.75", "focal", (("alpha", 0.75), ("gamma", 2.0))),
         ]
-        specs += [LossSpec(f"focal_g{_fmt(g)}", "focal", (("alpha", None), ("gamma", float(g))))
-                  for g in self.gammas]
+        # The sweep always holds gamma 2: it is also the "alpha disabled" control.
+        gammas = sorted(set(float(g) for g in self.gammas) | {2.0})
+        specs += [LossSpec(f"focal_g{_fmt(g)}", "focal", (("alpha", None), ("gamma", g))) for g in gammas]
         return specs
 
     def check(self) -> "StressConfig":
@@ -793,3 +816,68 @@ def paired_differences(
             "n_pairs": int(table.size),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def arm_summary(frame: pd.DataFrame, arm: str, *, flip_y: float = 0.01, draws: Iterable[int] | None = None,
+                metrics: Sequence[str] = ("roc_auc", "pr_auc", "balanced_accuracy", "minority_found", "recall",
+                                          "accuracy")) -> dict:
+    """``{metric: {"mean", "std"}}`` over the runs of one arm, plus ``zero_found_fraction`` and ``runs``."""
+    sub = frame[(frame["arm"] == arm) & (frame["flip_y"] == flip_y)]
+    if draws is not None:
+        sub = sub[sub["draw"].isin(list(draws))]
+    if sub.empty:
+        raise ValueError(f"no runs of arm {arm!r} at flip_y={flip_y}")
+    out = {m: {"mean": float(sub[m].mean()), "std": float(sub[m].std(ddof=1)) if len(sub) > 1 else float("nan")}
+           for m in metrics}
+    out["zero_found_fraction"] = float((sub["minority_found"] == 0).mean())
+    out["runs"] = int(len(sub))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Chapter parameters
+# ---------------------------------------------------------------------------
+
+#: The chapter's parameters and their defaults (the full profile).
+PARAMETERS = {
+    "n_seeds": 50, "n_draws": 10, "control_seeds": 10, "gammas": [0.5, 1.0, 2.0, 3.0, 5.0],
+    "val_fraction": 0.25, "noise_free": True, "showcase_seed": 0, "n_boot": 2000, "n_threads": 1, "seed": 0,
+}
+
+
+def check_parameters(**params) -> StressConfig:
+    """Validate the chapter's parameters (before any training) and return the stress-test config.
+
+    Raises ``ValueError`` naming the parameter and its allowed values. Seeds
+    are ``0 .. n_seeds-1``; dataset draws use ``random_state`` 42 (the
+    tutorial's), 43, ... ``42 + n_draws - 1``.
+    """
+    unknown = sorted(set(params) - set(PARAMETERS))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown}; allowed: {sorted(PARAMETERS)}")
+    p = {**PARAMETERS, **params}
+
+    def integer(name, low, high):
+        v = p[name]
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not low <= v <= high:
+            raise ValueError(f"{name}: expected an integer in [{low}, {high}], got {v!r}")
+        return int(v)
+
+    n_seeds = integer("n_seeds", 1, 10_000)
+    n_draws = integer("n_draws", 1, 1_000)
+    control = integer("control_seeds", 1, n_seeds)
+    integer("showcase_seed", 0, n_seeds - 1)
+    integer("n_boot", 100, 100_000)
+    integer("n_threads", 1, 256)
+    integer("seed", 0, 2**32 - 1)
+    if not isinstance(p["noise_free"], bool):
+        raise ValueError(f"noise_free: expected True or False, got {p['noise_free']!r}")
+    gammas = p["gammas"]
+    if not isinstance(gammas, (list, tuple)) or len(gammas) == 0:
+        raise ValueError(f"gammas: expected a non-empty list of numbers in (0, 10], got {gammas!r}")
+    cfg = StressConfig(
+        seeds=tuple(range(n_seeds)),
+        dataset_states=tuple(range(TUTORIAL_RANDOM_STATE, TUTORIAL_RANDOM_STATE + n_draws)),
+        control_seeds=control, gammas=tuple(gammas), val_fraction=p["val_fraction"], noise_free=p["noise_free"],
+    )
+    return cfg.check()
