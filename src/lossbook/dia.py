@@ -71,6 +71,7 @@ DEFAULTS = {
     "n_splits": 5, "n_repeats": 5, "max_epochs": 100, "patience": 15, "batch_size": 32,
     "learning_rate": 1e-3, "val_fraction": 0.2, "pos_class_weight": 1.0, "label_smoothing": 0.0,
     "seed": 0, "models": list(MODELS), "losses": list(LOSSES), "n_boot": 2000,
+    "run_variants": True, "n_refits": 5,
 }
 
 
@@ -105,6 +106,9 @@ def check_parameters(**params) -> dict:
     integer("batch_size", 1)
     integer("seed", 0)
     integer("n_boot", 100)
+    integer("n_refits", 1, 50)
+    if not isinstance(p["run_variants"], bool):
+        raise ValueError(f"run_variants must be True or False, got {p['run_variants']!r}")
     number("learning_rate", 0, 1, lo_open=True)
     number("val_fraction", 0, 0.5, lo_open=True, hi_open=True)
     number("pos_class_weight", 0, 100, lo_open=True)
@@ -162,7 +166,13 @@ def preprocessor(seed: int, *, smote: bool = True) -> Pipeline:
 def _fit_transform(pipe: Pipeline, X, y):
     """Fit ``pipe`` on (X, y); return resampled training rows and a transform for other rows."""
     Xr, yr = pipe.fit_resample(X, y) if "smote" in pipe.named_steps else (pipe.fit_transform(X, y), np.asarray(y))
-    transform = Pipeline(pipe.steps[:2]).transform if "smote" in pipe.named_steps else pipe.transform
+    steps = [step for name, step in pipe.steps if name != "smote"]  # SMOTE never touches other rows
+
+    def transform(A):
+        for step in steps:
+            A = step.transform(A)
+        return A
+
     return np.asarray(Xr, dtype=np.float32), np.asarray(yr), transform
 
 
@@ -319,7 +329,7 @@ def baseline_estimators(seed: int) -> dict:
 
     return {
         "logistic_regression": LogisticRegression(C=0.1, max_iter=2000),
-        "random_forest": RandomForestClassifier(n_estimators=300, random_state=seed, n_jobs=1),
+        "random_forest": RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1),
         "gradient_boosting": HistGradientBoostingClassifier(random_state=seed),
     }
 
@@ -403,3 +413,72 @@ def refit_baseline(name: str, X, y, X_ext, seed: int) -> np.ndarray:
                     + [("model", clone(baseline_estimators(seed)[name]))])
     pipe.fit(np.asarray(X, dtype=float), np.asarray(y))
     return pipe.predict_proba(np.asarray(X_ext, dtype=float))[:, 1]
+
+
+# -- summaries for the chapter ----------------------------------------------------------
+
+PAPER_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+
+
+def table1(frame: pd.DataFrame, metrics=TABLE_METRICS) -> pd.DataFrame:
+    """Mean and standard deviation over folds x repeats per (model, loss), with the paper's
+    Table 1 value and our mean minus the paper's (``delta``) for the five metrics it reports.
+
+    Columns: ``<metric>_mean``, ``<metric>_std``, ``<metric>_paper``, ``<metric>_delta``,
+    ``single_class`` (share of fold models predicting one class only).
+    """
+    rows = {}
+    for (model, loss), g in frame.groupby(["model", "loss"], sort=False):
+        row = {}
+        for m in metrics:
+            row[f"{m}_mean"] = float(g[m].mean())
+            row[f"{m}_std"] = float(g[m].std(ddof=1)) if len(g) > 1 else float("nan")
+            if m in PAPER_METRICS:
+                paper = PAPER_TABLE1[(model, loss)][m]
+                row[f"{m}_paper"] = paper
+                row[f"{m}_delta"] = row[f"{m}_mean"] - paper
+        row["single_class"] = float(g["single_class"].mean())
+        row["auc_below_half"] = float((g["roc_auc"] < 0.5).mean())
+        row["n_folds"] = int(len(g))
+        rows[(model, loss)] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.names = ["model", "loss"]
+    return out
+
+
+def side_by_side(tables: dict, metrics=PAPER_METRICS) -> pd.DataFrame:
+    """One display table: for each metric the paper's value and each protocol's mean ± sd."""
+    cols = {}
+    first = next(iter(tables.values()))
+    for m in metrics:
+        cols[(m, "paper")] = first[f"{m}_paper"].map(lambda v: f"{v:.2f}")
+        for name, t in tables.items():
+            cols[(m, name)] = [f"{a:.2f} ± {b:.2f} ({d:+.2f})" for a, b, d in
+                               zip(t[f"{m}_mean"], t[f"{m}_std"], t[f"{m}_delta"])]
+    out = pd.DataFrame(cols, index=first.index)
+    out.columns = pd.MultiIndex.from_tuples(out.columns)
+    return out
+
+
+def paired_tests(frame: pd.DataFrame, reference=("mlp", "focal"), metrics=("roc_auc", "f1"),
+                 n_train: int | None = None, n_test: int | None = None) -> pd.DataFrame:
+    """Corrected resampled t-test (Nadeau-Bengio) of every configuration against ``reference``,
+    over the same folds and repeats. ``diff`` = other minus reference."""
+    from lossbook.metrics import corrected_resampled_ttest
+
+    key = ["repeat", "fold"]
+    ref = frame[(frame.model == reference[0]) & (frame.loss == reference[1])].set_index(key)
+    n_test = n_test or int(round(np.mean([len(v) for v in ref["y_true"]])))
+    n_train = n_train or int(round(n_test * (frame["fold"].max())))
+    rows = []
+    for (model, loss), g in frame.groupby(["model", "loss"], sort=False):
+        if (model, loss) == tuple(reference):
+            continue
+        g = g.set_index(key).loc[ref.index]
+        row = {"model": model, "loss": loss}
+        for m in metrics:
+            t = corrected_resampled_ttest((g[m] - ref[m]).to_numpy(), n_train=n_train, n_test=n_test)
+            row.update({f"{m}_diff": t["mean"], f"{m}_ci_low": t["ci_low"], f"{m}_ci_high": t["ci_high"],
+                        f"{m}_p": t["p_value"]})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(["model", "loss"])
