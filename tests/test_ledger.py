@@ -184,3 +184,31 @@ def test_below_rule_uses_the_upper_end_of_an_interval():
     assert rule.decide({"value": L.Measure(1.2)}).verdict == L.NOT_REPRODUCED
     with pytest.raises(ValueError, match="verdict must be one of"):
         L.Below(1.0, verdict_below="maybe")
+
+
+def test_fields_pick_named_keys_and_flip_a_difference():
+    results = {"paired": {"mlp+bce": {"f1_diff": -0.02, "f1_ci_low": -0.05, "f1_ci_high": 0.01}}}
+    flipped = L.lookup(results, L.Fields(("paired", "mlp+bce"), "f1_diff", "f1_ci_low", "f1_ci_high", sign=-1))
+    assert L.to_measure(flipped) == L.Measure(0.02, -0.01, 0.05)
+    with pytest.raises(KeyError):
+        L.lookup(results, L.Fields(("paired", "mlp+bce"), "auc_diff"))
+
+
+def test_fold_mean_gives_the_corrected_interval():
+    from scipy import stats
+
+    results = {"cv": {"auc": {"mean": 0.9, "std": 0.04}, "n_folds": 25}}
+    m = L.to_measure(L.lookup(results, L.FoldMean(("cv", "auc"), ("cv", "n_folds"), test_over_train=0.25)))
+    half = stats.t.ppf(0.975, 24) * 0.04 * (1 / 25 + 0.25) ** 0.5
+    assert m.estimate == 0.9 and m.lo == pytest.approx(0.9 - half) and m.hi == pytest.approx(0.9 + half)
+    # wider than the naive interval std / sqrt(n), which ignores overlapping training sets
+    assert half > stats.t.ppf(0.975, 24) * 0.04 / 25 ** 0.5
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        L.lookup({"cv": {"auc": {"mean": 0.9, "std": 0.1}, "n_folds": 1}}, L.FoldMean(("cv", "auc"), ("cv", "n_folds")))
+
+
+def test_difference_of_two_estimates():
+    results = {"leaky": {"auc": {"mean": 0.92, "std": 0.03}}, "sound": {"auc": {"mean": 0.70, "std": 0.07}}}
+    assert L.lookup(results, L.Difference(("leaky", "auc"), ("sound", "auc"))) == pytest.approx(0.22)
+    with pytest.raises(ValueError, match="needs two numbers"):
+        L.lookup({"a": "x", "b": 1}, L.Difference("a", "b"))
