@@ -42,6 +42,7 @@ models = ["mlp", "cnn", "simplenn"]
 losses = ["bce", "focal", "dice"]
 n_boot = 2000  # bootstrap resamples for the external-test intervals
 run_variants = True  # early stopping on the outer fold; class weight and label smoothing effects
+variant_models = ["mlp", "cnn", "simplenn"]  # networks re-run with early stopping on the outer fold
 n_refits = 5  # refits averaged for the external test
 
 # %%
@@ -66,7 +67,7 @@ parameters = dia.check_parameters(
     n_splits=n_splits, n_repeats=n_repeats, max_epochs=max_epochs, patience=patience, batch_size=batch_size,
     learning_rate=learning_rate, val_fraction=val_fraction, pos_class_weight=pos_class_weight,
     label_smoothing=label_smoothing, seed=seed, models=models, losses=losses, n_boot=n_boot,
-    run_variants=run_variants, n_refits=n_refits,
+    run_variants=run_variants, n_refits=n_refits, variant_models=variant_models,
 )
 seed_everything(seed)
 plots.set_style()
@@ -220,14 +221,39 @@ display(pd.concat({"share of fold models predicting one class": collapse,
 # {glue:text}`dia_lk_collapse_dice:.3f`. Our CNN + Dice averages ROC-AUC
 # {glue:text}`dia_lf_cnn_dice_auc:.3f` leak-free and {glue:text}`dia_lk_cnn_dice_auc:.3f` leaky.
 #
-# Why can an AUC fall below 0.5? A model that outputs the *same* score for every drug has an
-# AUC of exactly 0.5 (every positive-negative pair is a tie, counted half). An AUC of 0.34
-# therefore needs scores that vary and rank negatives above positives more often than not:
-# a collapsed Dice model whose outputs are all near 1 still differs slightly from drug to
-# drug, and those leftover differences carry no learned signal, so per fold the AUC scatters
-# around 0.5 and a single run can land at 0.34. A mean of 0.34 over many folds would need
-# a systematically inverted ranking, which nothing in the Dice loss produces; the column
-# "share of folds with ROC-AUC < 0.5" above shows how often a fold lands below 0.5.
+# Why can an AUC fall below 0.5? A model that gives every drug the *same* score has an AUC of
+# exactly 0.5: every positive-negative pair is a tie, counted half. Below 0.5 needs scores that
+# vary and put negatives above positives more often than not. A collapsed CNN + Dice model is
+# saturated (its sigmoid outputs sit next to 1, where the gradient vanishes), but its scores
+# are not exactly equal, and we measured what orders them:
+
+# %%
+diagnostics = {}
+for protocol in dia.PROTOCOLS:
+    if ("cnn", "dice") in tables[protocol].index:
+        diagnostics[protocol] = dia.collapse_diagnostics(frames[protocol], X, y, parameters, protocol=protocol)
+diag_table = pd.DataFrame(diagnostics).T
+for protocol, d in diagnostics.items():
+    short = "lf" if protocol == "leak_free" else "lk"
+    glue(f"dia_{short}_spread", d["score_spread_median"], display=False)
+    glue(f"dia_{short}_rho", d["spearman_score_length_mean"], display=False)
+    glue(f"dia_{short}_length_auc", d["length_auc_mean"], display=False)
+    glue(f"dia_{short}_below_half", d["auc_below_half_fraction"], display=False)
+diag_table.round(6)
+
+# %% [markdown]
+# Within a test fold the CNN + Dice scores span a median range of only
+# {glue:text}`dia_lk_spread:.1e` (leaky) and {glue:text}`dia_lf_spread:.1e` (leak-free). Their rank
+# correlation with the length of the drug's standardised descriptor vector is
+# {glue:text}`dia_lk_rho:.2f` (leaky) and {glue:text}`dia_lf_rho:.2f` (leak-free): the leftover
+# variation follows the size of the input, not anything learned about the label. Used as a score
+# by itself, that length has an ROC-AUC of {glue:text}`dia_lk_length_auc:.2f` on the leaky folds and
+# {glue:text}`dia_lf_length_auc:.2f` on the leak-free ones, because positives (and, in the leaky
+# folds, SMOTE's synthetic positives, which are interpolations between two real positives and so
+# sit closer to the centre) have shorter standardised vectors. A collapsed model therefore scores
+# an AUC below 0.5 in {glue:text}`dia_lk_below_half:.0%` of the leaky folds and
+# {glue:text}`dia_lf_below_half:.0%` of the leak-free ones: an AUC like the paper's 0.34 is a
+# symptom of collapse plus this size effect, not of a model that learned the classes backwards.
 
 # %% [markdown]
 # ## Figures like the paper's 5 to 8
@@ -411,9 +437,11 @@ base_table.round(3)
 # %%
 variant_rows = []
 if run_variants:
-    outer = dia.run_grid(X, y, parameters, protocol="leak_free", early_stopping="outer", data_sha256=train.sha256)
+    outer = dia.run_grid(X, y, parameters, protocol="leak_free", early_stopping="outer", data_sha256=train.sha256,
+                         models=parameters["variant_models"])
     t_outer = dia.table1(outer)
-    optimism = (t_outer[["roc_auc_mean", "f1_mean", "accuracy_mean"]] - lf[["roc_auc_mean", "f1_mean", "accuracy_mean"]])
+    cols = ["roc_auc_mean", "f1_mean", "accuracy_mean"]
+    optimism = t_outer[cols] - lf.loc[t_outer.index, cols]
     glue("dia_es_optimism_auc", float(optimism["roc_auc_mean"].mean()), display=False)
     glue("dia_es_optimism_auc_max", float(optimism["roc_auc_mean"].max()), display=False)
     for name, change in (("class weight 3 for positives", {"pos_class_weight": 3.0}),
@@ -514,6 +542,7 @@ results = {
                             "pr_auc_mean": float(g["pr_auc"].mean())} for name, g in baselines.groupby("model")},
     "interdia": dia.INTERDIA,
     "external_test": external,
+    "collapse_diagnostics_cnn_dice": diagnostics,
 }
 if ("mlp", "focal") in lf.index:
     results["paired_vs_mlp_focal"] = {f"{m}+{l}": row.to_dict() for (m, l), row in paired.iterrows()}

@@ -71,7 +71,7 @@ DEFAULTS = {
     "n_splits": 5, "n_repeats": 5, "max_epochs": 100, "patience": 15, "batch_size": 32,
     "learning_rate": 1e-3, "val_fraction": 0.2, "pos_class_weight": 1.0, "label_smoothing": 0.0,
     "seed": 0, "models": list(MODELS), "losses": list(LOSSES), "n_boot": 2000,
-    "run_variants": True, "n_refits": 5,
+    "run_variants": True, "n_refits": 5, "variant_models": list(MODELS),
 }
 
 
@@ -113,7 +113,7 @@ def check_parameters(**params) -> dict:
     number("val_fraction", 0, 0.5, lo_open=True, hi_open=True)
     number("pos_class_weight", 0, 100, lo_open=True)
     number("label_smoothing", 0, 1, hi_open=True)
-    for name, allowed in (("models", MODELS), ("losses", LOSSES)):
+    for name, allowed in (("models", MODELS), ("losses", LOSSES), ("variant_models", MODELS)):
         v = p[name]
         if isinstance(v, str) or not v or any(x not in allowed for x in v):
             raise ValueError(f"{name} must be a non-empty list drawn from {list(allowed)}, got {v!r}")
@@ -482,3 +482,37 @@ def paired_tests(frame: pd.DataFrame, reference=("mlp", "focal"), metrics=("roc_
                         f"{m}_p": t["p_value"]})
         rows.append(row)
     return pd.DataFrame(rows).set_index(["model", "loss"])
+
+
+def collapse_diagnostics(frame: pd.DataFrame, X, y, p: dict, *, protocol: str, model: str = "cnn",
+                         loss: str = "dice") -> dict:
+    """What orders the scores of a (nearly) collapsed configuration?
+
+    For each test fold of ``(model, loss)``: the spread of its scores (max - min), the
+    Spearman correlation between its scores and the Euclidean length of each test drug's
+    standardised descriptor vector, and the ROC-AUC that this length alone would get as a
+    score. Standardisation here is only a yardstick for "input size" (fitted on all rows of
+    the protocol's data set; no model uses it). Returns fold means and medians.
+    """
+    from scipy.stats import spearmanr
+    from sklearn.metrics import roc_auc_score
+
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    if protocol == "leaky":
+        Xp, yp = leaky_dataset(X, y, derive_seed("leaky-smote", p["seed"]))
+    else:
+        Xp, yp = preprocessor(0, smote=False).fit_transform(X, y), y
+    length = np.linalg.norm(Xp, axis=1)
+    specs = {(s.repeat, s.fold): s for s in cv_splits(yp, p["n_splits"], p["n_repeats"], p["seed"])}
+    g = frame[(frame.model == model) & (frame.loss == loss)]
+    spread, rho, len_auc = [], [], []
+    for _, row in g.iterrows():
+        spec = specs[(row["repeat"], row["fold"])]
+        scores = np.asarray(row["y_prob"])
+        spread.append(float(scores.max() - scores.min()))
+        rho.append(float(spearmanr(scores, length[spec.test]).statistic) if np.ptp(scores) > 0 else float("nan"))
+        len_auc.append(float(roc_auc_score(yp[spec.test], length[spec.test])))
+    return {"score_spread_median": float(np.median(spread)), "spearman_score_length_mean": float(np.nanmean(rho)),
+            "length_auc_mean": float(np.mean(len_auc)), "auc_mean": float(g["roc_auc"].mean()),
+            "auc_below_half_fraction": float((g["roc_auc"] < 0.5).mean()), "n_folds": int(len(g))}
