@@ -15,7 +15,7 @@
 # (chapter-forum)=
 # # Which loss is better? Judging a comparison fairly
 #
-# A forum post (seed document `001`) trains a Keras 3-D CNN on CT patches in
+# A forum post {cite}`tfforum2023focal` (seed document `001`) trains a Keras 3-D CNN on CT patches in
 # which roughly one patch in a thousand is positive. It trains twice, once with
 # binary cross-entropy (BCE) and once with
 # `BinaryFocalCrossentropy(apply_class_balancing=True, from_logits=True, gamma=5)`,
@@ -45,14 +45,21 @@ n_boot = 2000  # paired bootstrap resamples
 seed = 0
 
 # %%
+import os
+
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # before TensorFlow loads: its C++ logs would land in the outputs
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-import keras
 from myst_nb import glue
 
 from lossbook import forum, plots
+
+with forum.native_stderr_silenced():
+    import tensorflow  # noqa: F401  (loaded here, quietly; Keras checks the losses below)
+    import keras
 from lossbook.compare import METRIC_LABELS, choose_threshold, compare
 from lossbook.losses import make
 from lossbook.metrics import binary_report
@@ -69,6 +76,11 @@ forum.check_parameters(**parameters)
 seed_everything(seed)
 plots.set_style()
 pd.set_option("display.precision", 4)
+
+
+def glue_number(name, value):
+    """Glue a value for the text as a plain Python scalar (NumPy's repr would leak into it)."""
+    glue(name, value.item() if isinstance(value, np.generic) else value, display=False)
 
 # %% [markdown]
 # ## The stand-in
@@ -95,10 +107,10 @@ sizes = pd.DataFrame(
     index=["training", "validation", "test"],
 )
 sizes["positive rate"] = sizes["positives"] / sizes["rows"]
-glue("forum_n_pos_total", int(problem.y.sum()), display=False)
-glue("forum_n_val_pos", int(splits.validation.y.sum()), display=False)
-glue("forum_n_test_pos", int(splits.test.y.sum()), display=False)
-glue("forum_prevalence", problem.prevalence, display=False)
+glue_number("forum_n_pos_total", int(problem.y.sum()))
+glue_number("forum_n_val_pos", int(splits.validation.y.sum()))
+glue_number("forum_n_test_pos", int(splits.test.y.sum()))
+glue_number("forum_prevalence", problem.prevalence)
 sizes
 
 # %%
@@ -138,12 +150,13 @@ loss_table = pd.DataFrame(
     index=pd.Index([f"predictions of {n}" for n in names], name="validation loss of"),
 )
 same_pred = loss_table.loc[f"predictions of {BCE}"]
-glue("forum_same_bce", same_pred["BCE"], display=False)
-glue("forum_same_focal_bal", same_pred["focal γ=5, α=0.25"], display=False)
-glue("forum_same_ratio", same_pred["BCE"] / same_pred["focal γ=5, α=0.25"], display=False)
+glue_number("forum_same_bce", same_pred["BCE"])
+glue_number("forum_same_focal_bal", same_pred["focal γ=5, α=0.25"])
+glue_number("forum_same_ratio", same_pred["BCE"] / same_pred["focal γ=5, α=0.25"])
 forum_loss = forum.FORUM_REPORTED
-glue("forum_reported_val_loss_bce", forum_loss["BCE"]["val_loss"][1], display=False)
-glue("forum_reported_val_loss_focal", forum_loss["focal"]["val_loss"][1], display=False)
+glue_number("forum_reported_val_loss_bce", forum_loss["BCE"]["val_loss"][1])
+glue_number("forum_reported_val_loss_focal", forum_loss["focal"]["val_loss"][1])
+glue_number("forum_reported_ratio", forum_loss["BCE"]["val_loss"][1] / forum_loss["focal"]["val_loss"][1])
 loss_table.map(lambda v: f"{v:.3e}")
 
 # %% [markdown]
@@ -151,9 +164,10 @@ loss_table.map(lambda v: f"{v:.3e}")
 # under BCE and {glue:text}`forum_same_focal_bal:.6f` under the forum's focal
 # loss: the same predictions, a factor of {glue:text}`forum_same_ratio:.0f`
 # apart. The post's final validation losses, {glue:text}`forum_reported_val_loss_bce`
-# (BCE) against {glue:text}`forum_reported_val_loss_focal` (focal), differ by a
-# factor of that order for the same reason; "focal loss has a lower loss" is a
-# statement about the loss functions, not about the models. Within one column,
+# (BCE) against {glue:text}`forum_reported_val_loss_focal` (focal), a factor of
+# {glue:text}`forum_reported_ratio:.0f`, are the same kind of gap: "focal loss
+# has a lower loss" is a statement about the loss functions, not about the
+# models. Within one column,
 # lower is better for that loss; across columns the numbers share no scale.
 #
 # ## Accuracy of 99.9 % means nothing here
@@ -168,10 +182,10 @@ acc_table = pd.DataFrame(
     {name: binary_report(y_val, val_prob[name], threshold=0.5) for name in names}
     | {"all-negative": all_negative}
 ).T[["accuracy", "balanced_accuracy", "recall", "positive_rate_pred"]]
-glue("forum_all_negative_acc", all_negative["accuracy"], display=False)
+glue_number("forum_all_negative_acc", all_negative["accuracy"])
 reported_start = forum_loss["BCE"]["val_accuracy"][0]
-glue("forum_reported_val_acc_start", reported_start, display=False)
-glue("forum_implied_prevalence", 1 - reported_start, display=False)
+glue_number("forum_reported_val_acc_start", reported_start)
+glue_number("forum_implied_prevalence", 1 - reported_start)
 acc_table
 
 # %% [markdown]
@@ -202,11 +216,11 @@ val_cmp.table.drop(columns="method").round(4)
 # %%
 for key in ("roc_auc", "pr_auc", "brier", "balanced_accuracy"):
     row = val_cmp.row(key)
-    glue(f"forum_val_{key}_a", row["value_a"], display=False)
-    glue(f"forum_val_{key}_b", row["value_b"], display=False)
-    glue(f"forum_val_{key}_diff", row["diff"], display=False)
-    glue(f"forum_val_{key}_lo", row["ci_low"], display=False)
-    glue(f"forum_val_{key}_hi", row["ci_high"], display=False)
+    glue_number(f"forum_val_{key}_a", row["value_a"])
+    glue_number(f"forum_val_{key}_b", row["value_b"])
+    glue_number(f"forum_val_{key}_diff", row["diff"])
+    glue_number(f"forum_val_{key}_lo", row["ci_low"])
+    glue_number(f"forum_val_{key}_hi", row["ci_high"])
 fig = val_cmp.figure()
 fig.savefig(figure_path("forum", "validation_comparison.png"), dpi=120)
 glue("fig_forum_validation", fig, display=False)
@@ -229,10 +243,30 @@ plt.close(fig)
 # {glue:text}`forum_val_roc_auc_lo:+.3f` to {glue:text}`forum_val_roc_auc_hi:+.3f`);
 # PR-AUC from {glue:text}`forum_val_pr_auc_a:.3f` to
 # {glue:text}`forum_val_pr_auc_b:.3f` (interval {glue:text}`forum_val_pr_auc_lo:+.3f`
-# to {glue:text}`forum_val_pr_auc_hi:+.3f`). The intervals are wide because
-# only {glue:text}`forum_n_val_pos` validation rows are positive: with a few
-# hundred positives, a difference of a few points of AUC is within the noise
-# of which rows happened to land in the split. The Brier scores,
+# to {glue:text}`forum_val_pr_auc_hi:+.3f`). The width of these intervals is
+# set by the {glue:text}`forum_n_val_pos` positive validation rows, not by the
+# total number of rows, and it covers only the chance of which rows landed in
+# the split, not the chance in training.
+#
+# How much does the choice of validation rows matter on its own? Cut the
+# validation rows into five disjoint parts, as if each were the only
+# validation split, and score the same two trained runs on each.
+
+# %%
+spread = forum.split_spread(y_val, val_prob[BCE], val_prob[FOCAL_BAL], n_splits=5, seed=seed)
+glue_number("forum_spread_pos", int(spread["positives"].min()))
+glue_number("forum_spread_min", float(spread["roc_auc_diff"].min()))
+glue_number("forum_spread_max", float(spread["roc_auc_diff"].max()))
+glue_number("forum_spread_a_min", float(spread["roc_auc_a"].min()))
+glue_number("forum_spread_a_max", float(spread["roc_auc_a"].max()))
+spread.round(4)
+
+# %% [markdown]
+# With about {glue:text}`forum_spread_pos` positives per part, the BCE run's
+# ROC-AUC ranges from {glue:text}`forum_spread_a_min:.3f` to
+# {glue:text}`forum_spread_a_max:.3f`, and the difference between the runs from
+# {glue:text}`forum_spread_min:+.3f` to {glue:text}`forum_spread_max:+.3f`, for
+# the *same* two trained models. The Brier scores,
 # {glue:text}`forum_val_brier_a:.4f` (BCE) against {glue:text}`forum_val_brier_b:.4f`
 # (focal), measure calibration: focal loss at $\gamma = 5$ barely rewards
 # pushing an example's probability towards 0 or 1 once it is on the right side,
@@ -267,8 +301,8 @@ thresholds = pd.DataFrame({
     "validation balanced accuracy at it": {n: chosen[n]["value"] for n in names},
     "validation balanced accuracy at 0.5": {n: binary_report(y_val, val_prob[n], 0.5)["balanced_accuracy"] for n in names},
 })
-glue("forum_thr_bce", chosen[BCE]["threshold"], display=False)
-glue("forum_thr_focal_bal", chosen[FOCAL_BAL]["threshold"], display=False)
+glue_number("forum_thr_bce", chosen[BCE]["threshold"])
+glue_number("forum_thr_focal_bal", chosen[FOCAL_BAL]["threshold"])
 thresholds
 
 # %% [markdown]
@@ -324,18 +358,18 @@ balance_cmp = compare(y_test, test_prob[FOCAL], test_prob[FOCAL_BAL], names=(FOC
 print(balance_cmp.verdict_for(("roc_auc", "pr_auc", "brier")))
 for key in ("roc_auc", "pr_auc", "brier"):
     row = test_cmp.row(key)
-    glue(f"forum_test_{key}_a", row["value_a"], display=False)
-    glue(f"forum_test_{key}_b", row["value_b"], display=False)
-    glue(f"forum_test_{key}_lo", row["ci_low"], display=False)
-    glue(f"forum_test_{key}_hi", row["ci_high"], display=False)
-    glue(f"forum_test_{key}_verdict", "no detectable difference" if test_cmp.better(key) is None
-         else f"{test_cmp.better(key)} is better", display=False)
-    glue(f"forum_balance_{key}_verdict", "no detectable difference" if balance_cmp.better(key) is None
-         else f"{balance_cmp.better(key)} is better", display=False)
-glue("forum_tuned_bal_a", tuned.loc[0, "balanced accuracy A"], display=False)
-glue("forum_tuned_bal_b", tuned.loc[0, "balanced accuracy B"], display=False)
-glue("forum_tuned_bal_lo", tuned.loc[0, "ci_low"], display=False)
-glue("forum_tuned_bal_hi", tuned.loc[0, "ci_high"], display=False)
+    glue_number(f"forum_test_{key}_a", row["value_a"])
+    glue_number(f"forum_test_{key}_b", row["value_b"])
+    glue_number(f"forum_test_{key}_lo", row["ci_low"])
+    glue_number(f"forum_test_{key}_hi", row["ci_high"])
+    glue_number(f"forum_test_{key}_verdict", "no detectable difference" if test_cmp.better(key) is None
+         else f"{test_cmp.better(key)} is better")
+    glue_number(f"forum_balance_{key}_verdict", "no detectable difference" if balance_cmp.better(key) is None
+         else f"{balance_cmp.better(key)} is better")
+glue_number("forum_tuned_bal_a", tuned.loc[0, "balanced accuracy A"])
+glue_number("forum_tuned_bal_b", tuned.loc[0, "balanced accuracy B"])
+glue_number("forum_tuned_bal_lo", tuned.loc[0, "ci_low"])
+glue_number("forum_tuned_bal_hi", tuned.loc[0, "ci_high"])
 
 # %% [markdown]
 # On the test rows, BCE against the forum's focal loss: ROC-AUC
@@ -378,8 +412,8 @@ alpha_table = pd.DataFrame(
      for flag in (False, True)},
     index=pd.Index(alphas, name="alpha"),
 )
-glue("forum_alpha_spread_off", float(np.ptp(alpha_table.iloc[:, 0])), display=False)
-glue("forum_alpha_spread_on", float(np.ptp(alpha_table.iloc[:, 1])), display=False)
+glue_number("forum_alpha_spread_off", float(np.ptp(alpha_table.iloc[:, 0])))
+glue_number("forum_alpha_spread_on", float(np.ptp(alpha_table.iloc[:, 1])))
 alpha_table.map(lambda v: f"{v:.6e}")
 
 # %% [markdown]
@@ -389,8 +423,8 @@ alpha_table.map(lambda v: f"{v:.6e}")
 # the post's configuration uses, class balancing weights each positive 0.25 and
 # each negative 0.75: it *down-weights* the rare class three-fold, the
 # opposite of what "class balancing" suggests for a 0.1 % minority. The
-# weighting in Lin et al.'s focal loss was tuned together with $\gamma$ for
-# dense object detection, not set from the class ratio.
+# weighting in Lin et al.'s focal loss {cite}`lin2017focal` was tuned together
+# with $\gamma$ for dense object detection, not set from the class ratio.
 #
 # The runs above use `lossbook.losses`; they compute the same quantity as
 # Keras's loss:
@@ -412,7 +446,7 @@ for label, (loss, params, keras_args) in {
     check_rows.append({"loss": label, "lossbook (torch)": ours_value, "Keras": keras_value,
                        "relative difference": abs(ours_value - keras_value) / keras_value})
 keras_check = pd.DataFrame(check_rows).set_index("loss")
-glue("forum_keras_max_rel", float(keras_check["relative difference"].max()), display=False)
+glue_number("forum_keras_max_rel", float(keras_check["relative difference"].max()))
 keras_check.map(lambda v: f"{v:.3e}")
 
 # %% [markdown]
@@ -438,8 +472,9 @@ keras_check.map(lambda v: f"{v:.3e}")
 #    normalisation is a per-channel affine map (a negative scale turns a max
 #    into a min); four unpadded 2×2×2 poolings reduce 31 → 15 → 7 → 3 → 1 and
 #    drop the last row of every odd-sized axis, so only a 16³ corner of the
-#    patch reaches the output. Shape, texture and position of a nodule are
-#    invisible; only an extreme intensity in that corner counts.
+#    patch reaches the output. The shape and texture of a nodule are
+#    invisible, and so is everything outside the corner; only extreme
+#    intensities inside it count.
 # 3. **Batch statistics during training.** In training mode each batch is
 #    normalised by its own mean and variance. With `shuffle=False` the batches
 #    are the same every epoch, and at a positive rate near 0.1 % most batches
@@ -468,7 +503,7 @@ posted_facts = {
         forum.FORUM_SETUP["approximate_positive_rate"], forum.FORUM_SETUP["batch_size"]),
 }
 for key, value in posted_facts.items():
-    glue(f"forum_posted_{key}", value, display=False)
+    glue_number(f"forum_posted_{key}", value)
 pd.Series(posted_facts, name="value").to_frame()
 
 # %% [markdown]
@@ -485,9 +520,9 @@ pd.Series(posted_facts, name="value").to_frame()
 # So before any question of loss, the posted model needs convolutions (e.g.
 # `Conv3D` blocks before each pooling) to see structure, and its training needs
 # `shuffle=True` (or a sampler that spreads the positives over the batches).
-# Its curves watch a single validation split with very few positives, so
-# epoch-to-epoch wiggles in validation AUC are mostly noise (compare the
-# width of the intervals above); repeated cross-validation, or at least a
+# Its curves watch a single validation split at a positive rate near 0.2 %, so
+# epoch-to-epoch wiggles in validation AUC are mostly noise (see the spread
+# over five validation parts above); repeated cross-validation, or at least a
 # bootstrap interval on the validation metrics, tells signal from noise.
 #
 # ## The tool: `lossbook.compare`
@@ -516,7 +551,7 @@ pd.Series(posted_facts, name="value").to_frame()
 # On one test set the intervals come from a stratified paired bootstrap (each
 # class resampled at its own count; both runs scored on the same resample); over
 # repeated cross-validation, from the corrected resampled t-test of Nadeau and
-# Bengio over the per-fold differences. A Keras `CSVLogger` file is refused
+# Bengio {cite}`nadeau2003inference` over the per-fold differences. A Keras `CSVLogger` file is refused
 # with an explanation: it holds per-epoch summaries, and two runs cannot be
 # compared from those.
 
@@ -547,6 +582,7 @@ results = {
         "test_balanced_accuracy_at_validation_thresholds": tuned.to_dict("records"),
     },
     "same_predictions_under_each_loss": loss_table.to_dict(),
+    "validation_parts_roc_auc_diff": spread["roc_auc_diff"].tolist(),
     "all_negative_validation": {k: all_negative[k] for k in ("accuracy", "balanced_accuracy")},
     "keras_alpha_without_balancing": alpha_table.to_dict(),
     "keras_agreement": keras_check.to_dict(),

@@ -24,9 +24,14 @@ What is computed
 * **The paired difference** ``diff = value_b - value_a`` of every metric, with
   an interval and a p-value:
 
-  - one test set (``folds=None``): the paired bootstrap of
-    :func:`lossbook.metrics.paired_bootstrap` (the same resampled rows score
-    both runs, so what the two runs share cancels);
+  - one test set (``folds=None``): a stratified paired bootstrap, the scheme
+    of :func:`lossbook.metrics.paired_bootstrap` (each class resampled with
+    replacement at its own count; the same resampled rows score both runs, so
+    what the two runs share cancels), vectorised here
+    (:func:`bootstrap_differences`) because the per-resample scikit-learn
+    calls take minutes at tens of thousands of rows; the percentile interval
+    and the two-sided p-value ``min(1, 2 min(P(d <= 0), P(d >= 0)))`` (counts
+    plus one) follow ``paired_bootstrap`` too;
   - repeated cross-validation (``folds=`` fold ids of every out-of-fold
     prediction, ``n_train=`` training rows per fold): the per-fold
     differences go through the corrected resampled t-test of
@@ -61,7 +66,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -373,10 +378,17 @@ class _Scorer:
         self.pos_pred = (pos >= threshold).astype(np.float64)
         self.neg_sq = neg ** 2
         self.pos_sq = (1.0 - pos) ** 2
-        self.neg_order = np.argsort(neg, kind="mergesort")
-        sorted_neg = neg[self.neg_order]
-        self.below = np.searchsorted(sorted_neg, pos, side="left")   # negatives strictly below
-        self.upto = np.searchsorted(sorted_neg, pos, side="right")   # ... or tied
+        # Negatives fall into buckets around the distinct positive scores c_0 < ... < c_{K-1}:
+        # bucket 2k+1 holds negatives tied with c_k, bucket 2k those strictly between
+        # c_{k-1} and c_k; per-resample bucket weights then give, for every positive,
+        # the weight of negatives below it and tied with it.
+        cuts = np.unique(pos)
+        left = np.searchsorted(cuts, neg, side="left")
+        tied = left < len(cuts)
+        tied[tied] = cuts[left[tied]] == neg[tied]
+        self.n_buckets = 2 * len(cuts) + 1
+        self.neg_bucket = 2 * left + tied
+        self.pos_cut = np.searchsorted(cuts, pos)
         self.pos_at_or_above = (pos[None, :] >= pos[:, None]).astype(np.float64)  # [i, j]: s_j >= s_i
 
     def score(self, wn: np.ndarray, wp: np.ndarray) -> dict:
@@ -385,9 +397,13 @@ class _Scorer:
         n_pos, n_neg = wp.sum(axis=1), wn.sum(axis=1)
         out = _from_counts(tp, fp, n_pos - tp, n_neg - fp)
         out["brier"] = (wn @ self.neg_sq + wp @ self.pos_sq) / (n_pos + n_neg)
-        cum = np.zeros((wn.shape[0], wn.shape[1] + 1))
-        np.cumsum(wn[:, self.neg_order], axis=1, out=cum[:, 1:])
-        below, upto = cum[:, self.below], cum[:, self.upto]
+        b, k = wn.shape[0], self.n_buckets
+        offsets = (np.arange(b) * k)[:, None]
+        buckets = np.bincount((self.neg_bucket[None, :] + offsets).ravel(), weights=wn.ravel(),
+                              minlength=b * k).reshape(b, k)
+        cum = np.cumsum(buckets, axis=1)
+        below = cum[:, 2 * self.pos_cut]            # negatives strictly below each positive
+        upto = below + buckets[:, 2 * self.pos_cut + 1]  # ... or tied with it
         # ROC-AUC: chance a positive outscores a negative, ties count one half.
         out["roc_auc"] = (wp * (below + 0.5 * (upto - below))).sum(axis=1) / (n_pos * n_neg)
         # Average precision: precision at each positive's score, weighted by the positive.

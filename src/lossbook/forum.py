@@ -26,7 +26,10 @@ The numbers the forum reports are facts about the post; they live in
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
+import os
+import sys
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -112,6 +115,29 @@ def check_parameters(**parameters) -> dict:
                 f"(n_samples={parameters['n_samples']}, prevalence={parameters['prevalence']})"
             )
     return parameters
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null inside the block.
+
+    TensorFlow's C++ start-up lines ("All log messages before
+    absl::InitializeLog() ...") bypass ``TF_CPP_MIN_LOG_LEVEL`` and reach the
+    notebook only sometimes (the kernel forwards them asynchronously), which
+    would make re-executed notebooks differ. Import TensorFlow/Keras inside
+    this block. Python-level errors still propagate as exceptions.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 # ----------------------------------------------------------------------------- data
@@ -364,3 +390,35 @@ def pooled_region(shape: int = 31, pools: int = 4, pool: int = 2) -> int:
     if side < 1:
         raise ValueError(f"{pools} poolings of size {pool} leave nothing of a cube of side {shape}")
     return side * pool ** pools
+
+
+def split_spread(y_true: np.ndarray, prob_a: np.ndarray, prob_b: np.ndarray, *, n_splits: int = 5,
+                 seed: int = 0):
+    """What one small validation split would have said, ``n_splits`` times over.
+
+    Cuts the rows into ``n_splits`` disjoint stratified parts (each as if it
+    were the only validation split) and scores both runs on each: no
+    retraining, so the spread is due to the choice of validation rows alone.
+
+    Returns a DataFrame with one row per part: ``positives``, ``roc_auc_a``,
+    ``roc_auc_b``, ``roc_auc_diff`` (b - a), ``pr_auc_a``, ``pr_auc_b``,
+    ``pr_auc_diff``.
+    """
+    import pandas as pd
+    from sklearn.model_selection import StratifiedKFold
+
+    from lossbook.metrics import METRICS
+
+    y = np.asarray(y_true)
+    if isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral) or not 2 <= n_splits <= int(y.sum()):
+        raise ValueError(f"n_splits must be an integer from 2 to the number of positives ({int(y.sum())}), got {n_splits!r}")
+    rows = []
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    for _, part in folds.split(np.zeros(len(y)), y):
+        row = {"positives": int(y[part].sum())}
+        for metric in ("roc_auc", "pr_auc"):
+            a = float(METRICS[metric](y[part], prob_a[part]))
+            b = float(METRICS[metric](y[part], prob_b[part]))
+            row.update({f"{metric}_a": a, f"{metric}_b": b, f"{metric}_diff": b - a})
+        rows.append(row)
+    return pd.DataFrame(rows, index=pd.RangeIndex(1, n_splits + 1, name="validation part"))
