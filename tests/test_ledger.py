@@ -212,3 +212,8 @@ def test_difference_of_two_estimates():
     assert L.lookup(results, L.Difference(("leaky", "auc"), ("sound", "auc"))) == pytest.approx(0.22)
     with pytest.raises(ValueError, match="needs two numbers"):
         L.lookup({"a": "x", "b": 1}, L.Difference("a", "b"))
+
+
+def test_at_least():
+    assert L.AtLeast(1, "seeds").decide({"value": L.Measure(2)}).verdict == L.REPRODUCED
+    assert L.AtLeast(1, "seeds").decide({"value": L.Measure(0)}).verdict == L.NOT_REPRODUCED
