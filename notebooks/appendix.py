@@ -25,6 +25,7 @@ results_root = None  # folder holding results/; None means the runner's output f
 
 # %% tags=["hide-input"]
 import pandas as pd
+from IPython.display import Markdown, display
 from myst_nb import glue
 
 from lossbook import data as lbdata
@@ -52,19 +53,22 @@ pd.set_option("display.max_colwidth", 80)
 # test. Times were taken on the machine named by its CPU count, often shared
 # with other jobs, so read them as an order of magnitude, not a benchmark.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+SOURCE = "(made by `notebooks/appendix.py` from `book/results/`; default parameters)"
 timing = report.timing_table(names, results_root)
 glue("appendix_n_chapters", len(names), display=False)
 glue("appendix_n_ran", len(ran), display=False)
 glue("appendix_total_full_min", float(timing["full wall time (s)"].sum()) / 60, display=False)
 glue("appendix_total_quick_min", float(timing["quick wall time (s)"].sum()) / 60, display=False)
-timing
+display(Markdown(report.myst_table(
+    timing, f"Wall time of each chapter in the full and the quick profile, and the machine's CPU count {SOURCE}.",
+    "tbl-appendix-timing")))
 
 # %% [markdown]
-# Of the {glue:text}`appendix_n_chapters` chapters, {glue:text}`appendix_n_ran`
+# In {numref}`tbl-appendix-timing`, of the {glue:text}`appendix_n_chapters` chapters, {glue:text}`appendix_n_ran`
 # have a results file. Their recorded full-profile wall times add up to
 # {glue:text}`appendix_total_full_min:.1f` minutes, the quick-profile ones to
-# {glue:text}`appendix_total_quick_min:.1f` minutes (an empty cell: that profile
+# {glue:text}`appendix_total_quick_min:.1f` minutes (a dash: that profile
 # has not been recorded for the chapter). Chapters without results:
 
 # %% tags=["hide-input"]
@@ -73,34 +77,44 @@ print(", ".join(missing) if missing else "none")
 # %% [markdown]
 # ## Package versions
 #
-# The versions each chapter recorded when it ran (`lossbook.results.TRACKED_PACKAGES`).
-# A row with differing entries means two chapters ran in different environments.
+# The versions each chapter recorded when it ran (`lossbook.results.TRACKED_PACKAGES`),
+# in {numref}`tbl-appendix-versions`. A row with differing entries means two chapters
+# ran in different environments.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
 versions = report.versions_table(results)
 differing = [pkg for pkg, row in versions.iterrows() if row.dropna().nunique() > 1]
-print("packages whose version differs between chapters:", ", ".join(differing) if differing else "none")
-versions
+display(Markdown(report.myst_table(
+    versions, f"Package versions recorded by each chapter {SOURCE}.", "tbl-appendix-versions")))
+display(Markdown("Packages whose version differs between chapters: "
+                 + (", ".join(f"`{p}`" for p in differing) if differing else "none") + "."))
 
 # %% [markdown]
 # ## Data checksums
 #
-# The sha256 of every data file a chapter read, compared with the checksum
-# published in the data's provenance note where one exists.
+# {numref}`tbl-appendix-checksums` lists the sha256 of every data file a chapter
+# read, compared with the checksum published in the data's provenance note where
+# one exists.
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
 published = {name: digest for name, digest in lbdata.DIA_FILES.values()}
 checksums = report.checksums_table(results, published)
-checksums
+display(Markdown(report.myst_table(
+    checksums, f"sha256 of every data file the chapters read; *matches published* compares it with the "
+    f"provenance note's checksum where one exists {SOURCE}.", "tbl-appendix-checksums", index=False)))
 
 # %% [markdown]
 # ## Parameters of the quick profile
 #
 # The parameters cell of each `notebooks/<chapter>.py` holds the full profile;
-# `notebooks/profiles.yml` lists what the quick profile overrides:
+# `notebooks/profiles.yml` lists what the quick profile overrides
+# ({numref}`tbl-appendix-quick`):
 
-# %% tags=["hide-input"]
-report.parameters_table({n: chapters[n] for n in names})
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+display(Markdown(report.myst_table(
+    report.parameters_table({n: chapters[n] for n in names}),
+    f"What the quick profile changes in each chapter's parameters (`notebooks/profiles.yml`) {SOURCE}.",
+    "tbl-appendix-quick")))
 
 # %% [markdown]
 # ## How to re-run one chapter, or all of them

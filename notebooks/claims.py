@@ -141,7 +141,7 @@ display(Markdown(myst_table("Why each verdict of {numref}`tbl-ledger` was given"
 # %% [markdown]
 # ## Verdicts by seed document
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
 counts = ledger.verdict_counts(assessments)
 per_seed = pd.DataFrame(
     [{"seed": ledger.SEEDS[a.claim.seed][0], "verdict": a.verdict} for a in assessments]
@@ -162,7 +162,8 @@ fig.tight_layout()
 fig.savefig(figure_path("claims", "verdicts.png"), dpi=120)
 glue("fig_claims_verdicts", fig, display=False)
 plt.close(fig)
-per_seed
+display(Markdown(report.myst_table(per_seed, f"Number of claims per seed document and verdict {caption_tail}",
+                                   "tbl-claims-per-seed")))
 
 # %% [markdown]
 # ```{glue:figure} fig_claims_verdicts
@@ -172,7 +173,7 @@ per_seed
 # from the results files in `book/results/`; default parameters).
 # ```
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
 slug = {v: re.sub(r"[^a-z]+", "_", v).strip("_") for v in ledger.VERDICTS}
 glue("ledger_n_claims", len(assessments), display=False)
 for verdict, n in counts.items():
@@ -188,8 +189,10 @@ for critique in ledger.CRITIQUES:
     text = measure.format(critique.decimals) if measure else status
     effects[critique.id] = {"status": status, "text": text}
     glue(f"crit_{critique.id.replace('-', '_')}_effect", text, display=False)
-pd.DataFrame([{"problem": c.title, "measured effect": effects[c.id]["text"], "what it is": c.effect}
-              for c in ledger.CRITIQUES]).set_index("problem")
+effect_table = pd.DataFrame([{"problem": c.title, "measured effect": effects[c.id]["text"], "what it is": c.effect}
+                             for c in ledger.CRITIQUES]).set_index("problem")
+display(Markdown(report.myst_table(effect_table, "Measured effect of each methodological problem discussed in "
+                                   f"the critiques chapter {caption_tail}", "tbl-critique-effects")))
 
 # %% [markdown]
 # Of {glue:text}`ledger_n_claims` claims, {glue:text}`ledger_n_reproduced` are
@@ -197,8 +200,9 @@ pd.DataFrame([{"problem": c.title, "measured effect": effects[c.id]["text"], "wh
 # {glue:text}`ledger_n_explained_by_an_artifact_of_the_protocol` are explained by an
 # artifact of the protocol, {glue:text}`ledger_n_cannot_be_tested_here` cannot be
 # tested here and {glue:text}`ledger_n_not_yet_run` wait for a chapter that has not
-# been run. The table above this sentence lists the measured effect of each
-# methodological problem gathered in the critiques chapter.
+# been run ({numref}`tbl-claims-per-seed`, {numref}`fig-claims-verdicts`).
+# {numref}`tbl-critique-effects` lists the measured effect of each
+# methodological problem gathered in {ref}`critiques`.
 
 # %% tags=["hide-input"]
 save_results(

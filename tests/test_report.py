@@ -82,3 +82,14 @@ def test_collect_timings_refuses_empty_source_and_bad_profile(tmp_path):
         report.collect_timings(tmp_path / "nothing", tmp_path / "book")
     with pytest.raises(ValueError, match="profile must be one of"):
         report.collect_timings(tmp_path, tmp_path, profile="slow")
+
+
+def test_myst_table_numbers_a_frame_and_marks_missing_values():
+    frame = pd.DataFrame({"wall time (s)": [1.5, None], "note": ["a|b", "c"]}, index=pd.Index(["dia", "acne"], name="chapter"))
+    text = report.myst_table(frame, "Wall times.", "tbl-times")
+    lines = text.splitlines()
+    assert lines[0] == ":::{table} Wall times." and lines[1] == ":name: tbl-times" and lines[-1] == ":::"
+    assert lines[3] == "| chapter | wall time (s) | note |"
+    assert "| dia | 1.5 | a\\|b |" in lines and "| acne | — | c |" in lines
+    with pytest.raises(ValueError, match="label without spaces"):
+        report.myst_table(frame, "x", "bad name")

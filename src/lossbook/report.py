@@ -163,3 +163,33 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _cell_text(value) -> str:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return "—"
+    try:
+        if pd.isna(value):
+            return "—"
+    except (TypeError, ValueError):
+        pass
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def myst_table(frame: pd.DataFrame, caption: str, name: str, *, index: bool = True) -> str:
+    """A MyST ``{table}`` directive (numbered, with ``caption`` and label ``name``) holding ``frame``.
+
+    Display it with ``IPython.display.Markdown`` in a cell whose metadata has
+    ``mystnb: {markdown_format: myst}``, so that the book numbers the table and
+    ``{numref}`` can point at it. Missing values print as an em dash.
+    """
+    if not name or any(c.isspace() for c in name):
+        raise ValueError(f"table name must be a non-empty label without spaces, got {name!r}")
+    frame = frame.reset_index() if index else frame
+    header = [_cell_text(c) for c in frame.columns]
+    rows = [[_cell_text(v) for v in row] for row in frame.itertuples(index=False)]
+    lines = [f":::{{table}} {caption}", f":name: {name}", "",
+             "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines.append(":::")
+    return "\n".join(lines)
