@@ -124,9 +124,9 @@ DEFAULTS = {
     "scenarios": ("A", "B", "focal", "sampling"),
     "n_repeats": 10,
     "subset_per_class": None,
-    "epochs": 20,
+    "epochs": 8,
     "batch_size": 32,
-    "hidden_units": 128,
+    "hidden_units": 64,
     "dropout": 0.3,
     "learning_rate": 1e-3,
     "focal_gamma": 2.0,
@@ -353,10 +353,10 @@ class HeadConfig:
     Glorot-uniform and biases zero, as Keras initialises them.
     """
 
-    hidden_units: int = 128
+    hidden_units: int = 64
     dropout: float = 0.3
     learning_rate: float = 1e-3
-    epochs: int = 20
+    epochs: int = 8
     batch_size: int = 32
     focal_gamma: float = 2.0
     select_epoch: str = "last"
