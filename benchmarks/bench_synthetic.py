@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("--control-seeds", type=int, default=10)
     parser.add_argument("--noise-free", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--max-members", type=int, default=500)
+    parser.add_argument("--max-members", type=int, default=100)
     args = parser.parse_args()
 
     from lossbook import synthetic as S

@@ -713,7 +713,7 @@ def _chunks(jobs: list, sets: dict, max_members: int) -> list[list]:
     return [group[i:i + max_members] for group in by_n.values() for i in range(0, len(group), max_members)]
 
 
-def run_stress(cfg: StressConfig, *, max_members: int = 500, progress: bool = True) -> pd.DataFrame:
+def run_stress(cfg: StressConfig, *, max_members: int = 100, progress: bool = True) -> pd.DataFrame:
     """Train and score every network of the stress test (see :func:`plan_stress`).
 
     Networks from all draws are trained together in batches of up to
