@@ -286,7 +286,7 @@ chosen = {name: choose_threshold(y_val, val_prob[name], metric="balanced_accurac
 fig, ax = plt.subplots(figsize=(6.4, 3.8))
 for i, name in enumerate(names):
     curve = chosen[name]
-    color = plots.color_for(name, i)
+    color = plt.rcParams["axes.prop_cycle"].by_key()["color"][i]  # two focal runs: one colour each
     ax.plot(curve["grid"], curve["values"], color=color, label=f"{name} (best at {curve['threshold']:.3g})")
     ax.axvline(curve["threshold"], color=color, ls=":", lw=1)
 ax.axvline(0.5, color="grey", ls="--", lw=1)

@@ -95,6 +95,8 @@ METRIC_LABELS = {
     "balanced_accuracy": "balanced accuracy", "f1": "F1", "mcc": "MCC",
     "precision": "precision", "recall": "recall", "accuracy": "accuracy",
 }
+#: Rows of the forest plot in :meth:`Comparison.figure` by default.
+FOREST_METRICS = ("roc_auc", "pr_auc", "brier", "balanced_accuracy", "f1", "mcc", "recall")
 #: Metrics the verdict speaks about by default.
 VERDICT_METRICS = ("roc_auc", "pr_auc", "brier", "balanced_accuracy")
 
@@ -733,7 +735,9 @@ class Comparison:
         Returns a matplotlib Figure with four panels. ``n_bins``: quantile bins
         of the reliability diagram (equal counts, so the rare high-probability
         region is not left with empty bins). ``metrics``: rows of the forest
-        plot (default all).
+        plot (default :data:`FOREST_METRICS`; precision, whose interval is
+        usually huge when few examples are predicted positive, is left out so
+        it does not squash the rest).
         """
         import matplotlib.pyplot as plt
 
@@ -750,7 +754,12 @@ class Comparison:
         plots.roc_pr_curves(per_fold, ax=(ax_roc, ax_pr))
         plots.reliability_diagram({name: (self.y_true, p) for name, p in zip(self.names, (self.prob_a, self.prob_b))},
                                   n_bins=n_bins, strategy="quantile", ax=ax_rel)
-        ax_rel.set_title("Reliability (equal-count bins)")
+        # Rare positives keep every bin near 0: zoom to where the points are.
+        top = max(float(np.max(np.r_[mp, fr])) for mp, fr in
+                  (_reliability(self.y_true, p, n_bins) for p in (self.prob_a, self.prob_b)))
+        top = min(1.0, max(1.15 * top, 1e-3))
+        ax_rel.set(xlim=(0, top), ylim=(0, top), title="Reliability (equal-count bins, zoomed)")
+        metrics = FOREST_METRICS if metrics is None else metrics
         rows = self.table if metrics is None else self.table.set_index("metric").loc[list(metrics)].reset_index()
         ypos = np.arange(len(rows))[::-1]
         for yv, r in zip(ypos, rows.to_dict("records")):
