@@ -12,6 +12,15 @@ from sklearn.model_selection import train_test_split
 from lossbook import synthetic as syn
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """The chapter trains with one thread (tiny networks); so do the tests, then restore."""
+    before = torch.get_num_threads()
+    syn.set_torch_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def data():
     return syn.make_dataset(42)
