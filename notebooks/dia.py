@@ -15,9 +15,9 @@
 # (chapter-dia)=
 # # Drug-induced autoimmunity: the paper's study, leak-free and leaky
 #
-# The DIA paper (BITS 7(3), 2025) trains three Keras networks (an MLP, a 1D-CNN and a
+# The DIA paper {cite}`bits2025dia` trains three Keras networks (an MLP, a 1D-CNN and a
 # two-layer "SimpleNN") with three losses (binary cross-entropy, focal, Dice) on RDKit
-# descriptors of the UCI DIA data, and reports in its Table 1 an MLP with focal loss at
+# descriptors of the UCI DIA data {cite}`uci_dia`, and reports in its Table 1 an MLP with focal loss at
 # accuracy 0.94 and ROC-AUC 0.97, next to a CNN with Dice loss at accuracy 0.50,
 # precision 0.50, recall 1.00, F1 0.67 and AUC 0.34. This chapter re-runs the grid under
 # the protocol the paper describes, once without leakage and once with the leak the
@@ -373,7 +373,7 @@ plt.close(fig)
 #
 # Means alone do not say so: the fold models share training data, so their scores are
 # correlated. We compare each configuration with MLP + focal over the same folds and repeats
-# with the corrected resampled t-test (Nadeau and Bengio), on the leak-free ROC-AUC and F1.
+# with the corrected resampled t-test {cite}`nadeau2003inference`, on the leak-free ROC-AUC and F1.
 
 # %%
 if ("mlp", "focal") in lf.index:
@@ -398,8 +398,8 @@ if ("mlp", "focal") in lf.index:
 # ## Baselines a chemist would try first
 #
 # Logistic regression, a random forest and gradient boosting, under the same leak-free folds
-# (the same filter, scaler and SMOTE fitted on each training fold). InterDIA, the dataset
-# authors' ensemble, reports CV ROC-AUC 0.884 and external-test ROC-AUC 0.893.
+# (the same filter, scaler and SMOTE fitted on each training fold). InterDIA
+# {cite}`huang2025interdia`, the dataset authors' ensemble, reports CV ROC-AUC 0.884 and external-test ROC-AUC 0.893.
 
 # %%
 baselines = dia.run_baselines(X, y, parameters, data_sha256=train.sha256)
