@@ -416,7 +416,7 @@ for ax, metric, label in zip(axes, ["recall", "balanced_accuracy"], ["minority r
     ax.boxplot(groups, vert=False, widths=0.6)
     ax.set_yticks(range(1, len(ARMS) + 1), labels)
     ax.set_xlabel(label)
-    ax.invert_yaxis()
+axes[0].invert_yaxis()  # shared y axis: invert once, first arm on top
 fig.tight_layout()
 plots.save(fig, CHAPTER, "controls.png")
 glue("fig_syn_controls", fig, display=False)
