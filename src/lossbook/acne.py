@@ -124,11 +124,11 @@ DEFAULTS = {
     "scenarios": ("A", "B", "focal", "sampling"),
     "n_repeats": 10,
     "subset_per_class": None,
-    "epochs": 8,
+    "epochs": 25,
     "batch_size": 32,
     "hidden_units": 64,
     "dropout": 0.3,
-    "learning_rate": 1e-3,
+    "learning_rate": 2e-3,
     "focal_gamma": 2.0,
     "select_epoch": "last",
     "fine_tune": False,
@@ -355,8 +355,8 @@ class HeadConfig:
 
     hidden_units: int = 64
     dropout: float = 0.3
-    learning_rate: float = 1e-3
-    epochs: int = 8
+    learning_rate: float = 2e-3
+    epochs: int = 25
     batch_size: int = 32
     focal_gamma: float = 2.0
     select_epoch: str = "last"
