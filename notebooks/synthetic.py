@@ -413,7 +413,7 @@ for ax, metric, label in zip(axes, ["recall", "balanced_accuracy"], ["minority r
                                                                       "balanced accuracy"]):
     groups = [on_control_seeds.loc[(on_control_seeds["arm"] == a) & (on_control_seeds["flip_y"] == 0.01),
                                    metric].to_numpy() for a in ARMS]
-    ax.boxplot(groups, vert=False, widths=0.6)
+    ax.boxplot(groups, orientation="horizontal", widths=0.6)
     ax.set_yticks(range(1, len(ARMS) + 1), labels)
     ax.set_xlabel(label)
 axes[0].invert_yaxis()  # shared y axis: invert once, first arm on top

@@ -722,7 +722,7 @@ def run_stress(cfg: StressConfig, *, max_members: int = 100, progress: bool = Tr
     :func:`score_members` at ``cfg.threshold`` (at the validation-chosen
     threshold for ``bce_val_threshold``), and ``threshold``.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bar on stderr (no widget warning in notebooks)
 
     if isinstance(max_members, bool) or not isinstance(max_members, int) or max_members < 1:
         raise ValueError(f"max_members: expected a positive integer, got {max_members!r}")
