@@ -92,7 +92,8 @@ for page in pages:
 def evidence(claim):
     chapter = ", ".join(claim.chapters) or "—"
     if claim.section and claim.section in labels:
-        return f"{{ref}}`{claim.section}`"
+        short = claim.section.removeprefix("chapter-")
+        return f"{{ref}}`{short} <{claim.section}>`"
     return chapter
 
 
