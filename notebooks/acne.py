@@ -542,7 +542,7 @@ final
 # ## What holds
 #
 # Each verdict below is computed from the paired intervals above (an interval
-# that excludes zero counts as a change), for the frozen {glue:text}`acne_backbone`.
+# that excludes zero counts as a change), with the backbone {glue:text}`acne_backbone`.
 #
 # * Accuracy, B minus A, paper's random split: {glue:text}`acne_verdict_random_accuracy`.
 # * Macro-F1, B minus A, paper's random split: {glue:text}`acne_verdict_random_macro_f1`.
