@@ -174,7 +174,7 @@ implied
 
 # %%
 emb = lbemb.embed_images(
-    index["path"].tolist(), backbone=backbone, input_size=input_size, n_views=n_views, progress=True
+    index["path"].tolist(), backbone=backbone, input_size=input_size, n_views=n_views, progress=True, threads=threads
 )
 features = emb.features
 backbone_label = lbemb.BACKBONES[backbone]

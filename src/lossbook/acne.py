@@ -518,7 +518,7 @@ def train_heads(
     best = [p.detach().clone() for p in params]
     best_loss = torch.full((n_jobs,), float("inf"))
     history = []
-    bar = tqdm(total=config.epochs * steps, desc=f"training {n_jobs} heads", unit="step", disable=not progress)
+    bar = tqdm(total=config.epochs * steps, desc=f"training {n_jobs} heads", unit="step", mininterval=5.0, disable=not progress)
     for epoch in range(1, config.epochs + 1):
         rows = np.stack([_epoch_rows(job, y, steps * B, rng) for job, rng in zip(jobs, np_rngs)])
         if config.augment and n_views_all > 1:

@@ -293,6 +293,7 @@ def embed_images(
     cache_root: str | os.PathLike | None = None,
     use_cache: bool = True,
     progress: bool = True,
+    threads: int | None = 2,
 ) -> Embeddings:
     """Embed every image and ``n_views`` augmented views of it, through the cache.
 
@@ -308,6 +309,8 @@ def embed_images(
         them (training rows only) is the caller's business.
     sha256 : sequence of str, optional
         Checksums of the files (computed from the bytes when not given).
+    threads : int, optional
+        torch threads for a backbone loaded here (1 is faster on an oversubscribed machine).
 
     Returns
     -------
@@ -326,7 +329,11 @@ def embed_images(
     if len(checksums) != len(paths):
         raise ValueError(f"sha256 has {len(checksums)} entries for {len(paths)} paths")
     store = EmbeddingStore(name, size, augmentation, cache_root)
+    from tqdm.auto import tqdm
 
+    # One bar over every (image, view), cached or not, so the output looks the same warm or cold.
+    bar = tqdm(total=len(paths) * (n_views + 1), desc=f"embeddings ({name}, {size}px)", unit="img",
+               mininterval=2.0, disable=not progress)
     found: dict[tuple[int, int], np.ndarray] = {}
     todo: list[tuple[int, int]] = []
     # View-major order: an interrupted run leaves complete views behind, plain images first.
@@ -337,14 +344,17 @@ def embed_images(
                 todo.append((i, view))
             else:
                 found[i, view] = vector
+    bar.update(len(found))
 
     if todo:
-        model = backbone if isinstance(backbone, Backbone) else load_backbone(name, input_size=size)
-        for batch_keys, vectors in _embed_batches(model, paths, checksums, todo, augmentation, batch_size, progress):
+        model = backbone if isinstance(backbone, Backbone) else load_backbone(name, input_size=size, threads=threads)
+        for batch_keys, vectors in _embed_batches(model, paths, checksums, todo, augmentation, batch_size):
             for (i, view), vector in zip(batch_keys, vectors):
                 found[i, view] = vector
                 if use_cache:
                     store.put(checksums[i], view, vector)
+            bar.update(len(batch_keys))
+    bar.close()
     dim = next(iter(found.values())).shape[0] if found else 0
     features = np.zeros((len(paths), n_views + 1, dim), dtype=np.float32)
     for (i, view), vector in found.items():
@@ -352,11 +362,8 @@ def embed_images(
     return Embeddings(features, checksums, name, size, augmentation, computed=len(todo), reused=len(found) - len(todo))
 
 
-def _embed_batches(model: Backbone, paths, checksums, todo, augmentation, batch_size, progress) -> Iterable:
+def _embed_batches(model: Backbone, paths, checksums, todo, augmentation, batch_size) -> Iterable:
     """Yield (keys, features) for ``todo`` in batches of ``batch_size``."""
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(todo), desc=f"embedding ({model.name}, {model.input_size}px)", unit="img", disable=not progress)
     pending_keys, pending_pixels = [], []
     for i, view in todo:
         plain = load_image(paths[i], model.input_size)
@@ -365,9 +372,6 @@ def _embed_batches(model: Backbone, paths, checksums, todo, augmentation, batch_
         pending_pixels.append(np.asarray(image, dtype=np.uint8))
         if len(pending_keys) == batch_size:
             yield pending_keys, model.embed(np.stack(pending_pixels))
-            bar.update(len(pending_keys))
             pending_keys, pending_pixels = [], []
     if pending_keys:
         yield pending_keys, model.embed(np.stack(pending_pixels))
-        bar.update(len(pending_keys))
-    bar.close()
