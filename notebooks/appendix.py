@@ -52,6 +52,9 @@ pd.set_option("display.max_colwidth", 80)
 # shows; the **quick** profile is what a reader runs on Binder or as a smoke
 # test. Times were taken on the machine named by its CPU count, often shared
 # with other jobs, so read them as an order of magnitude, not a benchmark.
+# Chapters that cache their expensive steps (the DIA folds, the acne embeddings)
+# run far faster when the cache is warm, and a recorded time does not say
+# whether it was: a full-profile time below the quick one most likely means a warm cache.
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
 SOURCE = "(made by `notebooks/appendix.py` from `book/results/`; default parameters)"
