@@ -515,8 +515,6 @@ class _Runner:
         self.xtr, self.ytr, self.wtr = tf.constant(xtr), tf.constant(ytr), tf.constant(wtr)
         self.xva, self.yva, self.mva = tf.constant(xva), tf.constant(yva), tf.constant(mva)
         self.seeds = tf.constant(seeds, dtype=tf.int64)
-        if self.pooled is not None and self.pooled_all is not None:
-            pass
 
     def _compile(self):
         import tensorflow as tf
