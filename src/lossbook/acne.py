@@ -26,6 +26,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from lossbook import params as checks
 from lossbook.data import ACNE_CLASSES
 
 __all__ = [
@@ -146,62 +147,31 @@ def check_parameters(**params) -> dict:
     """
     from lossbook.embeddings import BACKBONES
 
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {unknown}; allowed: {sorted(DEFAULTS)}")
-    p = {**DEFAULTS, **params}
-
-    def integer(name, lo, hi=None):
-        v = p[name]
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo or (hi is not None and v > hi):
-            bound = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-            raise ValueError(f"{name} must be an integer {bound}, got {v!r}")
-        p[name] = int(v)
-
-    def number(name, lo, hi, *, lo_open=False, hi_open=False):
-        v = p[name]
-        ok = isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and np.isfinite(v)
-        ok = ok and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
-        if not ok:
-            left, right = "(" if lo_open else "[", ")" if hi_open else "]"
-            raise ValueError(f"{name} must be a number in {left}{lo}, {hi}{right}, got {v!r}")
-        p[name] = float(v)
-
-    def choices(name, allowed):
-        v = p[name]
-        values = (v,) if isinstance(v, str) else tuple(v)
-        bad = [x for x in values if x not in allowed]
-        if not values or bad or len(set(values)) != len(values):
-            raise ValueError(f"{name} must be a non-empty list of distinct values from {list(allowed)}, got {v!r}")
-        p[name] = values
-
-    if p["backbone"] not in BACKBONES:
-        raise ValueError(f"backbone must be one of {sorted(BACKBONES)}, got {p['backbone']!r}")
-    integer("input_size", 32, 1024)
-    integer("n_views", 0, 16)
-    choices("split_kinds", SPLIT_KINDS)
-    choices("scenarios", SCENARIOS)
-    integer("n_repeats", 2)  # intervals need at least two repeats
+    p = checks.merge_known(params, DEFAULTS)
+    checks.one_of("backbone", p["backbone"], sorted(BACKBONES))
+    p["input_size"] = checks.integer("input_size", p["input_size"], 32, 1024)
+    p["n_views"] = checks.integer("n_views", p["n_views"], 0, 16)
+    p["split_kinds"] = checks.subset("split_kinds", p["split_kinds"], SPLIT_KINDS)
+    p["scenarios"] = checks.subset("scenarios", p["scenarios"], SCENARIOS)
+    p["n_repeats"] = checks.integer("n_repeats", p["n_repeats"], 2)  # intervals need two repeats
     if p["subset_per_class"] is not None:
-        integer("subset_per_class", 20)
-    integer("epochs", 1, 1000)
-    integer("batch_size", 1, 4096)
-    integer("hidden_units", 1, 8192)
-    number("dropout", 0.0, 1.0, hi_open=True)
-    number("learning_rate", 0.0, 1.0, lo_open=True)
-    number("focal_gamma", 0.0, 10.0)
-    if p["select_epoch"] not in SELECT:
-        raise ValueError(f"select_epoch must be one of {list(SELECT)}, got {p['select_epoch']!r}")
-    if p["fine_tune"] not in (True, False):
-        raise ValueError(f"fine_tune must be True or False, got {p['fine_tune']!r}")
+        p["subset_per_class"] = checks.integer("subset_per_class", p["subset_per_class"], 20)
+    p["epochs"] = checks.integer("epochs", p["epochs"], 1, 1000)
+    p["batch_size"] = checks.integer("batch_size", p["batch_size"], 1, 4096)
+    p["hidden_units"] = checks.integer("hidden_units", p["hidden_units"], 1, 8192)
+    p["dropout"] = checks.number("dropout", p["dropout"], 0.0, 1.0, high_open=True)
+    p["learning_rate"] = checks.number("learning_rate", p["learning_rate"], 0.0, 1.0, low_open=True)
+    p["focal_gamma"] = checks.number("focal_gamma", p["focal_gamma"], 0.0, 10.0)
+    checks.one_of("select_epoch", p["select_epoch"], SELECT)
+    checks.flag("fine_tune", p["fine_tune"])
     if p["fine_tune"]:
         raise ValueError(
             "fine_tune=True (training the backbone too) is not implemented in this version: on this "
             "book's CPU one B1 training step takes seconds, and no GPU was available to test it. "
             "Use fine_tune=False (frozen backbone, trained head)."
         )
-    integer("threads", 1, 256)
-    integer("seed", 0, 2**31 - 1)
+    p["threads"] = checks.integer("threads", p["threads"], 1, 256)
+    p["seed"] = checks.integer("seed", p["seed"], 0, 2**31 - 1)
     return p
 
 

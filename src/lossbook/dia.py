@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from lossbook import params as checks
 from lossbook.cache import DiskCache, cache_key
 from lossbook.metrics import binary_report
 from lossbook.training import FoldData, TrainConfig, derive_seed, train_folds
@@ -80,44 +81,19 @@ def check_parameters(**params) -> dict:
 
     Raises ``ValueError`` naming the parameter and what is allowed.
     """
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {unknown}; allowed: {sorted(DEFAULTS)}")
-    p = {**DEFAULTS, **params}
-
-    def integer(name, lo, hi=None):
-        v = p[name]
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo or (hi is not None and v > hi):
-            bound = f"an integer >= {lo}" + (f" and <= {hi}" if hi is not None else "")
-            raise ValueError(f"{name} must be {bound}, got {v!r}")
-
-    def number(name, lo, hi, lo_open=False, hi_open=False):
-        v = p[name]
-        ok = isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and np.isfinite(v)
-        ok = ok and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
-        if not ok:
-            raise ValueError(f"{name} must be a number in {'(' if lo_open else '['}{lo}, {hi}"
-                             f"{')' if hi_open else ']'}, got {v!r}")
-
-    integer("n_splits", 2, 20)
-    integer("n_repeats", 1)
-    integer("max_epochs", 1, 1000)
-    integer("patience", 1)
-    integer("batch_size", 1)
-    integer("seed", 0)
-    integer("n_boot", 100)
-    integer("n_refits", 1, 50)
-    if not isinstance(p["run_variants"], bool):
-        raise ValueError(f"run_variants must be True or False, got {p['run_variants']!r}")
-    number("learning_rate", 0, 1, lo_open=True)
-    number("val_fraction", 0, 0.5, lo_open=True, hi_open=True)
-    number("pos_class_weight", 0, 100, lo_open=True)
-    number("label_smoothing", 0, 1, hi_open=True)
+    p = checks.merge_known(params, DEFAULTS)
+    for name, low, high in (("n_splits", 2, 20), ("n_repeats", 1, None), ("max_epochs", 1, 1000),
+                            ("patience", 1, None), ("batch_size", 1, None), ("seed", 0, None),
+                            ("n_boot", 100, None), ("n_refits", 1, 50)):
+        checks.integer(name, p[name], low, high)
+    checks.flag("run_variants", p["run_variants"])
+    checks.number("learning_rate", p["learning_rate"], 0, 1, low_open=True)
+    checks.number("val_fraction", p["val_fraction"], 0, 0.5, low_open=True, high_open=True)
+    checks.number("pos_class_weight", p["pos_class_weight"], 0, 100, low_open=True)
+    checks.number("label_smoothing", p["label_smoothing"], 0, 1, high_open=True)
     for name, allowed in (("models", MODELS), ("losses", LOSSES), ("variant_models", MODELS)):
-        v = p[name]
-        if isinstance(v, str) or not v or any(x not in allowed for x in v):
-            raise ValueError(f"{name} must be a non-empty list drawn from {list(allowed)}, got {v!r}")
-        p[name] = [x for x in allowed if x in v]
+        chosen = checks.subset(name, p[name], allowed)
+        p[name] = [x for x in allowed if x in chosen]  # canonical order: the grid's order
     return p
 
 
@@ -159,7 +135,7 @@ def preprocessor(seed: int, *, smote: bool = True) -> Pipeline:
     """
     steps = [("filter", ColumnFilter()), ("scale", StandardScaler())]
     if smote:
-        steps.append(("smote", SMOTE(random_state=seed)))
+        steps.append(("smote", SMOTE(k_neighbors=SMOTE_NEIGHBOURS, random_state=seed)))
     return Pipeline(steps)
 
 
@@ -189,8 +165,39 @@ class FoldSpec:
     test: np.ndarray
 
 
-def cv_splits(y, n_splits: int, n_repeats: int, seed: int) -> list[FoldSpec]:
-    """Repeated stratified k-fold; repeat ``r`` shuffles with a seed derived from ``seed``."""
+SMOTE_NEIGHBOURS = 5  # imblearn's default k_neighbors, used by preprocessor()
+
+
+def check_class_counts(y, n_splits: int, val_fraction: float = 0.0) -> None:
+    """Refuse, before any training, data too small for the protocol.
+
+    Stratified k-fold needs at least ``n_splits`` examples of each class, and
+    SMOTE needs more minority examples in each fitted training fold (after the
+    early-stopping split takes ``val_fraction`` of it) than its neighbours.
+    """
+    counts = np.bincount(np.asarray(y, dtype=int), minlength=2)
+    minority = int(counts.min())
+    if minority < n_splits:
+        raise ValueError(
+            f"the minority class has {minority} example(s), fewer than n_splits={n_splits}; "
+            "use fewer folds or more data"
+        )
+    in_fold = minority * (n_splits - 1) // n_splits
+    fitted = in_fold - int(np.ceil(val_fraction * in_fold))
+    if fitted <= SMOTE_NEIGHBOURS:
+        raise ValueError(
+            f"each training fold keeps about {fitted} minority example(s) after the early-stopping split "
+            f"(val_fraction={val_fraction}), but SMOTE needs more than k_neighbors={SMOTE_NEIGHBOURS}; "
+            "use fewer folds, a smaller val_fraction or more data"
+        )
+
+
+def cv_splits(y, n_splits: int, n_repeats: int, seed: int, *, val_fraction: float = 0.0) -> list[FoldSpec]:
+    """Repeated stratified k-fold; repeat ``r`` shuffles with a seed derived from ``seed``.
+
+    Checks first that every fold can be fitted (:func:`check_class_counts`).
+    """
+    check_class_counts(y, n_splits, val_fraction)
     rskf = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
     return [FoldSpec(i // n_splits, i % n_splits, tr, te) for i, (tr, te) in enumerate(rskf.split(np.zeros(len(y)), y))]
 
@@ -277,7 +284,7 @@ def run_grid(X, y, p: dict, *, protocol: str, data_sha256: str, early_stopping: 
     y = np.asarray(y)
     if protocol == "leaky":
         X, y = leaky_dataset(X, y, derive_seed("leaky-smote", p["seed"]))
-    specs = cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"])
+    specs = cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"], val_fraction=p["val_fraction"])
     rows = []
     for model in models or p["models"]:
         for loss in losses or p["losses"]:

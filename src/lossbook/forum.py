@@ -35,6 +35,8 @@ from typing import Mapping
 
 import numpy as np
 
+from lossbook import params as checks
+
 #: Metrics quoted in the forum post (GPT-4's summary of the two runs' CSV logs),
 #: epoch 1 ("start") and epoch 15 ("end"), as fractions. Facts about the post.
 FORUM_REPORTED = {
@@ -96,11 +98,10 @@ def check_parameters(**parameters) -> dict:
                 raise ValueError(f"seed must be a non-negative integer, got {value!r}")
             continue
         low, high = _LIMITS[name]
-        integer = isinstance(low, int) and isinstance(high, int)
-        kind_ok = isinstance(value, numbers.Integral) if integer else isinstance(value, numbers.Real)
-        if isinstance(value, bool) or not kind_ok or not (low <= value <= high):
-            kind = "an integer" if integer else "a number"
-            raise ValueError(f"{name} must be {kind} in [{low}, {high}], got {value!r}")
+        if isinstance(low, int) and isinstance(high, int):
+            checks.integer(name, value, low, high)
+        else:
+            checks.number(name, value, low, high)
     if "validation_fraction" in parameters and "test_fraction" in parameters:
         if parameters["validation_fraction"] + parameters["test_fraction"] >= 0.8:
             raise ValueError(

@@ -31,6 +31,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from lossbook import params as checks
+
 # ---------------------------------------------------------------------------
 # Facts from the tutorial
 # ---------------------------------------------------------------------------
@@ -852,26 +854,15 @@ def check_parameters(**params) -> StressConfig:
     are ``0 .. n_seeds-1``; dataset draws use ``random_state`` 42 (the
     tutorial's), 43, ... ``42 + n_draws - 1``.
     """
-    unknown = sorted(set(params) - set(PARAMETERS))
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {unknown}; allowed: {sorted(PARAMETERS)}")
-    p = {**PARAMETERS, **params}
-
-    def integer(name, low, high):
-        v = p[name]
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not low <= v <= high:
-            raise ValueError(f"{name}: expected an integer in [{low}, {high}], got {v!r}")
-        return int(v)
-
-    n_seeds = integer("n_seeds", 1, 10_000)
-    n_draws = integer("n_draws", 1, 1_000)
-    control = integer("control_seeds", 1, n_seeds)
-    integer("showcase_seed", 0, n_seeds - 1)
-    integer("n_boot", 100, 100_000)
-    integer("n_threads", 1, 256)
-    integer("seed", 0, 2**32 - 1)
-    if not isinstance(p["noise_free"], bool):
-        raise ValueError(f"noise_free: expected True or False, got {p['noise_free']!r}")
+    p = checks.merge_known(params, PARAMETERS)
+    n_seeds = checks.integer("n_seeds", p["n_seeds"], 1, 10_000)
+    n_draws = checks.integer("n_draws", p["n_draws"], 1, 1_000)
+    control = checks.integer("control_seeds", p["control_seeds"], 1, n_seeds)
+    checks.integer("showcase_seed", p["showcase_seed"], 0, n_seeds - 1)
+    checks.integer("n_boot", p["n_boot"], 100, 100_000)
+    checks.integer("n_threads", p["n_threads"], 1, 256)
+    checks.integer("seed", p["seed"], 0, 2**32 - 1)
+    checks.flag("noise_free", p["noise_free"])
     gammas = p["gammas"]
     if not isinstance(gammas, (list, tuple)) or len(gammas) == 0:
         raise ValueError(f"gammas: expected a non-empty list of numbers in (0, 10], got {gammas!r}")
