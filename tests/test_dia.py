@@ -180,3 +180,21 @@ def test_table1_carries_the_paper_beside_ours():
     row = t.loc[("cnn", "dice")]
     assert row["accuracy_paper"] == 0.50 and row["roc_auc_paper"] == 0.34
     assert np.isclose(row["f1_delta"], 2 / 3 - 0.67) and row["single_class"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "n_pos, n_splits, val_fraction, match",
+    [
+        (3, 5, 0.2, r"minority class has 3 example\(s\), fewer than n_splits=5"),
+        (8, 5, 0.2, r"keeps about 4 minority example\(s\).*SMOTE needs more than k_neighbors=5"),
+    ],
+)
+def test_too_few_minority_examples_are_refused_before_training(n_pos, n_splits, val_fraction, match):
+    y = np.r_[np.zeros(40, dtype=int), np.ones(n_pos, dtype=int)]
+    with pytest.raises(ValueError, match=match):
+        dia.cv_splits(y, n_splits, 1, 0, val_fraction=val_fraction)
+
+
+def test_single_class_labels_are_refused():
+    with pytest.raises(ValueError, match="minority class has 0 example"):
+        dia.check_class_counts(np.zeros(30, dtype=int), 5)
