@@ -61,6 +61,7 @@ def test_quick_profile_parameters_reach_the_notebook_and_wall_time_is_recorded(p
     assert set(timing) == {"quick"} and timing["quick"]["wall_time_s"] > 0
     executed = json.loads((out / "tiny.ipynb").read_text())
     assert "start_time" not in executed["metadata"]["papermill"]  # volatile metadata stripped
+    assert [c["id"] for c in executed["cells"]] == [f"cell-{i}" for i in range(len(executed["cells"]))]
     assert not (project / "book").exists()  # quick never touches the published book
 
 

@@ -144,13 +144,17 @@ def _check_parameter_names(chapter: Chapter, notebook, parameters: dict) -> None
 
 
 def _strip_volatile_metadata(notebook) -> None:
-    """Drop timestamps and durations papermill writes, so re-runs give clean diffs."""
+    """Drop timestamps and durations papermill writes, and number the cells, so re-runs give clean diffs.
+
+    jupytext and papermill give cells random ids; ids by position are just as unique.
+    """
     notebook.metadata.get("papermill", {}).pop("start_time", None)
     notebook.metadata.get("papermill", {}).pop("end_time", None)
     notebook.metadata.get("papermill", {}).pop("duration", None)
     notebook.metadata.get("papermill", {}).pop("input_path", None)
     notebook.metadata.get("papermill", {}).pop("output_path", None)
-    for cell in notebook.cells:
+    for position, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{position}"
         cell.metadata.pop("execution", None)
         cell.metadata.get("papermill", {}).clear()
 
