@@ -82,8 +82,9 @@ checksums = {train.path.name: train.sha256, test.path.name: test.sha256}
 # We follow the paper where it is specific and state our choices where it is not.
 #
 # * **Data.** {glue:text}`dia_n_train` training drugs ({glue:text}`dia_n_pos` positive) with
-#   {glue:text}`dia_n_desc` RDKit descriptors; the paper says 729 descriptors and about 27 %
-#   positives, the UCI files hold 196 and 24.7 %. SMILES is dropped. A column filter drops
+#   {glue:text}`dia_n_desc` RDKit descriptors and a positive share of
+#   {glue:text}`dia_prevalence:.3f`, where the paper says 729 descriptors and about 27 %
+#   positives. SMILES is dropped. A column filter drops
 #   columns that are constant or duplicate another column *in the rows it is fitted on*.
 # * **Networks** (Keras, Glorot-uniform kernels, zero biases): MLP 256-128-64 (dropout
 #   0.4/0.3/0.2), SimpleNN 64-32 (dropout 0.3/0.2), CNN Conv1D 64 then 32 filters (kernel 3)
@@ -122,6 +123,7 @@ leaky_size = int(2 * (y == 0).sum())
 glue("dia_n_train", len(y), display=False)
 glue("dia_n_pos", int(y.sum()), display=False)
 glue("dia_n_desc", X.shape[1], display=False)
+glue("dia_prevalence", float(y.mean()), display=False)
 glue("dia_val_fraction", val_fraction, display=False)
 glue("dia_n_repeats", n_repeats, display=False)
 glue("dia_n_fold_models", n_splits * n_repeats, display=False)
@@ -180,8 +182,8 @@ extra
 # The paper's CNN + Dice row (0.50, 0.50, 1.00, 0.67) is exactly what a model scores that calls
 # every drug positive on a test set that is half positive: accuracy and precision equal the
 # prevalence, recall is 1 and F1 is 2π/(1+π). Half-positive test folds are what the leaky
-# protocol produces; on the real folds (prevalence about 0.25) the all-positive classifier
-# scores lower.
+# protocol produces; on the real folds (prevalence {glue:text}`dia_prevalence:.2f`) the
+# all-positive classifier scores lower.
 
 # %%
 prevalence = {name: float(f["test_prevalence"].mean()) for name, f in frames.items()}
@@ -312,7 +314,7 @@ plt.close(fig)
 # :name: fig-dia-confusion
 #
 # Confusion matrices summed over all folds and repeats (LF: leak-free). Made by
-# `notebooks/dia.py`.
+# `notebooks/dia.py` with the parameters at the top of this page.
 # ```
 
 # %%
@@ -337,7 +339,7 @@ plt.close(fig)
 #
 # F1 per model and loss, mean ± one standard deviation over folds and repeats; diamonds are the
 # paper's Table 1 values, the dotted line the F1 of an all-positive classifier at the test
-# folds' prevalence. Made by `notebooks/dia.py`.
+# folds' prevalence. Made by `notebooks/dia.py` with the parameters at the top of this page.
 # ```
 
 # %%
@@ -368,7 +370,7 @@ plt.close(fig)
 #
 # Leak-free training (solid) and inner-validation (dashed) loss, and validation ROC-AUC, per
 # epoch, averaged over fold models up to the epoch where the first of them stopped. Losses of
-# different kinds are on different scales. Made by `notebooks/dia.py`.
+# different kinds are on different scales. Made by `notebooks/dia.py` with the parameters at the top of this page.
 # ```
 
 # %% [markdown]
@@ -427,7 +429,7 @@ base_table.round(3)
 #
 # Leak-free cross-validated ROC-AUC (mean ± sd over folds and repeats) of the nine networks
 # and three classical baselines; the dashed line is InterDIA's reported CV AUC. Made by
-# `notebooks/dia.py`.
+# `notebooks/dia.py` with the parameters at the top of this page.
 # ```
 #
 # The best baseline, {glue:text}`dia_best_baseline`, reaches a CV ROC-AUC of

@@ -402,7 +402,8 @@ plt.close(fig)
 #
 # Scores of the classifier that predicts every example positive, as a function
 # of the prevalence of the set it is evaluated on; markers at the DIA training
-# prevalence and at a balanced set (`notebooks/losses.py`).
+# prevalence and at a balanced set (`notebooks/losses.py`, with the parameters
+# at the top of its page).
 # ```
 #
 # On the DIA training prevalence the all-positive classifier reaches an F1 of
