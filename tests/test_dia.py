@@ -189,10 +189,13 @@ def test_table1_carries_the_paper_beside_ours():
         (8, 5, 0.2, r"keeps about 4 minority example\(s\).*SMOTE needs more than k_neighbors=5"),
     ],
 )
-def test_too_few_minority_examples_are_refused_before_training(n_pos, n_splits, val_fraction, match):
+def test_too_few_minority_examples_are_refused_before_training(n_pos, n_splits, val_fraction, match, monkeypatch):
     y = np.r_[np.zeros(40, dtype=int), np.ones(n_pos, dtype=int)]
+    X = np.random.default_rng(0).normal(size=(len(y), 4))
+    p = dia.check_parameters(n_splits=n_splits, n_repeats=1, val_fraction=val_fraction)
+    monkeypatch.setattr(dia, "train_folds", lambda *a, **k: pytest.fail("trained despite too few examples"))
     with pytest.raises(ValueError, match=match):
-        dia.cv_splits(y, n_splits, 1, 0, val_fraction=val_fraction)
+        dia.run_grid(X, y, p, protocol="leak_free", data_sha256="sha")
 
 
 def test_single_class_labels_are_refused():

@@ -192,12 +192,8 @@ def check_class_counts(y, n_splits: int, val_fraction: float = 0.0) -> None:
         )
 
 
-def cv_splits(y, n_splits: int, n_repeats: int, seed: int, *, val_fraction: float = 0.0) -> list[FoldSpec]:
-    """Repeated stratified k-fold; repeat ``r`` shuffles with a seed derived from ``seed``.
-
-    Checks first that every fold can be fitted (:func:`check_class_counts`).
-    """
-    check_class_counts(y, n_splits, val_fraction)
+def cv_splits(y, n_splits: int, n_repeats: int, seed: int) -> list[FoldSpec]:
+    """Repeated stratified k-fold; repeat ``r`` shuffles with a seed derived from ``seed``."""
     rskf = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
     return [FoldSpec(i // n_splits, i % n_splits, tr, te) for i, (tr, te) in enumerate(rskf.split(np.zeros(len(y)), y))]
 
@@ -279,12 +275,13 @@ def run_grid(X, y, p: dict, *, protocol: str, data_sha256: str, early_stopping: 
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     if early_stopping not in EARLY_STOPPING:
         raise ValueError(f"early_stopping must be one of {EARLY_STOPPING}, got {early_stopping!r}")
+    check_class_counts(y, p["n_splits"], p["val_fraction"])
     cache = cache or DiskCache("dia-folds")
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     if protocol == "leaky":
         X, y = leaky_dataset(X, y, derive_seed("leaky-smote", p["seed"]))
-    specs = cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"], val_fraction=p["val_fraction"])
+    specs = cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"])
     rows = []
     for model in models or p["models"]:
         for loss in losses or p["losses"]:
@@ -345,6 +342,7 @@ def run_baselines(X, y, p: dict, *, data_sha256: str, cache: DiskCache | None = 
     """The baselines under the leak-free CV (filter, scaler, SMOTE fitted per training fold)."""
     from sklearn.base import clone
 
+    check_class_counts(y, p["n_splits"])
     cache = cache or DiskCache("dia-folds")
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
