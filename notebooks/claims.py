@@ -206,7 +206,7 @@ display(Markdown(report.myst_table(effect_table, "Measured effect of each method
 # methodological problem gathered in {ref}`critiques`.
 
 # %% tags=["hide-input"]
-save_results(
+results_file = save_results(
     "claims",
     {
         "counts": counts,
