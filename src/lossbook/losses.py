@@ -61,6 +61,10 @@ class _Ops:
     def prepare(self, y_true, y_pred):  # -> (y_true cast to y_pred's dtype, y_pred)
         raise NotImplementedError
 
+    @staticmethod
+    def last_dim(x):
+        return x.shape[-1]  # arrays of every backend have a shape tuple
+
 
 class _NumpyOps(_Ops):
     name = "numpy"
@@ -119,10 +123,6 @@ class _NumpyOps(_Ops):
     @staticmethod
     def ndim(x):
         return x.ndim
-
-    @staticmethod
-    def last_dim(x):
-        return x.shape[-1]
 
 
 class _KerasOps(_Ops):
@@ -183,10 +183,6 @@ class _KerasOps(_Ops):
     def ndim(x):
         return len(x.shape)
 
-    @staticmethod
-    def last_dim(x):
-        return x.shape[-1]
-
 
 class _TorchOps(_Ops):
     name = "torch"
@@ -246,10 +242,6 @@ class _TorchOps(_Ops):
     @staticmethod
     def ndim(x):
         return x.dim()
-
-    @staticmethod
-    def last_dim(x):
-        return x.shape[-1]
 
 
 def _ops_for(backend: str) -> _Ops:
