@@ -59,9 +59,15 @@ def test_quick_profile_parameters_reach_the_notebook_and_wall_time_is_recorded(p
     assert json.loads((out / "results" / "tiny.json").read_text())["results"] == {"total": 10}
     timing = json.loads((out / "results" / "tiny.timing.json").read_text())
     assert set(timing) == {"quick"} and timing["quick"]["wall_time_s"] > 0
+    slowest = timing["quick"]["slowest_cells"]  # where the time went, slowest first
+    assert slowest and [c["seconds"] for c in slowest] == sorted((c["seconds"] for c in slowest), reverse=True)
     executed = json.loads((out / "tiny.ipynb").read_text())
     assert "start_time" not in executed["metadata"]["papermill"]  # volatile metadata stripped
     assert [c["id"] for c in executed["cells"]] == [f"cell-{i}" for i in range(len(executed["cells"]))]
+    cells = {c["id"]: c for c in executed["cells"]}
+    for entry in slowest:  # each names a code cell of the executed notebook by id and first line
+        cell = cells[entry["cell"]]
+        assert cell["cell_type"] == "code" and "".join(cell["source"]).strip().startswith(entry["first_line"])
     assert not (project / "book").exists()  # quick never touches the published book
 
 

@@ -127,3 +127,20 @@ def test_padded_rows_do_not_change_the_loss():
             tf.constant(y), tf.constant(p), tf.constant(mask), tf.ones_like(tf.constant(y))).numpy()
         want = losses.make(name, "numpy")(y[1, :5], p[1, :5])
         assert np.isclose(got[1], want, rtol=1e-5), name
+
+
+def test_dropout_numbers_are_uniform_per_model_and_ignore_padding():
+    """The counter-based dropout stream: about uniform, different per model, seed and step, and a
+    model's numbers at a position do not change when the sequence is padded longer."""
+    import tensorflow as tf
+
+    seeds = tf.constant([[1, 0], [2, 0], [1, 32]], dtype=tf.uint32)
+    u = training._uniform(seeds, 3, [32, 50, 8]).numpy()
+    assert u.shape == (3, 32, 50, 8) and u.min() >= 0 and u.max() < 1
+    assert abs(u.mean() - 0.5) < 0.01 and abs(u.std() - np.sqrt(1 / 12)) < 0.01
+    assert np.mean(u[0] == u[1]) < 1e-3 and np.mean(u[0] == u[2]) < 1e-3  # other seed, other step
+    assert abs(np.corrcoef(u[0].ravel(), u[1].ravel())[0, 1]) < 0.02
+    longer = training._uniform(seeds, 3, [32, 70, 8]).numpy()
+    np.testing.assert_array_equal(longer[:, :, :50], u)
+    other_layer = training._uniform(seeds, 4, [32, 50, 8]).numpy()
+    assert np.mean(other_layer == u) < 1e-3

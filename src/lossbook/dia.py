@@ -31,7 +31,7 @@ from sklearn.preprocessing import StandardScaler
 from lossbook import params as checks
 from lossbook.cache import DiskCache, cache_key
 from lossbook.metrics import binary_report
-from lossbook.training import FoldData, TrainConfig, derive_seed, train_folds
+from lossbook.training import TRAINER_VERSION, FoldData, TrainConfig, derive_seed, train_folds
 
 __all__ = [
     "PAPER_TABLE1", "PAPER_FIGURE5_AUC", "INTERDIA", "MODELS", "LOSSES", "PROTOCOLS", "DEFAULTS",
@@ -253,7 +253,7 @@ def fold_key(protocol: str, early_stopping: str, config: TrainConfig, p: dict, s
              data_sha256: str) -> dict:
     """Everything that determines one fold model's result (package versions are added by the cache)."""
     return {
-        "study": "dia", "protocol": protocol, "early_stopping": early_stopping,
+        "study": "dia", "trainer": TRAINER_VERSION, "protocol": protocol, "early_stopping": early_stopping,
         "config": config.as_dict(), "val_fraction": p["val_fraction"], "seed": p["seed"],
         "repeat": spec.repeat, "fold": spec.fold, "n_splits": p["n_splits"],
         "test_rows": cache_key({"rows": spec.test.tolist()}), "data_sha256": data_sha256,
@@ -389,7 +389,7 @@ def external_test(X, y, X_ext, p: dict, configs, *, data_sha256: str, n_refits: 
         todo = []
         keys = []
         for r in range(n_refits):
-            key = {"study": "dia-external", "config": config.as_dict(), "refit": r, "seed": p["seed"],
+            key = {"study": "dia-external", "trainer": TRAINER_VERSION, "config": config.as_dict(), "refit": r, "seed": p["seed"],
                    "val_fraction": p["val_fraction"], "data_sha256": data_sha256}
             keys.append(key)
             if cache.get(key) is None:

@@ -101,6 +101,7 @@ def run_chapter(
             cwd=str(output_dir), progress_bar=progress, log_output=False,
         )
         wall = time.perf_counter() - start
+        slowest = _slowest_cells(executed)
         _strip_volatile_metadata(executed)
         nbformat.write(executed, tmp)
         os.replace(tmp, target)
@@ -115,7 +116,7 @@ def run_chapter(
             os.environ.pop("LOSSBOOK_OUTPUT_DIR", None)
         else:
             os.environ["LOSSBOOK_OUTPUT_DIR"] = previous_env
-    _record_wall_time(chapter.name, profile, wall, parameters, output_dir)
+    _record_wall_time(chapter.name, profile, wall, parameters, output_dir, slowest)
     return wall
 
 
@@ -143,6 +144,17 @@ def _check_parameter_names(chapter: Chapter, notebook, parameters: dict) -> None
         )
 
 
+def _slowest_cells(notebook, top: int = 5) -> list[dict]:
+    """The ``top`` slowest code cells by papermill's durations: where a chapter's time goes."""
+    cells = []
+    for position, cell in enumerate(notebook.cells):
+        duration = cell.metadata.get("papermill", {}).get("duration")
+        if cell.cell_type == "code" and duration is not None:
+            first = next((line for line in cell.source.splitlines() if line.strip()), "")
+            cells.append({"cell": f"cell-{position}", "seconds": round(float(duration), 1), "first_line": first[:80]})
+    return sorted(cells, key=lambda c: -c["seconds"])[:top]
+
+
 def _strip_volatile_metadata(notebook) -> None:
     """Drop timestamps and durations papermill writes, and number the cells, so re-runs give clean diffs.
 
@@ -166,12 +178,14 @@ def _plain(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", text) + "\n"
 
 
-def _record_wall_time(name: str, profile: str, wall: float, parameters: dict, output_dir: Path) -> None:
+def _record_wall_time(name: str, profile: str, wall: float, parameters: dict, output_dir: Path,
+                      slowest: list[dict] = ()) -> None:
     timing = load_timing(name, output_dir)
     timing[profile] = {
         "wall_time_s": round(wall, 1),
         "cpu_count": os.cpu_count(),
         "parameters": parameters,
+        "slowest_cells": list(slowest),
     }
     write_json_atomic(output_dir / "results" / f"{name}.timing.json", timing)
 

@@ -10,10 +10,13 @@ while each network keeps the semantics of its own ``model.fit``:
   ``batch_size`` with a smaller last batch (rows of shorter folds are padded and
   masked out of the loss; a model with no rows in a step is not updated at all);
 * Keras initialisers (Glorot-uniform kernels, zero biases) from its own seed;
-* its own dropout masks (inverted dropout, as Keras), drawn from its own seed;
+* its own dropout masks (inverted dropout, as Keras), from a counter-based hash of
+  its own seed (:func:`_uniform`), not TensorFlow's generator, so that masks for
+  any set of models come from a few vectorised operations;
 * Keras' Adam (bias correction as ``keras.optimizers.Adam``, per-model step count);
 * early stopping on validation ROC-AUC with Keras' ``EarlyStopping`` rules
-  (patience, ``restore_best_weights=True``); a stopped model is frozen.
+  (patience, ``restore_best_weights=True``); a stopped model is frozen and drops
+  out of the computation (one compiled epoch serves any subset of running models).
 
 Nothing a model computes depends on which other models share its batch, so a
 fold trained alone gives the same result as in a batch (this is what lets the
@@ -36,14 +39,15 @@ import numpy as np
 
 from lossbook.models import architecture, parameter_shapes
 
-__all__ = ["TrainConfig", "FoldData", "FoldResult", "train_folds", "initial_weights",
+__all__ = ["TRAINER_VERSION", "TrainConfig", "FoldData", "FoldResult", "train_folds", "initial_weights",
            "epoch_order", "EarlyStopping", "rank_auc", "derive_seed", "LOSS_NAMES"]
 
 LOSS_NAMES = ("bce", "focal", "dice")
+#: Bump when a change to this module changes what a trained model comes out as (cache keys use it).
+#: 2: dropout masks from a per-model counter-based hash instead of TensorFlow's stateless generator.
+TRAINER_VERSION = 2
 # Losses that are a mean of per-sample terms (padded rows can be masked out per sample).
 _PER_SAMPLE = {"bce", "focal", "weighted_ce"}
-import os as _os
-_JIT = _os.environ.get("LOSSBOOK_XLA", "0") == "1"  # measured: XLA compiles slowly, no faster here
 
 
 def derive_seed(*parts) -> int:
@@ -190,66 +194,60 @@ def initial_weights(model: str, n_features: int, seed: int) -> list[np.ndarray]:
 
 
 class _Stack:
-    """Forward pass of M stacked networks (TensorFlow ops)."""
+    """Forward pass of stacked networks (TensorFlow ops).
+
+    The number of stacked models is dynamic: the same traced function serves any
+    subset of the models (the running ones), picked by ``active`` indices.
+    """
 
     def __init__(self, model: str, n_features: int, pooled_lengths: np.ndarray | None):
-        import tensorflow as tf
-
         self.spec = architecture(model)
         self.n_features = n_features
-        self.pool_mask = None
-        if pooled_lengths is not None:  # CNN: mask positions beyond each model's own length
-            width = _pooled_width(model, n_features)
-            mask = (np.arange(width)[None, :] < pooled_lengths[:, None]).astype(np.float32)
-            self.pool_mask = tf.constant(mask[:, None, :, None])
+        self.pool_mask = None  # CNN: (M, 1, width, 1), 1 at positions within each model's own length
+        if pooled_lengths is not None:
+            self.pool_mask = _pool_mask(pooled_lengths, model, n_features)
 
-    def __call__(self, params, x, dropout_seeds=None):
-        """x: (M, B, F) -> probabilities (M, B). ``dropout_seeds``: (M, 2) int tensor or None."""
+    def __call__(self, params, x, dropout_seeds=None, active=None):
+        """x: (m, B, F) -> probabilities (m, B) for the m models ``params`` hold.
+
+        ``dropout_seeds``: (m, 2) uint32 (model seed, step counter), or None for no
+        dropout; ``active``: which of all M models ``params`` and ``x`` hold
+        (default: all; it picks their rows of the CNN's pooling mask).
+        """
         import tensorflow as tf
 
         h = x
-        n_models = len(params[0]) if isinstance(params[0], list) else params[0].shape[0]
         pi = 0
+        filters = None  # channels of the last convolution's output
         for li, layer in enumerate(self.spec):
             if layer.kind == "reshape":
-                # sequence layout for the convolutions: (B, length, M * channels), so that
-                # the M models' convolutions run as one grouped convolution (groups = M)
+                # sequence layout for the convolutions: (B, length, m * channels), so that
+                # the m models' convolutions run as one grouped convolution (groups = m)
                 h = tf.transpose(h, (1, 2, 0))
             elif layer.kind == "conv1d":
                 kernel, bias = params[pi], params[pi + 1]
                 pi += 2
-                k, filters = layer.kernel, int(layer.size)
-                channels = kernel.shape[2]
-                # (M, k, C_in, C_out) -> (k, C_in, M * C_out): model m's filters form group m
-                filt = tf.reshape(tf.transpose(kernel, (1, 2, 0, 3)), (k, channels, n_models * filters))
+                k, channels, filters = kernel.shape[1], kernel.shape[2], kernel.shape[3]
+                # (m, k, C_in, C_out) -> (k, C_in, m * C_out): model i's filters form group i
+                filt = tf.reshape(tf.transpose(kernel, (1, 2, 0, 3)), (k, channels, -1))
                 h = tf.nn.conv1d(h, filt, stride=1, padding="VALID") + tf.reshape(bias, (-1,))
                 h = _activate(h, layer.activation)
             elif layer.kind == "maxpool":
                 p = int(layer.size)
-                h = tf.nn.max_pool1d(h, p, p, "VALID")  # (B, L', M * C)
-                width, channels = h.shape[1], h.shape[2] // n_models
-                h = tf.transpose(tf.reshape(h, (tf.shape(h)[0], width, n_models, channels)), (2, 0, 1, 3))
+                h = tf.nn.max_pool1d(h, p, p, "VALID")  # (B, L', m * C)
+                h = tf.transpose(tf.reshape(h, (tf.shape(h)[0], h.shape[1], -1, filters)), (2, 0, 1, 3))
                 if self.pool_mask is not None:
-                    h = h * self.pool_mask
+                    mask = tf.constant(self.pool_mask)
+                    h = h * (mask if active is None else tf.gather(mask, active))
             elif layer.kind == "flatten":
-                h = tf.reshape(h, (n_models, tf.shape(h)[1], h.shape[2] * h.shape[3]))
+                h = tf.reshape(h, (tf.shape(h)[0], tf.shape(h)[1], h.shape[2] * h.shape[3]))
             elif layer.kind == "dense":
                 kernel, bias = params[pi], params[pi + 1]
                 pi += 2
                 h = _activate(tf.matmul(h, kernel) + bias[:, None, :], layer.activation)
             elif layer.kind == "dropout" and dropout_seeds is not None and layer.size > 0:
                 rate = float(layer.size)
-                shape = tf.shape(h)[1:]
-                if len(h.shape) == 4:
-                    # (B, L, C): draw position-major, so a model's mask does not depend on how far
-                    # its batch-mates pad the sequence length
-                    shape = tf.stack([shape[1], shape[0], shape[2]])
-                keep = tf.stack([
-                    tf.random.stateless_uniform(shape, seed=dropout_seeds[m] + tf.constant([0, li], tf.int64)) >= rate
-                    for m in range(n_models)
-                ])
-                if len(h.shape) == 4:
-                    keep = tf.transpose(keep, (0, 2, 1, 3))
+                keep = _uniform(dropout_seeds, li, [tf.shape(h)[a] for a in range(1, len(h.shape))]) >= rate
                 h = tf.where(keep, h / (1.0 - rate), tf.zeros_like(h))
         return h[..., 0]
 
@@ -262,6 +260,46 @@ def _activate(h, name):
     if name == "sigmoid":
         return tf.math.sigmoid(h)
     return h
+
+
+_ROW_STRIDE = 1 << 20  # dropout positions: batch row b starts at b * 2^20 (so batches up to 4096 rows)
+
+
+def _mix32(x):
+    """A 32-bit integer hash (Wellons' lowbias32): every output bit depends on every input bit."""
+    import tensorflow as tf
+
+    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16)) * tf.constant(0x7FEB352D, tf.uint32)
+    x = tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 15)) * tf.constant(0x846CA68B, tf.uint32)
+    return tf.bitwise.bitwise_xor(x, tf.bitwise.right_shift(x, 16))
+
+
+def _uniform(seeds, layer: int, shape):
+    """Uniform [0, 1) numbers of shape (m, *shape) for dropout, one stream per model.
+
+    ``seeds``: (m, 2) uint32 rows (model seed, step counter); ``shape``: a list of
+    sizes (ints or scalar tensors), batch rows first. Element (b, ..., c) of
+    model i is a hash of (its seed, its counter, ``layer``, the element's position),
+    so a model's mask depends on nothing but its own seed and where it is: not on
+    its batch-mates, nor on how far they pad a sequence. Counter-based, like
+    TensorFlow's stateless generators, but vectorised over models.
+    """
+    import tensorflow as tf
+
+    key = _mix32(tf.bitwise.bitwise_xor(_mix32(seeds[:, 0]), seeds[:, 1]))
+    key_a = _mix32(tf.bitwise.bitwise_xor(key, tf.constant(layer, tf.uint32)))
+    key_b = _mix32(tf.bitwise.bitwise_xor(key_a, tf.constant(0x9E3779B9, tf.uint32)))
+    # position of element (b, *rest): b * 2^20 + the row-major index of rest, whose strides
+    # come from the inner sizes only, so padding the outermost of rest changes nothing
+    position = tf.zeros((), tf.uint32)
+    for axis in range(1, len(shape)):
+        coord = tf.cast(tf.range(shape[axis]), tf.uint32)
+        position = position[..., None] * tf.cast(shape[axis], tf.uint32) + coord
+    rows = tf.cast(tf.range(shape[0]), tf.uint32) * tf.constant(_ROW_STRIDE, tf.uint32)
+    position = tf.reshape(rows, (-1,) + (1,) * (len(shape) - 1)) + position
+    expand = (-1,) + (1,) * len(shape)
+    bits = _mix32(tf.bitwise.bitwise_xor(_mix32(tf.bitwise.bitwise_xor(position[None], tf.reshape(key_a, expand))), tf.reshape(key_b, expand)))
+    return tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) * (1.0 / (1 << 24))
 
 
 def _pooled_width(model: str, n_features: int) -> int:
@@ -327,8 +365,7 @@ def _stack_data(arrays: list[np.ndarray], n_cols: int | None, dtype=np.float32):
 
 
 def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: bool = False,
-                initial: list[list[np.ndarray]] | None = None, compact_below: float = 0.5,
-                progress=None) -> list[FoldResult]:
+                initial: list[list[np.ndarray]] | None = None, progress=None) -> list[FoldResult]:
     """Train one model per fold, all at once; return one :class:`FoldResult` per fold.
 
     Parameters
@@ -342,11 +379,11 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
         Return each model's final (restored best) weights, in Keras order.
     initial : list of weight lists, optional
         Start from these weights instead of the seeded Keras initialisers.
-    compact_below : float
-        When the share of still-running models falls below this, the finished
-        ones are dropped from the stack (fewer models per step, same results).
     progress : callable, optional
         Called with the number of epochs finished by the slowest model.
+
+    Each epoch computes only the models still running: early-stopped models drop
+    out of the stacked matrix products without retracing the compiled epoch.
     """
     import tensorflow as tf
 
@@ -369,22 +406,18 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
     if initial is None:
         initial = [initial_weights(config.model, int(w), int(s)) for w, s in zip(widths, seeds)]
     start = [_pad_weights(config.model, w, n_features) for w in initial]
-    state = {
-        "params": [np.stack([w[j] for w in start]) for j in range(len(start[0]))],
-    }
-    state["m"] = [np.zeros_like(p) for p in state["params"]]
-    state["v"] = [np.zeros_like(p) for p in state["params"]]
-    state["best"] = [p.copy() for p in state["params"]]
-    state["iterations"] = np.zeros(n_models, dtype=np.float32)
+    stacked = [np.stack([w[j] for w in start]) for j in range(len(start[0]))]
 
     xtr, mtr = _stack_data([f.X_train for f in folds], n_features)
     ytr, _ = _stack_data([np.asarray(f.y_train, dtype=np.float32) for f in folds], None)
     ls = float(config.label_smoothing)
-    ytr_target = ytr * (1.0 - ls) + 0.5 * ls
     w0, w1 = config.class_weight
-    wtr = np.where(ytr > 0.5, w1, w0).astype(np.float32)
     xva, mva = _stack_data([f.X_val for f in folds], n_features)
     yva, _ = _stack_data([np.asarray(f.y_val, dtype=np.float32) for f in folds], None)
+    stack = _Stack(config.model, n_features, pooled)
+    runner = _Runner(config, stack, compute_loss, stacked, seeds,
+                     train=(xtr, ytr * (1.0 - ls) + 0.5 * ls, np.where(ytr > 0.5, w1, w0).astype(np.float32)),
+                     val=(xva, yva, mva))
     n_train = np.array([len(f.y_train) for f in folds])
     batch = int(config.batch_size)
     steps = int(np.ceil(n_train.max() / batch))
@@ -392,73 +425,43 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
     stopper = EarlyStopping(n_models, config.patience)
     history = {k: np.full((n_models, config.max_epochs), np.nan) for k in ("loss", "val_loss", "val_auc")}
     epochs_run = np.zeros(n_models, dtype=int)
-    finished_weights: dict[int, list[np.ndarray]] = {}
-
-    active_ids = np.arange(n_models)  # models currently in the stack
-    runner = None
     for epoch in range(config.max_epochs):
-        running = ~stopper.stopped[active_ids]
+        running = ~stopper.stopped
         if not running.any():
             break
-        if runner is None or running.mean() < compact_below:
-            keep = active_ids[running] if runner is not None else active_ids
-            if runner is not None:
-                for local, gid in enumerate(active_ids):
-                    if stopper.stopped[gid]:
-                        finished_weights[gid] = [np.asarray(b[local]) for b in runner.best]
-                sel = np.flatnonzero(running)
-                runner.select(sel)
-            else:
-                runner = _Runner(config, state, pooled, compute_loss, n_features)
-            active_ids = keep
-            runner.set_data(xtr[active_ids], ytr_target[active_ids], wtr[active_ids], mtr[active_ids],
-                            xva[active_ids], yva[active_ids], mva[active_ids], seeds[active_ids])
-            running = np.ones(len(active_ids), dtype=bool)
         # this epoch's batches: each model's own permutation, cut into batches of `batch`
-        idx = np.zeros((steps, len(active_ids), batch), dtype=np.int32)
-        msk = np.zeros((steps, len(active_ids), batch), dtype=np.float32)
-        for local, gid in enumerate(active_ids):
-            order = epoch_order(int(seeds[gid]), epoch, int(n_train[gid]))
+        idx = np.zeros((steps, n_models, batch), dtype=np.int32)
+        msk = np.zeros((steps, n_models, batch), dtype=np.float32)
+        for i in np.flatnonzero(running):
+            order = epoch_order(int(seeds[i]), epoch, int(n_train[i]))
             padded = np.zeros(steps * batch, dtype=np.int32)
             padded[:len(order)] = order
-            idx[:, local] = padded.reshape(steps, batch)
+            idx[:, i] = padded.reshape(steps, batch)
             valid = np.zeros(steps * batch, dtype=np.float32)
             valid[:len(order)] = 1.0
-            msk[:, local] = valid.reshape(steps, batch)
+            msk[:, i] = valid.reshape(steps, batch)
         train_loss = runner.train_epoch(idx, msk, running, epoch)
-        val_prob, val_loss = runner.validate()
-        auc = rank_auc(val_prob, yva[active_ids] > 0.5, mva[active_ids] > 0.5)
-        gl = active_ids[running]
-        history["loss"][gl, epoch] = train_loss[running]
-        history["val_loss"][gl, epoch] = val_loss[running]
-        history["val_auc"][gl, epoch] = auc[running]
-        epochs_run[gl] = epoch + 1
-        full_running = np.zeros(n_models, dtype=bool)
-        full_running[gl] = True
-        full_auc = np.full(n_models, np.nan)
-        full_auc[active_ids] = auc
-        improved = stopper.update(epoch, full_auc, full_running)
-        runner.save_best(improved[active_ids])
+        val_prob, val_loss = runner.validate(running)
+        auc = np.full(n_models, np.nan)
+        auc[running] = rank_auc(val_prob, yva[running] > 0.5, mva[running] > 0.5)
+        history["loss"][running, epoch] = train_loss
+        history["val_loss"][running, epoch] = val_loss
+        history["val_auc"][running, epoch] = auc[running]
+        epochs_run[running] = epoch + 1
+        runner.save_best(stopper.update(epoch, auc, running))
         if progress is not None:
             progress(epoch + 1)
-    for local, gid in enumerate(active_ids):
-        finished_weights[gid] = [np.asarray(b[local]) for b in runner.best]
+    best = [b.numpy() for b in runner.best]
 
     # score each model's evaluation sets once, with its restored best weights
-    results = []
-    names = sorted({name for f in folds for name in f.evaluate})
-    best_stack = [np.stack([finished_weights[g][j] for g in range(n_models)]) for j in range(len(start[0]))]
     predictions = {}
-    stack = _Stack(config.model, n_features, pooled)
-    for name in names:
+    for name in sorted({name for f in folds for name in f.evaluate}):
         have = [i for i, f in enumerate(folds) if name in f.evaluate]
         xe, _ = _stack_data([folds[i].evaluate[name] for i in have], n_features)
-        sub = [tf.constant(p[have]) for p in best_stack]
-        if stack.pool_mask is not None:
-            stack.pool_mask = tf.constant(_pool_mask(pooled[have], config.model, n_features))
-        probs = stack(sub, tf.constant(xe)).numpy()
+        probs = stack([tf.constant(b[have]) for b in best], tf.constant(xe), active=tf.constant(have)).numpy()
         for j, i in enumerate(have):
             predictions[(i, name)] = probs[j, :len(folds[i].evaluate[name])].astype(float)
+    results = []
     for i, fold in enumerate(folds):
         run = int(epochs_run[i])
         results.append(FoldResult(
@@ -467,7 +470,7 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
             best_val_auc=float(stopper.best[i]) if np.isfinite(stopper.best[i]) else float("nan"),
             history={k: v[i, :run].copy() for k, v in history.items()},
             predictions={name: predictions[(i, name)] for name in fold.evaluate},
-            weights=_unpad_weights(config.model, finished_weights[i], int(widths[i])) if keep_weights else None,
+            weights=_unpad_weights(config.model, [b[i] for b in best], int(widths[i])) if keep_weights else None,
         ))
     return results
 
@@ -479,96 +482,94 @@ def _pool_mask(pooled_lengths, model, n_features):
 
 
 class _Runner:
-    """Holds the stacked variables and the compiled epoch function for the current stack."""
+    """The stacked variables (weights, Adam moments, best weights) and the compiled epoch.
 
-    def __init__(self, config, state, pooled, compute_loss, n_features):
+    Every compiled function takes a ``running`` mask over all M models and
+    computes only those: it gathers their weights, data and optimiser state,
+    trains them for one epoch and scatters the results back.
+    """
+
+    def __init__(self, config, stack, compute_loss, params, seeds, *, train, val):
         import tensorflow as tf
 
         self.config = config
-        self.model = config.model
-        self.n_features = n_features
-        self.pooled_all = pooled
-        self.compute_loss = compute_loss
-        self.params = [tf.Variable(p) for p in state["params"]]
-        self.m = [tf.Variable(p) for p in state["m"]]
-        self.v = [tf.Variable(p) for p in state["v"]]
-        self.best = [tf.Variable(p) for p in state["best"]]
-        self.iterations = tf.Variable(state["iterations"])
-        self.pooled = pooled
-        self._compile()
+        self.params = [tf.Variable(p) for p in params]
+        self.m = [tf.Variable(np.zeros_like(p)) for p in params]
+        self.v = [tf.Variable(np.zeros_like(p)) for p in params]
+        self.best = [tf.Variable(p) for p in params]
+        self.iterations = tf.Variable(np.zeros(len(seeds), dtype=np.float32))
+        self.xtr, self.ytr, self.wtr = (tf.constant(a) for a in train)
+        self.xva, self.yva, self.mva = (tf.constant(a) for a in val)
+        self.seeds = tf.constant(np.asarray(seeds, dtype=np.int64) % (1 << 32), dtype=tf.uint32)
+        self._compile(stack, compute_loss)
 
-    def select(self, keep: np.ndarray) -> None:
-        """Keep only the models at positions ``keep`` (a new, smaller stack)."""
-        import tensorflow as tf
-
-        for group in (self.params, self.m, self.v, self.best):
-            for j, var in enumerate(group):
-                group[j] = tf.Variable(tf.gather(var, keep))
-        self.iterations = tf.Variable(tf.gather(self.iterations, keep))
-        if self.pooled is not None:
-            self.pooled = self.pooled[keep]
-        self._compile()
-
-    def set_data(self, xtr, ytr, wtr, mtr, xva, yva, mva, seeds):
-        import tensorflow as tf
-
-        self.xtr, self.ytr, self.wtr = tf.constant(xtr), tf.constant(ytr), tf.constant(wtr)
-        self.xva, self.yva, self.mva = tf.constant(xva), tf.constant(yva), tf.constant(mva)
-        self.seeds = tf.constant(seeds, dtype=tf.int64)
-
-    def _compile(self):
+    def _compile(self, stack, compute_loss):
         import tensorflow as tf
 
         config = self.config
-        stack = _Stack(self.model, self.n_features, self.pooled)
-        compute_loss = self.compute_loss
         lr, b1, b2, eps = config.learning_rate, config.beta_1, config.beta_2, config.epsilon
-        batch = config.batch_size
 
-        def step(idx, mask, running, dropout_seeds):
-            x = tf.gather(self.xtr, idx, batch_dims=1)  # (M, B, F)
-            y = tf.gather(self.ytr, idx, batch_dims=1)
-            w = tf.gather(self.wtr, idx, batch_dims=1)
-            with tf.GradientTape() as tape:
-                p = stack(self.params, x, dropout_seeds if config.dropout else None)
-                per_model = compute_loss(y, p, mask, w)
-                total = tf.reduce_sum(per_model)
-            grads = tape.gradient(total, self.params)
-            update = running & (tf.reduce_sum(mask, axis=1) > 0)
+        def adam(params, ms, vs, iterations, grads, update):
+            """One Keras Adam step for the models where ``update`` is true (others unchanged)."""
             upd_f = tf.cast(update, tf.float32)
-            t = self.iterations + upd_f  # Keras' local_step = iterations + 1 for updated models
+            t = iterations + upd_f  # Keras' local_step = iterations + 1 for updated models
             t_safe = tf.maximum(t, 1.0)
-            alpha = lr * tf.sqrt(1.0 - tf.pow(b2, t_safe)) / (1.0 - tf.pow(b1, t_safe))
-            for var, m, v, g in zip(self.params, self.m, self.v, grads):
+            alpha = upd_f * lr * tf.sqrt(1.0 - tf.pow(b2, t_safe)) / (1.0 - tf.pow(b1, t_safe))
+            # factors that are 0 for models not updated: their weights and moments stay exactly as they are
+            c1, c2 = upd_f * (1.0 - b1), upd_f * (1.0 - b2)
+            out_p, out_m, out_v = [], [], []
+            for var, m, v, g in zip(params, ms, vs, grads):
                 shape = (-1,) + (1,) * (len(var.shape) - 1)
-                u = tf.reshape(update, shape)
-                m_new = m + (g - m) * (1.0 - b1)
-                v_new = v + (tf.square(g) - v) * (1.0 - b2)
-                step_size = tf.reshape(alpha, shape) * m_new / (tf.sqrt(v_new) + eps)
-                m.assign(tf.where(u, m_new, m))
-                v.assign(tf.where(u, v_new, v))
-                var.assign(tf.where(u, var - step_size, var))
-            self.iterations.assign(t)
-            return per_model, upd_f
+                m_new = m + (g - m) * tf.reshape(c1, shape)
+                v_new = v + (tf.square(g) - v) * tf.reshape(c2, shape)
+                out_m.append(m_new)
+                out_v.append(v_new)
+                out_p.append(var - tf.reshape(alpha, shape) * m_new / (tf.sqrt(v_new) + eps))
+            return out_p, out_m, out_v, t
 
-        @tf.function(reduce_retracing=True, jit_compile=_JIT)
+        @tf.function(reduce_retracing=True)
         def train_epoch(idx, mask, running, epoch):
-            n_models = tf.shape(idx)[1]
-            loss_sum = tf.zeros([n_models])
-            count = tf.zeros([n_models])
+            active = tf.reshape(tf.where(running), [-1])
+            params = [tf.gather(p, active) for p in self.params]
+            ms = [tf.gather(m, active) for m in self.m]
+            vs = [tf.gather(v, active) for v in self.v]
+            iterations = tf.gather(self.iterations, active)
+            xtr, ytr, wtr = (tf.gather(a, active) for a in (self.xtr, self.ytr, self.wtr))
+            idx, mask = tf.gather(idx, active, axis=1), tf.gather(mask, active, axis=1)
+            loss_sum = tf.zeros(tf.shape(active))
+            count = tf.zeros(tf.shape(active))
+            seeds = tf.gather(self.seeds, active)
             for s in tf.range(tf.shape(idx)[0]):
-                # dropout seed per model: (model seed, epoch * 2^16 + step * 2^5), layer added inside
-                counter = tf.cast(epoch, tf.int64) * 65536 + tf.cast(s, tf.int64) * 32
-                dseeds = tf.stack([self.seeds, tf.fill(tf.shape(self.seeds), counter)], axis=1)
-                per_model, upd = step(idx[s], mask[s], running, dseeds)
+                # dropout stream per model: (model seed, epoch * 2^16 + step * 2^5), layer added inside
+                counter = tf.cast(epoch, tf.uint32) * 65536 + tf.cast(s, tf.uint32) * 32
+                dseeds = tf.stack([seeds, tf.fill(tf.shape(seeds), counter)], axis=1)
+                x = tf.gather(xtr, idx[s], batch_dims=1)  # (m, B, F)
+                y = tf.gather(ytr, idx[s], batch_dims=1)
+                w = tf.gather(wtr, idx[s], batch_dims=1)
+                with tf.GradientTape() as tape:
+                    tape.watch(params)
+                    p = stack(params, x, dseeds if config.dropout else None, active)
+                    per_model = compute_loss(y, p, mask[s], w)
+                    total = tf.reduce_sum(per_model)
+                grads = tape.gradient(total, params)
+                update = tf.reduce_sum(mask[s], axis=1) > 0  # a model with no rows in a step is not updated
+                params, ms, vs, iterations = adam(params, ms, vs, iterations, grads, update)
+                upd = tf.cast(update, tf.float32)
                 loss_sum += per_model * upd
                 count += upd
+            where = active[:, None]
+            for group, values in ((self.params, params), (self.m, ms), (self.v, vs)):
+                for var, value in zip(group, values):
+                    var.scatter_nd_update(where, value)
+            self.iterations.scatter_nd_update(where, iterations)
             return loss_sum / tf.maximum(count, 1.0)
 
         @tf.function(reduce_retracing=True)
-        def validate():
-            p = stack(self.params, self.xva)
-            return p, compute_loss(self.yva, p, self.mva, tf.ones_like(self.yva))
+        def validate(running):
+            active = tf.reshape(tf.where(running), [-1])
+            yva, mva = tf.gather(self.yva, active), tf.gather(self.mva, active)
+            p = stack([tf.gather(w, active) for w in self.params], tf.gather(self.xva, active), active=active)
+            return p, compute_loss(yva, p, mva, tf.ones_like(yva))
 
         @tf.function(reduce_retracing=True)
         def save_best(improved):
@@ -579,13 +580,17 @@ class _Runner:
         self._train_epoch, self._validate, self._save_best = train_epoch, validate, save_best
 
     def train_epoch(self, idx, msk, running, epoch):
+        """Mean training batch loss of each running model, shape (n_running,)."""
         import tensorflow as tf
 
         out = self._train_epoch(tf.constant(idx), tf.constant(msk), tf.constant(running), tf.constant(epoch, tf.int64))
         return out.numpy().astype(float)
 
-    def validate(self):
-        p, loss = self._validate()
+    def validate(self, running):
+        """Validation probabilities (n_running, N_val) and losses (n_running,) of the running models."""
+        import tensorflow as tf
+
+        p, loss = self._validate(tf.constant(running))
         return p.numpy(), loss.numpy().astype(float)
 
     def save_best(self, improved):
