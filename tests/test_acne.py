@@ -51,7 +51,8 @@ def test_check_parameters_fills_defaults():
         ({"select_epoch": "best"}, "select_epoch"),
         ({"epochs": 2.5}, "epochs"),
         ({"subset_per_class": 5}, "subset_per_class"),
-        ({"fine_tune": True}, "not implemented"),
+        ({"fine_tune": True, "backbone": "efficientnet_b1_keras"}, "for backbone='efficientnet_lite1_torch' only"),
+        ({"backbone_learning_rate": 0}, "backbone_learning_rate"),
     ],
 )
 def test_check_parameters_rejects_bad_values(params, match):
@@ -189,7 +190,7 @@ def test_balanced_sampling_draws_classes_evenly_from_training_rows():
     index = synthetic_index(1000)
     y = index["label"].to_numpy()
     job = jobs_for(index, ("sampling",), n_repeats=1)[0]
-    rows = acne._epoch_rows(job, y, 20000, np.random.default_rng(0))
+    rows = acne.epoch_rows(job, y, 20000, np.random.default_rng(0))
     assert set(rows.tolist()) <= set(job.split.train.tolist())
     assert np.abs(np.bincount(y[rows], minlength=5) / len(rows) - 0.2).max() < 0.02
 

@@ -12,7 +12,9 @@ the protocol the chapter ``notebooks/acne.py`` runs:
   :func:`lossbook.losses.make`;
 * a head (dense ReLU -> dropout -> softmax) trained on cached, frozen-backbone
   embeddings (:mod:`lossbook.embeddings`); many heads (splits x repeats x
-  scenarios) are trained at once as one batched torch model;
+  scenarios) are trained at once as one batched torch model (with
+  ``fine_tune=True`` the backbone is trained too, one job at a time, by
+  :mod:`lossbook.finetune`);
 * scores per (split kind, repeat, scenario) with intervals over repeats and
   paired B-minus-A differences.
 
@@ -46,6 +48,8 @@ __all__ = [
     "stratified_subset",
     "HeadConfig",
     "HeadJob",
+    "loss_for_job",
+    "epoch_rows",
     "train_heads",
     "score_jobs",
     "summarize_scores",
@@ -132,7 +136,8 @@ DEFAULTS = {
     "learning_rate": 2e-3,
     "focal_gamma": 2.0,
     "select_epoch": "last",
-    "fine_tune": False,
+    "fine_tune": False,  # True: train backbone and head together (lossbook.finetune; a GPU job)
+    "backbone_learning_rate": 1e-4,  # Adam learning rate of the backbone when fine_tune is True
     "threads": 1,
     "seed": 0,
 }
@@ -164,11 +169,12 @@ def check_parameters(**params) -> dict:
     p["focal_gamma"] = checks.number("focal_gamma", p["focal_gamma"], 0.0, 10.0)
     checks.one_of("select_epoch", p["select_epoch"], SELECT)
     checks.flag("fine_tune", p["fine_tune"])
-    if p["fine_tune"]:
+    p["backbone_learning_rate"] = checks.number("backbone_learning_rate", p["backbone_learning_rate"], 0.0, 1.0,
+                                                low_open=True)
+    if p["fine_tune"] and p["backbone"] != "efficientnet_lite1_torch":
         raise ValueError(
-            "fine_tune=True (training the backbone too) is not implemented in this version: on this "
-            "book's CPU one B1 training step takes seconds, and no GPU was available to test it. "
-            "Use fine_tune=False (frozen backbone, trained head)."
+            f"fine_tune=True trains the backbone end to end, which lossbook.finetune implements for "
+            f"backbone='efficientnet_lite1_torch' only, got backbone={p['backbone']!r}"
         )
     p["threads"] = checks.integer("threads", p["threads"], 1, 256)
     p["seed"] = checks.integer("seed", p["seed"], 0, 2**31 - 1)
@@ -364,7 +370,7 @@ class HeadResults:
     class_weights: list[tuple[float, ...] | None] = field(default_factory=list)
 
 
-def _loss_key(job: HeadJob, y: np.ndarray, config: HeadConfig):
+def loss_for_job(job: HeadJob, y: np.ndarray, config: HeadConfig):
     """(loss name, params) for a job; B's weights come from its training labels only."""
     if job.scenario in ("A", "sampling"):
         return ("weighted_ce", (("gamma", 0.0),))
@@ -378,7 +384,7 @@ def _loss_key(job: HeadJob, y: np.ndarray, config: HeadConfig):
     raise ValueError(f"scenario must be one of {list(SCENARIOS)}, got {job.scenario!r}")
 
 
-def _epoch_rows(job: HeadJob, y: np.ndarray, n_rows: int, rng: np.random.Generator) -> np.ndarray:
+def epoch_rows(job: HeadJob, y: np.ndarray, n_rows: int, rng: np.random.Generator) -> np.ndarray:
     """``n_rows`` training-row indices for one epoch: shuffled passes, or class-balanced draws."""
     train = job.split.train
     if job.scenario == "sampling":
@@ -463,7 +469,7 @@ def train_heads(
     optimiser = torch.optim.Adam(params, lr=config.learning_rate)
 
     # Group jobs that share a loss (same name and parameters) into one call with a per-job axis.
-    keys = [_loss_key(job, y, config) for job in jobs]
+    keys = [loss_for_job(job, y, config) for job in jobs]
     groups: dict = {}
     for j, key in enumerate(keys):
         groups.setdefault(key, []).append(j)
@@ -490,7 +496,7 @@ def train_heads(
     history = []
     bar = tqdm(total=config.epochs * steps, desc=f"training {n_jobs} heads", unit="step", mininterval=5.0, disable=not progress)
     for epoch in range(1, config.epochs + 1):
-        rows = np.stack([_epoch_rows(job, y, steps * B, rng) for job, rng in zip(jobs, np_rngs)])
+        rows = np.stack([epoch_rows(job, y, steps * B, rng) for job, rng in zip(jobs, np_rngs)])
         if config.augment and n_views_all > 1:
             views = np.stack([rng.integers(0, n_views_all, size=steps * B) for rng in np_rngs])
         else:
