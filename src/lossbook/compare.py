@@ -456,14 +456,6 @@ def bootstrap_differences(y_true, prob_a, prob_b, *, threshold: float = 0.5, n_b
     return pd.concat(parts, ignore_index=True)
 
 
-def _bootstrap_summary(replicates: np.ndarray, level: float) -> tuple[float, float, float]:
-    lo, hi = np.nanpercentile(replicates, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
-    n = len(replicates)
-    below = (np.sum(replicates <= 0) + 1) / (n + 1)
-    above = (np.sum(replicates >= 0) + 1) / (n + 1)
-    return float(lo), float(hi), float(min(1.0, 2 * min(below, above)))
-
-
 # ----------------------------------------------------------------------------- compare
 def _check_settings(names, threshold, n_boot, level, seed):
     if (not isinstance(names, (tuple, list)) or len(names) != 2
@@ -582,7 +574,7 @@ def compare_predictions(a: Predictions, b: Predictions, **kwargs) -> "Comparison
 
 
 def _point_values(y, p, threshold) -> dict:
-    from lossbook.metrics import binary_report
+    from lossbook.metrics import binary_report, bootstrap_summary
 
     report = binary_report(y, p, threshold=threshold)
     return {m: report[m] for m in METRICS}
@@ -593,7 +585,7 @@ def _table_bootstrap(y, a, b, threshold, n_boot, level, seed) -> pd.DataFrame:
     reps = bootstrap_differences(y, a, b, threshold=threshold, n_boot=n_boot, seed=seed)
     rows = []
     for m in METRICS:
-        lo, hi, p = _bootstrap_summary(reps[m].to_numpy(), level)
+        lo, hi, p = bootstrap_summary(reps[m].to_numpy(), level)
         rows.append(_row(m, va[m], vb[m], vb[m] - va[m], lo, hi, p, BOOTSTRAP, threshold))
     return pd.DataFrame(rows)
 

@@ -5,7 +5,8 @@ Everything here is a thin, checked layer over scikit-learn and SciPy:
 * :func:`binary_report` and :func:`multiclass_report` score one set of predictions;
 * :func:`summarize` and :func:`aggregate` summarise scores over folds and repeats;
 * :func:`bootstrap_ci` gives an interval for a metric on one test set and
-  :func:`paired_bootstrap` compares two models on the same test set;
+  :func:`paired_bootstrap` compares two models on the same test set
+  (:func:`bootstrap_summary` turns replicates of a difference into an interval and p-value);
 * :func:`corrected_resampled_ttest` compares two models over repeated k-fold CV
   (Nadeau and Bengio, 2003);
 * :func:`all_positive_scores` gives the scores of the classifier that calls
@@ -400,12 +401,18 @@ def paired_bootstrap(
         d = fast_b - fast_a
     else:
         d = np.array([fn(y[i], b[i]) - fn(y[i], a[i]) for i in idx], dtype=float)
+    lo, hi, p = bootstrap_summary(d, level)
+    return {"diff": float(fn(y, b) - fn(y, a)), "ci_low": lo, "ci_high": hi, "p_value": p}
+
+
+def bootstrap_summary(replicates, level: float = 0.95) -> tuple[float, float, float]:
+    """Percentile interval and two-sided p-value of bootstrap replicates of a difference.
+
+    Returns ``(ci_low, ci_high, p_value)`` with ``p = min(1, 2 * min(P*(d <= 0), P*(d >= 0)))``,
+    each share counted as ``(count + 1) / (n + 1)`` so it is never exactly 0.
+    """
+    d = np.asarray(replicates, dtype=float)
     lo, hi = np.nanpercentile(d, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
-    below = (np.sum(d <= 0) + 1) / (n_boot + 1)
-    above = (np.sum(d >= 0) + 1) / (n_boot + 1)
-    return {
-        "diff": float(fn(y, b) - fn(y, a)),
-        "ci_low": float(lo),
-        "ci_high": float(hi),
-        "p_value": float(min(1.0, 2 * min(below, above))),
-    }
+    below = (np.sum(d <= 0) + 1) / (len(d) + 1)
+    above = (np.sum(d >= 0) + 1) / (len(d) + 1)
+    return float(lo), float(hi), float(min(1.0, 2 * min(below, above)))
