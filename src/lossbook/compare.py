@@ -574,13 +574,15 @@ def compare_predictions(a: Predictions, b: Predictions, **kwargs) -> "Comparison
 
 
 def _point_values(y, p, threshold) -> dict:
-    from lossbook.metrics import binary_report, bootstrap_summary
+    from lossbook.metrics import binary_report
 
     report = binary_report(y, p, threshold=threshold)
     return {m: report[m] for m in METRICS}
 
 
 def _table_bootstrap(y, a, b, threshold, n_boot, level, seed) -> pd.DataFrame:
+    from lossbook.metrics import bootstrap_summary
+
     va, vb = _point_values(y, a, threshold), _point_values(y, b, threshold)
     reps = bootstrap_differences(y, a, b, threshold=threshold, n_boot=n_boot, seed=seed)
     rows = []
