@@ -150,3 +150,24 @@ def test_an_embedding_does_not_depend_on_its_batch_mates(images):
     full = emb.embed_images(many, backbone=model, n_views=1, batch_size=4, use_cache=False, progress=False)
     part = emb.embed_images([many[5], many[8]], backbone=model, n_views=1, batch_size=4, use_cache=False, progress=False)
     assert np.array_equal(part.features, full.features[[5, 8]])
+
+
+def test_keras_b1_route_embeds_raw_pixels(monkeypatch, images):
+    """Everything of the paper's backbone route except the download: Keras' real EfficientNetB1,
+    built with random weights in place of ImageNet's, fed raw 0..255 pixels."""
+    keras = pytest.importorskip("keras")
+    real = keras.applications.EfficientNetB1
+    seen = {}
+
+    def without_download(**kwargs):
+        seen.update(kwargs)
+        return real(**{**kwargs, "weights": None})
+
+    monkeypatch.setattr(keras.applications, "EfficientNetB1", without_download)
+    model = emb.load_backbone("efficientnet_b1_keras", input_size=64)
+    assert seen["weights"] == "imagenet" and seen["include_top"] is False and seen["pooling"] == "avg"
+    assert model.dim == 1280 and "raw" in model.preprocessing
+    out = emb.embed_images(images, backbone=model, n_views=1, use_cache=False, progress=False)
+    assert out.features.shape == (3, 2, 1280) and np.isfinite(out.features).all()
+    pixels = np.stack([np.asarray(emb.load_image(p, 64)) for p in images])
+    np.testing.assert_allclose(model.embed(pixels), out.features[:, 0], rtol=1e-4, atol=1e-5)
