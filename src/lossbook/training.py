@@ -202,7 +202,6 @@ class _Stack:
 
     def __init__(self, model: str, n_features: int, pooled_lengths: np.ndarray | None):
         self.spec = architecture(model)
-        self.n_features = n_features
         self.pool_mask = None  # CNN: (M, 1, width, 1), 1 at positions within each model's own length
         if pooled_lengths is not None:
             self.pool_mask = _pool_mask(pooled_lengths, model, n_features)
@@ -298,7 +297,8 @@ def _uniform(seeds, layer: int, shape):
     rows = tf.cast(tf.range(shape[0]), tf.uint32) * tf.constant(_ROW_STRIDE, tf.uint32)
     position = tf.reshape(rows, (-1,) + (1,) * (len(shape) - 1)) + position
     expand = (-1,) + (1,) * len(shape)
-    bits = _mix32(tf.bitwise.bitwise_xor(_mix32(tf.bitwise.bitwise_xor(position[None], tf.reshape(key_a, expand))), tf.reshape(key_b, expand)))
+    bits = _mix32(tf.bitwise.bitwise_xor(position[None], tf.reshape(key_a, expand)))
+    bits = _mix32(tf.bitwise.bitwise_xor(bits, tf.reshape(key_b, expand)))
     return tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) * (1.0 / (1 << 24))
 
 
@@ -391,6 +391,8 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
 
     if not folds:
         return []
+    if config.dropout and config.batch_size * _ROW_STRIDE >= 1 << 32:
+        raise ValueError(f"batch_size must be at most {(1 << 32) // _ROW_STRIDE - 1} with dropout, got {config.batch_size}")
     params = dict(config.loss_params)
     loss_fn = losses.make(config.loss, "keras", axis=-1, **params)
     compute_loss = _masked_loss(loss_fn, config.loss in _PER_SAMPLE)
@@ -408,7 +410,7 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
     start = [_pad_weights(config.model, w, n_features) for w in initial]
     stacked = [np.stack([w[j] for w in start]) for j in range(len(start[0]))]
 
-    xtr, mtr = _stack_data([f.X_train for f in folds], n_features)
+    xtr, _ = _stack_data([f.X_train for f in folds], n_features)
     ytr, _ = _stack_data([np.asarray(f.y_train, dtype=np.float32) for f in folds], None)
     ls = float(config.label_smoothing)
     w0, w1 = config.class_weight
