@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 from lossbook import acne, finetune
+from lossbook import embeddings as lbemb
 from lossbook.cache import DiskCache
 
 SIZE = 48
@@ -82,14 +83,14 @@ def test_a_changed_parameter_is_not_served_from_the_cache(images, tmp_path):
 
 def test_the_backbone_trains_but_its_batch_norm_statistics_stay(images):
     paths, sha, y = images
-    net = finetune.Network(finetune._trainable_lite1(SIZE), 1280, 8, 2, 0.3, seed=1)
+    net = finetune.Network(lbemb.lite1_imagenet(SIZE), 1280, 8, 2, 0.3, seed=1)
     before = {k: v.clone() for k, v in net.state_dict().items()}
     optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
     net.train()
     assert net.hidden.training and not any(
         m.training for m in net.backbone.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
     pixels = np.stack([np.asarray(Image.open(p)) for p in paths[:4]])
-    loss = torch.nn.functional.cross_entropy(net(finetune._to_tensor(pixels, "cpu")), torch.from_numpy(y[:4]))
+    loss = torch.nn.functional.cross_entropy(net(lbemb.lite1_input(pixels, "cpu")), torch.from_numpy(y[:4]))
     loss.backward()
     optimiser.step()
     after = net.state_dict()

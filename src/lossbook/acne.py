@@ -150,7 +150,7 @@ def check_parameters(**params) -> dict:
     parameter and what is allowed. Returns the full parameter dict (defaults
     filled in, sequences as tuples).
     """
-    from lossbook.embeddings import BACKBONES
+    from lossbook.embeddings import BACKBONES, FINE_TUNABLE
 
     p = checks.merge_known(params, DEFAULTS)
     checks.one_of("backbone", p["backbone"], sorted(BACKBONES))
@@ -171,10 +171,10 @@ def check_parameters(**params) -> dict:
     checks.flag("fine_tune", p["fine_tune"])
     p["backbone_learning_rate"] = checks.number("backbone_learning_rate", p["backbone_learning_rate"], 0.0, 1.0,
                                                 low_open=True)
-    if p["fine_tune"] and p["backbone"] != "efficientnet_lite1_torch":
+    if p["fine_tune"] and p["backbone"] not in FINE_TUNABLE:
         raise ValueError(
             f"fine_tune=True trains the backbone end to end, which lossbook.finetune implements for "
-            f"backbone='efficientnet_lite1_torch' only, got backbone={p['backbone']!r}"
+            f"backbone={' or '.join(map(repr, FINE_TUNABLE))} only, got backbone={p['backbone']!r}"
         )
     p["threads"] = checks.integer("threads", p["threads"], 1, 256)
     p["seed"] = checks.integer("seed", p["seed"], 0, 2**31 - 1)

