@@ -1,4 +1,4 @@
-"""Benchmark: lossbook.compare's vectorised paired bootstrap against lossbook.metrics.paired_bootstrap.
+"""Benchmark: lossbook.core.compare's vectorised paired bootstrap against lossbook.core.metrics.paired_bootstrap.
 
 Both draw stratified paired resamples of one test set (each class resampled with
 replacement at its own count) and score two runs on each. ``metrics.paired_bootstrap``
@@ -27,8 +27,8 @@ def main() -> None:
 
     import numpy as np
 
-    from lossbook import metrics
-    from lossbook.compare import METRICS, bootstrap_differences
+    from lossbook.core import metrics
+    from lossbook.core.compare import METRICS, bootstrap_differences
 
     rng = np.random.default_rng(0)
     y = (rng.random(args.n) < args.prevalence).astype(int)

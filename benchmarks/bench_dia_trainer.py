@@ -27,9 +27,11 @@ def main() -> None:
     import keras
     import numpy as np
 
-    from lossbook import dia, losses, models, training
-    from lossbook.data import load_dia
-    from lossbook.seeding import seed_everything
+    from lossbook.studies import dia
+    from lossbook.core import losses
+    from lossbook.nets import models, keras_stack as training
+    from lossbook.core.data import load_dia
+    from lossbook.core.seeding import seed_everything
 
     seed_everything(0)
     train = load_dia("train", verify_checksum=True)

@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--max-members", type=int, default=100)
     args = parser.parse_args()
 
-    from lossbook import synthetic as S
+    from lossbook.studies import synthetic as S
 
     threads = S.set_torch_threads(args.threads)
     cfg = S.StressConfig(seeds=tuple(range(args.seeds)), dataset_states=tuple(range(42, 42 + args.draws)),

@@ -57,7 +57,7 @@ dropout = 0.3
 learning_rate = 2e-3
 focal_gamma = 2.0
 select_epoch = "last"  # or "best_val_loss"
-fine_tune = False  # True: train backbone and head together (lossbook.finetune); hours on a CPU, meant for a GPU
+fine_tune = False  # True: train backbone and head together (lossbook.studies.acne_finetune); hours on a CPU, meant for a GPU
 backbone_learning_rate = 1e-4  # Adam learning rate of the backbone, used only when fine_tune is True
 threads = 1  # torch threads for the small heads (1 is fastest on a shared 2-core machine); embedding uses every core
 seed = 0
@@ -72,12 +72,12 @@ import pandas as pd
 import torch
 from myst_nb import glue
 
-from lossbook import acne
-from lossbook import data as lbdata
-from lossbook import embeddings as lbemb
-from lossbook.paths import figure_path
-from lossbook.results import save_results
-from lossbook.seeding import seed_everything
+from lossbook.studies import acne
+from lossbook.core import data as lbdata
+from lossbook.nets import embeddings as lbemb
+from lossbook.core.paths import figure_path
+from lossbook.publish.results import save_results
+from lossbook.core.seeding import seed_everything
 
 parameters = acne.check_parameters(
     data_dir=data_dir, backbone=backbone, input_size=input_size, n_views=n_views, split_kinds=split_kinds,
@@ -178,7 +178,7 @@ implied
 # settings. The head sees augmented views of training rows only.
 #
 # With `fine_tune=True` (EfficientNet-Lite1 only) nothing is cached here: backbone
-# and head are trained together for every job by `lossbook.finetune`, with Adam at
+# and head are trained together for every job by `lossbook.studies.acne_finetune`, with Adam at
 # `backbone_learning_rate` for the backbone and the head's learning rate for the
 # head, the backbone's batch-norm statistics frozen, and a fresh augmented view of
 # each training image in every epoch. A CPU step at batch 32 takes about a second
@@ -188,7 +188,7 @@ implied
 # %%
 backbone_label = lbemb.BACKBONES[backbone]
 if fine_tune:
-    from lossbook import finetune
+    from lossbook.studies import acne_finetune as finetune
 
     checksums = [lbdata.sha256_file(path) for path in index["path"]]
     backbone_label = backbone_label.replace("frozen", "fine-tuned end to end")
@@ -242,7 +242,7 @@ split_table
 # epoch, every training row is shown once, as its plain image or one of its
 # augmented views, drawn at random.
 #
-# * **A**: plain cross-entropy (`lossbook.losses.make("weighted_ce", ...)` without weights);
+# * **A**: plain cross-entropy (`lossbook.core.losses.make("weighted_ce", ...)` without weights);
 # * **B**: cross-entropy weighted by `compute_class_weight("balanced")` on that
 #   repeat's training rows;
 # * **focal**: multi-class focal loss, γ = {glue:text}`acne_gamma`, no class weights;

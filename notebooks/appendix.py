@@ -28,10 +28,10 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from lossbook import data as lbdata
-from lossbook import report
-from lossbook.runner import load_chapters
-from lossbook.seeding import seed_everything
+from lossbook.core import data as lbdata
+from lossbook.publish import report
+from lossbook.publish.runner import load_chapters
+from lossbook.core.seeding import seed_everything
 
 if results_root is not None and not isinstance(results_root, str):
     raise ValueError(f"results_root must be a folder path or None, got {results_root!r}")
@@ -80,7 +80,7 @@ print(", ".join(missing) if missing else "none")
 # %% [markdown]
 # ## Package versions
 #
-# The versions each chapter recorded when it ran (`lossbook.results.TRACKED_PACKAGES`),
+# The versions each chapter recorded when it ran (`lossbook.core.io.TRACKED_PACKAGES`),
 # in {numref}`tbl-appendix-versions`. A row with differing entries means two chapters
 # ran in different environments.
 
@@ -136,7 +136,7 @@ display(Markdown(report.myst_table(
 # python -m lossbook run                     # every chapter in book order
 # python -m lossbook run --profile quick     # every chapter, quick profile, into _build/quick/
 # python -m lossbook run dia -p seed=1       # one parameter changed (refused if misspelled)
-# python -m lossbook.report collect-timings  # copy quick wall times into book/results
+# python -m lossbook.publish.report collect-timings  # copy quick wall times into book/results
 # python -m lossbook run claims appendix     # refresh the ledger and this page last
 # jupyter-book build book -W                 # the HTML, into _build/html/
 # ```

@@ -17,7 +17,7 @@
 #
 # This chapter lists the headline claims of the four seed documents and, for
 # each, what this book measured under the same conditions and a verdict. The
-# verdicts are not typed: `lossbook.ledger` holds every claim together with the
+# verdicts are not typed: `lossbook.publish.ledger` holds every claim together with the
 # rule that judges it (is the reported value inside our interval? does the
 # paired difference lie above zero? does the claim survive a sound protocol?),
 # and this notebook applies the rules to the chapters' results files. A chapter
@@ -52,10 +52,10 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from lossbook import ledger, report
-from lossbook.paths import figure_path, repo_root
-from lossbook.results import save_results
-from lossbook.seeding import seed_everything
+from lossbook.publish import ledger, report
+from lossbook.core.paths import figure_path, repo_root
+from lossbook.publish.results import save_results
+from lossbook.core.seeding import seed_everything
 
 if results_root is not None and not isinstance(results_root, str):
     raise ValueError(f"results_root must be a folder path or None, got {results_root!r}")
@@ -131,7 +131,7 @@ ledger_rows = [
 ]
 display(Markdown(myst_table(
     "The claims ledger: each headline claim of the seed documents, what this book measured and the "
-    "verdict of the rule in `lossbook.ledger`", "tbl-ledger",
+    "verdict of the rule in `lossbook.publish.ledger`", "tbl-ledger",
     ["#", "seed", "claim", "reported", "measured", "verdict", "evidence"], ledger_rows)))
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}

@@ -16,7 +16,7 @@
 # # The data
 #
 # Two real datasets carry the book's studies. This chapter loads both through
-# `lossbook.data`, checks them, and records what a reader should know before
+# `lossbook.core.data`, checks them, and records what a reader should know before
 # trusting any score computed on them. Every number on this page is computed
 # below and recorded in `book/results/data.json`.
 
@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 from myst_nb import glue
 
-from lossbook import data as lbdata
-from lossbook.paths import figure_path
-from lossbook.results import save_results
-from lossbook.seeding import seed_everything
+from lossbook.core import data as lbdata
+from lossbook.core.paths import figure_path
+from lossbook.publish.results import save_results
+from lossbook.core.seeding import seed_everything
 
 seed_everything(seed)
 root = Path(data_dir) if data_dir else None

@@ -23,9 +23,9 @@
 # the protocol the paper describes, once without leakage and once with the leak the
 # paper says it avoided, and checks which of its numbers hold.
 #
-# Everything here is computed by `lossbook.dia` (protocols), `lossbook.training` (a trainer
+# Everything here is computed by `lossbook.studies.dia` (protocols), `lossbook.nets.keras_stack` (a trainer
 # that fits all fold models of a configuration at once with `model.fit` semantics) and
-# `lossbook.models`; results are written to `book/results/dia.json`.
+# `lossbook.nets.models`; results are written to `book/results/dia.json`.
 
 # %% tags=["parameters"]
 n_splits = 5  # stratified folds
@@ -58,10 +58,12 @@ import tensorflow as tf  # noqa: F401
 from myst_nb import glue
 from tqdm.auto import tqdm
 
-from lossbook import dia, metrics, models as lbmodels, plots
-from lossbook.data import load_dia
-from lossbook.results import save_results
-from lossbook.seeding import seed_everything
+from lossbook.studies import dia
+from lossbook.core import metrics, plots
+from lossbook.nets import models as lbmodels
+from lossbook.core.data import load_dia
+from lossbook.publish.results import save_results
+from lossbook.core.seeding import seed_everything
 
 parameters = dia.check_parameters(
     n_splits=n_splits, n_repeats=n_repeats, max_epochs=max_epochs, patience=patience, batch_size=batch_size,
@@ -92,7 +94,7 @@ checksums = {train.path.name: train.sha256, test.path.name: test.sha256}
 #   the dense width; we use pool 2, dropout 0.3, a 32-unit ReLU layer and dropout 0.2.
 # * **Training.** Adam (learning rate 0.001), batch 32, at most 100 epochs, early stopping on
 #   validation ROC-AUC with patience 15 and the best weights restored; threshold 0.5.
-#   Losses from `lossbook.losses`: BCE, focal (α 0.25, γ 2) and Dice (ε 1).
+#   Losses from `lossbook.core.losses`: BCE, focal (α 0.25, γ 2) and Dice (ε 1).
 # * **Choices the paper leaves open.** Early stopping needs validation data: by default it
 #   watches an inner stratified split ({glue:text}`dia_val_fraction:.0%`) of each training fold.
 #   The paper names class weights and label smoothing without values; after SMOTE each

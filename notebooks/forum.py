@@ -27,7 +27,7 @@
 # claim at a time, on a stand-in problem that runs in seconds, and then
 # answers the question the way it can be answered: paired differences of
 # threshold-free metrics on the same held-out examples, with intervals. The
-# tool that does this, `lossbook.compare`, is documented at the end; the other
+# tool that does this, `lossbook.core.compare`, is documented at the end; the other
 # chapters use it too.
 
 # %% tags=["parameters"]
@@ -55,17 +55,18 @@ import pandas as pd
 import torch
 from myst_nb import glue
 
-from lossbook import forum, plots
+from lossbook.studies import forum
+from lossbook.core import plots
 
 with forum.native_stderr_silenced():
     import tensorflow  # noqa: F401  (loaded here, quietly; Keras checks the losses below)
     import keras
-from lossbook.compare import METRIC_LABELS, choose_threshold, compare
-from lossbook.losses import make
-from lossbook.metrics import binary_report
-from lossbook.paths import figure_path
-from lossbook.results import save_results
-from lossbook.seeding import seed_everything
+from lossbook.core.compare import METRIC_LABELS, choose_threshold, compare
+from lossbook.core.losses import make
+from lossbook.core.metrics import binary_report
+from lossbook.core.paths import figure_path
+from lossbook.publish.results import save_results
+from lossbook.core.seeding import seed_everything
 
 parameters = dict(
     n_samples=n_samples, prevalence=prevalence, n_features=n_features, separation=separation,
@@ -93,7 +94,7 @@ def glue_number(name, value):
 # three times for the same number of epochs: with BCE, with focal loss
 # ($\gamma = 5$) and with focal loss plus Keras's class balancing at its
 # default $\alpha = 0.25$, the forum's setting. The losses come from
-# `lossbook.losses` (torch backend); a section below checks them against
+# `lossbook.core.losses` (torch backend); a section below checks them against
 # Keras's own `BinaryFocalCrossentropy`.
 
 # %%
@@ -205,7 +206,7 @@ acc_table
 # The metrics that rank examples without a threshold, ROC-AUC and PR-AUC
 # (average precision), do not depend on the loss's scale; the Brier score
 # measures calibration. Compare the forum's pair of runs on the **same**
-# validation rows with the paired bootstrap of `lossbook.compare`.
+# validation rows with the paired bootstrap of `lossbook.core.compare`.
 
 # %%
 val_cmp = compare(y_val, val_prob[BCE], val_prob[FOCAL_BAL], names=(BCE, FOCAL_BAL),
@@ -234,7 +235,7 @@ plt.close(fig)
 # the validation rows: ROC and precision-recall curves, reliability diagram and
 # the paired differences with 95 % bootstrap intervals (black: the interval
 # excludes 0). Made by `notebooks/forum.py` with its default parameters
-# (`lossbook.compare.Comparison.figure`).
+# (`lossbook.core.compare.Comparison.figure`).
 # ```
 #
 # ROC-AUC moves from {glue:text}`forum_val_roc_auc_a:.3f` to
@@ -426,7 +427,7 @@ alpha_table.map(lambda v: f"{v:.6e}")
 # weighting in Lin et al.'s focal loss {cite}`lin2017focal` was tuned together
 # with $\gamma$ for dense object detection, not set from the class ratio.
 #
-# The runs above use `lossbook.losses`; they compute the same quantity as
+# The runs above use `lossbook.core.losses`; they compute the same quantity as
 # Keras's loss:
 
 # %%
@@ -450,7 +451,7 @@ glue_number("forum_keras_max_rel", float(keras_check["relative difference"].max(
 keras_check.map(lambda v: f"{v:.3e}")
 
 # %% [markdown]
-# On the BCE run's validation logits, the `lossbook.losses` torch losses and
+# On the BCE run's validation logits, the `lossbook.core.losses` torch losses and
 # Keras's losses agree to a relative difference of at most
 # {glue:text}`forum_keras_max_rel:.1e` (Keras computes in float32).
 #
@@ -525,10 +526,10 @@ pd.Series(posted_facts, name="value").to_frame()
 # over five validation parts above); repeated cross-validation, or at least a
 # bootstrap interval on the validation metrics, tells signal from noise.
 #
-# ## The tool: `lossbook.compare`
+# ## The tool: `lossbook.core.compare`
 #
 # ```python
-# from lossbook.compare import compare, read_predictions, compare_predictions, choose_threshold
+# from lossbook.core.compare import compare, read_predictions, compare_predictions, choose_threshold
 #
 # # two runs, same validation rows; Keras Dense(1) heads give logits
 # result = compare(y_val, model_a.predict(x_val), model_b.predict(x_val),

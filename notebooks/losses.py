@@ -19,7 +19,7 @@
 # losses and then judges them with the same metrics. This chapter shows what the
 # losses do to a single prediction, why their values cannot be compared with
 # each other, and what a classifier that calls everything positive scores. All
-# of it is computed by `lossbook.losses` and `lossbook.metrics`, the code the
+# of it is computed by `lossbook.core.losses` and `lossbook.core.metrics`, the code the
 # other chapters train and score with; every number is recorded in
 # `book/results/losses.json`.
 #
@@ -67,11 +67,11 @@ import numpy as np
 import pandas as pd
 from myst_nb import glue
 
-from lossbook import data as lbdata
-from lossbook import losses, metrics, plots
-from lossbook.dia import PAPER_TABLE1
-from lossbook.results import save_results
-from lossbook.seeding import seed_everything
+from lossbook.core import data as lbdata
+from lossbook.core import losses, metrics, plots
+from lossbook.studies.dia import PAPER_TABLE1
+from lossbook.publish.results import save_results
+from lossbook.core.seeding import seed_everything
 
 
 def check_parameters():
@@ -107,7 +107,7 @@ glue("prevalence", prevalence, display=False)
 # The curves below show the loss of a single example and its gradient with
 # respect to the predicted probability, for a positive example (left) and a
 # negative one (right). Gradients come from torch's autograd applied to
-# `lossbook.losses`. Dice is drawn for a batch of one example, since it is only
+# `lossbook.core.losses`. Dice is drawn for a batch of one example, since it is only
 # defined for a batch; a lone negative example then costs $p / (p + \epsilon)$,
 # bounded however wrong the prediction is.
 

@@ -26,7 +26,7 @@
 # whether the conclusion survives other random initialisations, other draws of
 # the same dataset, the controls a practitioner would try first, and a look at
 # what the minority class in this dataset actually is. All logic lives in
-# `lossbook.synthetic`; every number below is computed here and recorded in
+# `lossbook.studies.synthetic`; every number below is computed here and recorded in
 # `book/results/synthetic.json`.
 
 # %% tags=["parameters"]
@@ -49,10 +49,10 @@ import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from lossbook import plots
-from lossbook import synthetic as syn
-from lossbook.results import save_results
-from lossbook.seeding import seed_everything
+from lossbook.core import plots
+from lossbook.studies import synthetic as syn
+from lossbook.publish.results import save_results
+from lossbook.core.seeding import seed_everything
 
 parameters = dict(
     n_seeds=n_seeds, n_draws=n_draws, control_seeds=control_seeds, gammas=gammas, val_fraction=val_fraction,
@@ -80,7 +80,7 @@ def glue_number(name, value):
 # `random_state=42`, split 70/30 by `train_test_split(random_state=42)`. One
 # default the tutorial does not mention matters here: `flip_y=0.01`, which gives
 # 1% of all samples a class drawn at random. At a 99:1 ratio that is not a
-# small effect on the minority class. `lossbook.synthetic.trace_label_noise`
+# small effect on the minority class. `lossbook.studies.synthetic.trace_label_noise`
 # regenerates the data with a random generator that draws exactly the same
 # numbers (the data are checked to be identical to the tutorial's), tags the
 # samples whose label the flip step replaced, and recovers the class each was
@@ -123,7 +123,7 @@ noise_table
 #
 # Both networks are the tutorial's 2-16-8-1 ReLU network with a sigmoid output,
 # trained full-batch for 30 epochs with Adam (learning rate 0.01) and thresholded
-# at 0.5. BCE and focal loss come from `lossbook.losses.make`. The tutorial's
+# at 0.5. BCE and focal loss come from `lossbook.core.losses.make`. The tutorial's
 # focal loss multiplies *every* example's loss by `alpha=0.25`, unlike the focal
 # loss of Lin et al. {cite}`lin2017focal`, where alpha weights the positive class
 # by alpha and the negative class by 1 - alpha; the tutorial's
@@ -228,7 +228,7 @@ plt.close(fig)
 # The stress test trains the same two networks for every seed in `0..n_seeds-1`
 # on every dataset draw (`random_state` 42, 43, ..., split with the same state),
 # together with the controls below. All networks are trained at once as one
-# batched model (`lossbook.synthetic.train_batch`): member *i* starts from
+# batched model (`lossbook.studies.synthetic.train_batch`): member *i* starts from
 # exactly the weights `torch.manual_seed(seed_i)` gives the tutorial's network
 # and minimises its own loss; the batched objective is the sum of the members'
 # losses, and Adam updates every weight on its own, so each member follows the
@@ -470,7 +470,7 @@ plt.close(fig)
 # sentence that alpha "assigns higher weight to the minority class" describes
 # neither its own code nor the standard definition.
 #
-# In the standard focal loss (Lin et al., and `lossbook.losses`), alpha weights the
+# In the standard focal loss (Lin et al., and `lossbook.core.losses`), alpha weights the
 # positive class by alpha and the negative class by 1 - alpha. With the minority
 # as the positive class, **alpha = 0.25 gives each minority example a third of the
 # weight of a majority example: it down-weights the minority.** Lin et al. chose

@@ -1,15 +1,40 @@
 """lossbook: the helper package behind the book on losses for imbalanced classification.
 
-Modules, one job each:
+Four layers; a module imports only from its own layer and the layers above it
+in this list (``tests/test_layers.py`` checks it):
 
-* :mod:`lossbook.data`      find, check and load the DIA and acne datasets
-* :mod:`lossbook.losses`    BCE, focal, Dice and weighted CE for NumPy, Keras and torch
-* :mod:`lossbook.metrics`   scores, fold aggregation, bootstrap and paired tests
-* :mod:`lossbook.plots`     the book's figures
-* :mod:`lossbook.seeding`   one helper that seeds everything
-* :mod:`lossbook.cache`     on-disk cache keyed by everything that affects an entry
-* :mod:`lossbook.results`   chapter results files with provenance
-* :mod:`lossbook.runner`    execute chapters into the book (``python -m lossbook run``)
+``lossbook.core``: the reusable library; imports neither TensorFlow nor torch at import time
+
+* :mod:`~lossbook.core.losses`   BCE, focal, Dice and weighted CE for NumPy, Keras and torch
+* :mod:`~lossbook.core.metrics`  scores, fold aggregation, bootstrap and paired tests
+* :mod:`~lossbook.core.compare`  judge two sets of predictions on the same examples
+* :mod:`~lossbook.core.plots`    the book's figures
+* :mod:`~lossbook.core.params`   parameter checks shared by the studies
+* :mod:`~lossbook.core.seeding`  one helper that seeds everything
+* :mod:`~lossbook.core.data`     find, check and load the DIA and acne datasets
+* :mod:`~lossbook.core.paths`    repository, output and cache folders
+* :mod:`~lossbook.core.cache`    on-disk cache keyed by everything that affects an entry
+* :mod:`~lossbook.core.io`       atomic JSON writes and package versions
+
+``lossbook.nets``: networks and their trainers
+
+* :mod:`~lossbook.nets.models`       the DIA paper's Keras architectures
+* :mod:`~lossbook.nets.keras_stack`  the batched fold trainer (many small Keras-style networks at once)
+* :mod:`~lossbook.nets.embeddings`   frozen-backbone image embeddings
+
+``lossbook.studies``: one module per source study, the protocol its chapter runs
+
+* :mod:`~lossbook.studies.dia`, :mod:`~lossbook.studies.acne`,
+  :mod:`~lossbook.studies.acne_finetune`, :mod:`~lossbook.studies.synthetic`,
+  :mod:`~lossbook.studies.forum`
+
+``lossbook.publish``: the machinery that makes the book
+
+* :mod:`~lossbook.publish.runner`      execute chapters into the book (``python -m lossbook run``)
+* :mod:`~lossbook.publish.results`     chapter results files with provenance
+* :mod:`~lossbook.publish.report`      tables for the appendix and wall-time collection
+* :mod:`~lossbook.publish.ledger`      the claims ledger
+* :mod:`~lossbook.publish.sphinx_ext`  small Sphinx fixes for the built book
 """
 
 import os

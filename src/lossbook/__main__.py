@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lossbook.runner import PROFILES, run
+from lossbook.publish.runner import PROFILES, run
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,131 @@
+"""The DIA paper's three networks, as layer specs and as Keras models.
+
+A network is described once, as a tuple of layer descriptors (:data:`ARCHITECTURES`).
+The same description builds
+
+* a plain ``keras.Sequential`` (:func:`build_keras`), the reference the paper used, and
+* the stacked, many-models-at-once version in :mod:`lossbook.nets.keras_stack`.
+
+Widths the paper gives: MLP Dense 256-128-64 with dropout 0.4/0.3/0.2; CNN Conv1D
+64 then 32 filters (kernel 3), MaxPooling1D, dropout, flatten, dense; SimpleNN
+Dense 64-32 with dropout 0.3/0.2; sigmoid outputs. Widths the paper leaves out
+are chosen here and listed in :data:`CNN_CHOICES`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Layer", "ARCHITECTURES", "CNN_CHOICES", "architecture", "build_keras", "n_parameters"]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer. ``kind`` is dense, dropout, reshape, conv1d, maxpool or flatten.
+
+    ``size`` is the units (dense), filters (conv1d), rate (dropout) or pool size
+    (maxpool); ``kernel`` the conv kernel size; ``activation`` relu/sigmoid/None.
+    """
+
+    kind: str
+    size: float = 0
+    kernel: int = 0
+    activation: str | None = None
+
+
+#: Choices for the CNN the paper does not state: pool size 2 (Keras' default),
+#: dropout 0.3 after pooling, a 32-unit ReLU dense layer with dropout 0.2 before the output.
+CNN_CHOICES = {"pool_size": 2, "dropout_after_pool": 0.3, "dense_units": 32, "dropout_after_dense": 0.2}
+
+ARCHITECTURES: dict[str, tuple[Layer, ...]] = {
+    "mlp": (
+        Layer("dense", 256, activation="relu"), Layer("dropout", 0.4),
+        Layer("dense", 128, activation="relu"), Layer("dropout", 0.3),
+        Layer("dense", 64, activation="relu"), Layer("dropout", 0.2),
+        Layer("dense", 1, activation="sigmoid"),
+    ),
+    "cnn": (
+        Layer("reshape"),
+        Layer("conv1d", 64, kernel=3, activation="relu"),
+        Layer("conv1d", 32, kernel=3, activation="relu"),
+        Layer("maxpool", CNN_CHOICES["pool_size"]),
+        Layer("dropout", CNN_CHOICES["dropout_after_pool"]),
+        Layer("flatten"),
+        Layer("dense", CNN_CHOICES["dense_units"], activation="relu"),
+        Layer("dropout", CNN_CHOICES["dropout_after_dense"]),
+        Layer("dense", 1, activation="sigmoid"),
+    ),
+    "simplenn": (
+        Layer("dense", 64, activation="relu"), Layer("dropout", 0.3),
+        Layer("dense", 32, activation="relu"), Layer("dropout", 0.2),
+        Layer("dense", 1, activation="sigmoid"),
+    ),
+}
+
+
+def architecture(name: str) -> tuple[Layer, ...]:
+    """The layer spec of ``name`` ("mlp", "cnn" or "simplenn")."""
+    if name not in ARCHITECTURES:
+        raise ValueError(f"model must be one of {sorted(ARCHITECTURES)}, got {name!r}")
+    return ARCHITECTURES[name]
+
+
+def build_keras(name: str, n_features: int, *, dropout: bool = True, seed: int | None = None):
+    """A ``keras.Sequential`` for ``name`` taking inputs of shape (batch, n_features).
+
+    Output: probabilities, shape (batch, 1). ``dropout=False`` drops the dropout
+    layers (used to compare the batched trainer with ``model.fit`` exactly).
+    ``seed`` seeds the Glorot-uniform kernel initialisers (biases start at zero).
+    """
+    import keras
+
+    layers = [keras.Input((n_features,))]
+    for i, layer in enumerate(architecture(name)):
+        init = keras.initializers.GlorotUniform(seed=None if seed is None else seed + i)
+        if layer.kind == "dense":
+            layers.append(keras.layers.Dense(int(layer.size), activation=layer.activation, kernel_initializer=init))
+        elif layer.kind == "dropout":
+            if dropout:
+                layers.append(keras.layers.Dropout(layer.size))
+        elif layer.kind == "reshape":
+            layers.append(keras.layers.Reshape((n_features, 1)))
+        elif layer.kind == "conv1d":
+            layers.append(keras.layers.Conv1D(int(layer.size), layer.kernel, activation=layer.activation,
+                                              kernel_initializer=init))
+        elif layer.kind == "maxpool":
+            layers.append(keras.layers.MaxPooling1D(int(layer.size)))
+        elif layer.kind == "flatten":
+            layers.append(keras.layers.Flatten())
+        else:  # pragma: no cover - specs are fixed above
+            raise ValueError(f"unknown layer kind {layer.kind!r}")
+    return keras.Sequential(layers)
+
+
+def parameter_shapes(name: str, n_features: int) -> list[tuple[str, tuple[int, ...]]]:
+    """(``"kernel"``/``"bias"``, shape) of each weight in Keras order, for ``n_features`` inputs."""
+    shapes = []
+    width, channels = n_features, None  # channels is set once the input is a sequence
+    for layer in architecture(name):
+        if layer.kind == "reshape":
+            channels = 1
+        elif layer.kind == "conv1d":
+            shapes += [("kernel", (layer.kernel, channels, int(layer.size))), ("bias", (int(layer.size),))]
+            width, channels = width - layer.kernel + 1, int(layer.size)
+        elif layer.kind == "maxpool":
+            width = width // int(layer.size)
+        elif layer.kind == "flatten":
+            width, channels = width * channels, None
+        elif layer.kind == "dense":
+            shapes += [("kernel", (width, int(layer.size))), ("bias", (int(layer.size),))]
+            width = int(layer.size)
+    return shapes
+
+
+def n_parameters(name: str, n_features: int) -> int:
+    """Number of trainable weights of ``name`` for ``n_features`` inputs."""
+    total = 0
+    for _, shape in parameter_shapes(name, n_features):
+        size = 1
+        for s in shape:
+            size *= s
+        total += size
+    return total

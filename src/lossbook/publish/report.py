@@ -1,0 +1,196 @@
+"""Read every chapter's results and timing files into tables, for the appendix and the ledger.
+
+The chapters write ``results/<chapter>.json`` (numbers, parameters, versions,
+data checksums) and the runner writes ``results/<chapter>.timing.json`` (wall
+time per profile). This module only *reads* them, so the pages built from it
+(``notebooks/appendix.py``, ``notebooks/claims.py``) contain no typed numbers.
+
+One writer is here too: :func:`collect_timings` copies the wall times of a
+quick-profile run (``_build/quick/results``) into the published timing files
+(``book/results``), so the appendix can show both profiles. It is an explicit
+publishing step (``python -m lossbook.publish.report collect-timings``); the runner
+itself never lets a quick run touch ``book/``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from lossbook.core.paths import output_dir, repo_root
+from lossbook.publish.results import load_timing
+from lossbook.core.io import write_json_atomic
+
+PROFILES = ("full", "quick")
+
+
+def results_dir(root: str | Path | None = None) -> Path:
+    """``<root>/results``; ``root`` defaults to the output folder (``book/``)."""
+    return (Path(root) if root is not None else output_dir()) / "results"
+
+
+def chapter_order(root: Path | None = None) -> list[str]:
+    """Chapter names in book order (``notebooks/profiles.yml``)."""
+    from lossbook.publish.runner import load_chapters
+
+    return list(load_chapters(root))
+
+
+def load_all(chapters: Iterable[str], root: str | Path | None = None) -> dict[str, dict | None]:
+    """``{chapter: results payload or None}``; None when the chapter has not been run.
+
+    A file that exists but is not valid JSON raises ``ValueError`` naming it.
+    """
+    folder = results_dir(root)
+    loaded = {}
+    for name in chapters:
+        path = folder / f"{name}.json"
+        if not path.is_file():
+            loaded[name] = None
+            continue
+        try:
+            loaded[name] = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}: not valid JSON ({error})") from None
+    return loaded
+
+
+def versions_table(results: Mapping[str, dict | None]) -> pd.DataFrame:
+    """Package versions (rows) recorded by each chapter that has run (columns)."""
+    columns = {name: payload.get("versions", {}) for name, payload in results.items() if payload}
+    frame = pd.DataFrame(columns)
+    frame.index.name = "package"
+    return frame.sort_index()
+
+
+def checksums_table(results: Mapping[str, dict | None],
+                    published: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One row per data file read: its sha256, the chapters that read it, and whether it matches.
+
+    ``published`` maps file names to the checksums recorded in the data's
+    provenance notes; ``matches`` is True/False for those files, None otherwise.
+    A file read with two different checksums by two chapters gets one row per checksum.
+    """
+    rows: dict[tuple[str, str], list[str]] = {}
+    for name, payload in results.items():
+        for file, digest in ((payload or {}).get("data_sha256") or {}).items():
+            rows.setdefault((file, digest), []).append(name)
+    published = dict(published or {})
+    records = [
+        {"file": file, "sha256": digest, "chapters": ", ".join(chapters),
+         "matches published": (published[file] == digest) if file in published else None}
+        for (file, digest), chapters in sorted(rows.items())
+    ]
+    return pd.DataFrame(records, columns=["file", "sha256", "chapters", "matches published"])
+
+
+def timing_table(chapters: Iterable[str], root: str | Path | None = None) -> pd.DataFrame:
+    """Wall time (s) and CPU count per chapter and profile; NaN where a profile was not run."""
+    records = []
+    for name in chapters:
+        timing = load_timing(name, root if root is not None else output_dir())
+        record = {"chapter": name}
+        for profile in PROFILES:
+            entry = timing.get(profile) or {}
+            record[f"{profile} wall time (s)"] = entry.get("wall_time_s")
+            record[f"{profile} CPUs"] = entry.get("cpu_count")
+        records.append(record)
+    frame = pd.DataFrame(records).set_index("chapter")
+    for column in frame.columns:
+        frame[column] = frame[column].astype("Int64" if column.endswith("CPUs") else "Float64")
+    return frame
+
+
+def parameters_table(chapters: Mapping) -> pd.DataFrame:
+    """The parameter overrides of each chapter's quick profile (``notebooks/profiles.yml``)."""
+    records = []
+    for name, chapter in chapters.items():
+        quick = chapter.parameters("quick")
+        records.append({
+            "chapter": name,
+            "quick-profile overrides": ", ".join(f"{k}={v!r}" for k, v in sorted(quick.items())) or "(none)",
+        })
+    return pd.DataFrame(records).set_index("chapter")
+
+
+def collect_timings(source: str | Path, target: str | Path, profile: str = "quick") -> list[str]:
+    """Copy ``profile`` wall times from ``<source>/results`` into ``<target>/results`` timing files.
+
+    Only the ``profile`` entry of each target file changes; other profiles are kept.
+    Returns the chapters updated. Raises ``FileNotFoundError`` when ``source`` has
+    no timing files.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    source_files = sorted(results_dir(source).glob("*.timing.json"))
+    if not source_files:
+        raise FileNotFoundError(f"{results_dir(source)}: no *.timing.json files; run the {profile} profile first")
+    updated = []
+    for path in source_files:
+        name = path.name.removesuffix(".timing.json")
+        entry = load_timing(name, source).get(profile)
+        if not entry:
+            continue
+        timing = load_timing(name, target)
+        timing[profile] = entry
+        write_json_atomic(results_dir(target) / f"{name}.timing.json", timing)
+        updated.append(name)
+    return updated
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lossbook.publish.report")
+    sub = parser.add_subparsers(dest="command", required=True)
+    collect = sub.add_parser("collect-timings", help="copy quick-profile wall times into book/results")
+    collect.add_argument("--source", default=None, help="default: <repo>/_build/quick")
+    collect.add_argument("--target", default=None, help="default: <repo>/book")
+    collect.add_argument("--profile", default="quick", choices=PROFILES)
+    args = parser.parse_args(argv)
+    root = repo_root()
+    source = Path(args.source) if args.source else root / "_build" / args.profile
+    target = Path(args.target) if args.target else root / "book"
+    try:
+        updated = collect_timings(source, target, args.profile)
+    except (FileNotFoundError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"{args.profile} wall times copied for: {', '.join(updated) or '(none)'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def _cell_text(value) -> str:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return "—"
+    try:
+        if pd.isna(value):
+            return "—"
+    except (TypeError, ValueError):
+        pass
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def myst_table(frame: pd.DataFrame, caption: str, name: str, *, index: bool = True) -> str:
+    """A MyST ``{table}`` directive (numbered, with ``caption`` and label ``name``) holding ``frame``.
+
+    Display it with ``IPython.display.Markdown`` in a cell whose metadata has
+    ``mystnb: {markdown_format: myst}``, so that the book numbers the table and
+    ``{numref}`` can point at it. Missing values print as an em dash.
+    """
+    if not name or any(c.isspace() for c in name):
+        raise ValueError(f"table name must be a non-empty label without spaces, got {name!r}")
+    frame = frame.reset_index() if index else frame
+    header = [_cell_text(c) for c in frame.columns]
+    rows = [[_cell_text(v) for v in row] for row in frame.itertuples(index=False)]
+    lines = [f":::{{table}} {caption}", f":name: {name}", "",
+             "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines.append(":::")
+    return "\n".join(lines)

@@ -1,0 +1,659 @@
+"""The acne weighted-loss study: splits, a batched head trainer, scenarios, scores.
+
+Sidik et al. (JAIEA 5(2), 2026) fine-tune an ImageNet EfficientNetB1 on five
+acne classes and compare plain cross-entropy (scenario A) with cross-entropy
+weighted by ``compute_class_weight("balanced")`` (scenario B). This module is
+the protocol the chapter ``notebooks/acne.py`` runs:
+
+* three kinds of split (:data:`SPLIT_KINDS`): the paper's stratified random
+  70/20/10, a group-aware stratified 70/20/10 that keeps every near-duplicate
+  group on one side, and the export's own train/valid/test;
+* four ways to treat imbalance (:data:`SCENARIOS`), the losses coming from
+  :func:`lossbook.core.losses.make`;
+* a head (dense ReLU -> dropout -> softmax) trained on cached, frozen-backbone
+  embeddings (:mod:`lossbook.nets.embeddings`); many heads (splits x repeats x
+  scenarios) are trained at once as one batched torch model (with
+  ``fine_tune=True`` the backbone is trained too, one job at a time, by
+  :mod:`lossbook.studies.acne_finetune`);
+* scores per (split kind, repeat, scenario) with intervals over repeats and
+  paired B-minus-A differences.
+
+The paper's reported numbers live in :data:`PAPER_TABLES`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lossbook.core import params as checks
+from lossbook.core.data import ACNE_CLASSES
+
+__all__ = [
+    "PAPER_TABLES",
+    "PAPER_FACTS",
+    "SPLIT_KINDS",
+    "SCENARIOS",
+    "DEFAULTS",
+    "check_parameters",
+    "Split",
+    "random_stratified_split",
+    "group_stratified_split",
+    "export_split",
+    "make_splits",
+    "crossing_groups",
+    "test_has_train_twin",
+    "stratified_subset",
+    "HeadConfig",
+    "HeadJob",
+    "loss_for_job",
+    "epoch_rows",
+    "train_heads",
+    "score_jobs",
+    "summarize_scores",
+    "paired_differences",
+    "implied_min_support",
+]
+
+# ----------------------------------------------------------------- the paper
+_P = ("precision", "recall", "f1")
+#: Tables 1-3 of Sidik et al. (2026), as printed (two decimals).
+PAPER_TABLES = {
+    "table1": {  # scenario A, plain categorical cross-entropy
+        "per_class": {
+            "Blackheads": dict(zip(_P, (0.95, 0.78, 0.86))),
+            "Cyst": dict(zip(_P, (0.89, 0.74, 0.81))),
+            "Papules": dict(zip(_P, (0.73, 0.70, 0.71))),
+            "Pustules": dict(zip(_P, (0.66, 0.86, 0.75))),
+            "Whiteheads": dict(zip(_P, (0.67, 0.97, 0.79))),
+        },
+        "accuracy": 0.80,
+        "macro_f1": 0.78,  # stated in section 3.3.3 and the conclusion
+    },
+    "table2": {  # scenario B, class-weighted cross-entropy
+        "per_class": {
+            "Blackheads": dict(zip(_P, (0.92, 0.89, 0.91))),
+            "Cyst": dict(zip(_P, (0.92, 0.82, 0.87))),
+            "Papules": dict(zip(_P, (0.82, 0.80, 0.81))),
+            "Pustules": dict(zip(_P, (0.77, 0.86, 0.81))),
+            "Whiteheads": dict(zip(_P, (0.76, 0.97, 0.85))),
+        },
+        "accuracy": 0.86,
+        "macro_f1": 0.85,
+    },
+    "table3": {  # F1 change B - A per class
+        "Blackheads": 0.05, "Cyst": 0.06, "Papules": 0.10, "Pustules": 0.06, "Whiteheads": 0.06,
+    },
+}
+#: Other facts the paper states (section numbers in the comments).
+PAPER_FACTS = {
+    "backbone": "EfficientNetB1, ImageNet weights",  # 2.3
+    "input_size": 150,  # 2.2
+    "split_fractions": (0.7, 0.2, 0.1),  # 2.1, stratified
+    "imbalance_ratio": 5.6,  # 2.1, Blackheads : Whiteheads
+    "augmentation": "rotation, zoom, flip on training images",  # 2.2
+    "rescale": "1/255",  # 2.2
+    # 3.2-3.3: off-diagonal confusion counts (true -> predicted) on the test set.
+    "confusions": {
+        "A": {("Papules", "Pustules"): 40, ("Blackheads", "Pustules"): 30},
+        "B": {("Papules", "Pustules"): 32, ("Blackheads", "Pustules"): 17},
+    },
+    "final_val_loss": {"A": 1.75, "B": 1.58},  # 3.1
+    "train_accuracy_A": 0.99,
+    "val_accuracy_A": 0.90,
+}
+
+# ------------------------------------------------------------ the protocol
+SPLIT_KINDS = {
+    "random": "stratified random 70/20/10 (the paper's)",
+    "group": "stratified 70/20/10 by near-duplicate group",
+    "export": "the export's own train/valid/test",
+}
+SCENARIOS = {
+    "A": "plain cross-entropy",
+    "B": "cross-entropy weighted by compute_class_weight('balanced') on the training rows",
+    "focal": "multi-class focal loss (gamma from focal_gamma), no class weights",
+    "sampling": "plain cross-entropy, class-balanced sampling of training rows",
+}
+SELECT = ("last", "best_val_loss")
+
+#: The chapter's parameters and their full-profile defaults.
+DEFAULTS = {
+    "data_dir": None,
+    "backbone": "efficientnet_lite1_torch",
+    "input_size": 150,
+    "n_views": 3,
+    "split_kinds": ("random", "group", "export"),
+    "scenarios": ("A", "B", "focal", "sampling"),
+    "n_repeats": 10,
+    "subset_per_class": None,
+    "epochs": 25,
+    "batch_size": 32,
+    "hidden_units": 64,
+    "dropout": 0.3,
+    "learning_rate": 2e-3,
+    "focal_gamma": 2.0,
+    "select_epoch": "last",
+    "fine_tune": False,  # True: train backbone and head together (lossbook.studies.acne_finetune; a GPU job)
+    "backbone_learning_rate": 1e-4,  # Adam learning rate of the backbone when fine_tune is True
+    "threads": 1,
+    "seed": 0,
+}
+
+
+def check_parameters(**params) -> dict:
+    """Validate the chapter's parameters before anything is trained.
+
+    Unknown names and out-of-range values raise ``ValueError`` naming the
+    parameter and what is allowed. Returns the full parameter dict (defaults
+    filled in, sequences as tuples).
+    """
+    from lossbook.nets.embeddings import BACKBONES, FINE_TUNABLE
+
+    p = checks.merge_known(params, DEFAULTS)
+    checks.one_of("backbone", p["backbone"], sorted(BACKBONES))
+    p["input_size"] = checks.integer("input_size", p["input_size"], 32, 1024)
+    p["n_views"] = checks.integer("n_views", p["n_views"], 0, 16)
+    p["split_kinds"] = checks.subset("split_kinds", p["split_kinds"], SPLIT_KINDS)
+    p["scenarios"] = checks.subset("scenarios", p["scenarios"], SCENARIOS)
+    p["n_repeats"] = checks.integer("n_repeats", p["n_repeats"], 2)  # intervals need two repeats
+    if p["subset_per_class"] is not None:
+        p["subset_per_class"] = checks.integer("subset_per_class", p["subset_per_class"], 20)
+    p["epochs"] = checks.integer("epochs", p["epochs"], 1, 1000)
+    p["batch_size"] = checks.integer("batch_size", p["batch_size"], 1, 4096)
+    p["hidden_units"] = checks.integer("hidden_units", p["hidden_units"], 1, 8192)
+    p["dropout"] = checks.number("dropout", p["dropout"], 0.0, 1.0, high_open=True)
+    p["learning_rate"] = checks.number("learning_rate", p["learning_rate"], 0.0, 1.0, low_open=True)
+    p["focal_gamma"] = checks.number("focal_gamma", p["focal_gamma"], 0.0, 10.0)
+    checks.one_of("select_epoch", p["select_epoch"], SELECT)
+    checks.flag("fine_tune", p["fine_tune"])
+    p["backbone_learning_rate"] = checks.number("backbone_learning_rate", p["backbone_learning_rate"], 0.0, 1.0,
+                                                low_open=True)
+    if p["fine_tune"] and p["backbone"] not in FINE_TUNABLE:
+        raise ValueError(
+            f"fine_tune=True trains the backbone end to end, which lossbook.studies.acne_finetune implements for "
+            f"backbone={' or '.join(map(repr, FINE_TUNABLE))} only, got backbone={p['backbone']!r}"
+        )
+    p["threads"] = checks.integer("threads", p["threads"], 1, 256)
+    p["seed"] = checks.integer("seed", p["seed"], 0, 2**31 - 1)
+    return p
+
+
+# -------------------------------------------------------------------- splits
+@dataclass(frozen=True)
+class Split:
+    """Row indices (into the image index) of one train/validation/test split."""
+
+    kind: str
+    repeat: int
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+    def __post_init__(self):
+        parts = np.concatenate([self.train, self.val, self.test])
+        if len(np.unique(parts)) != len(parts):
+            raise ValueError(f"split {self.kind}/{self.repeat}: a row is in more than one part")
+
+
+def _seed(*parts: int) -> int:
+    """A 32-bit seed derived from integers (stable across runs and platforms)."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
+
+
+def _check_fractions(fractions) -> tuple[float, float, float]:
+    f = tuple(float(x) for x in fractions)
+    if len(f) != 3 or min(f) <= 0 or abs(sum(f) - 1) > 1e-9:
+        raise ValueError(f"fractions must be three positive numbers (train, val, test) summing to 1, got {fractions!r}")
+    return f
+
+
+def random_stratified_split(y, *, fractions=(0.7, 0.2, 0.1), seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stratified random train/val/test row indices (the paper's split).
+
+    ``y``: labels, shape (n,). Two stratified ``train_test_split`` calls: test
+    first, then validation out of the rest. Indices are sorted.
+    """
+    from sklearn.model_selection import train_test_split
+
+    f = _check_fractions(fractions)
+    y = np.asarray(y)
+    rows = np.arange(len(y))
+    rest, test = train_test_split(rows, test_size=f[2], stratify=y, random_state=seed)
+    train, val = train_test_split(rest, test_size=f[1] / (f[0] + f[1]), stratify=y[rest], random_state=seed + 1)
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
+def group_stratified_split(y, groups, *, fractions=(0.7, 0.2, 0.1), seed: int = 0, n_folds: int = 10):
+    """Stratified train/val/test row indices that never split a group.
+
+    ``StratifiedGroupKFold(n_folds)`` deals whole groups into folds while
+    keeping class proportions close; the first ``test * n_folds`` folds become
+    the test set, the next ``val * n_folds`` the validation set, the rest the
+    training set. The fractions must therefore be multiples of ``1/n_folds``.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    f = _check_fractions(fractions)
+    n_test, n_val = round(f[2] * n_folds), round(f[1] * n_folds)
+    if abs(n_test - f[2] * n_folds) > 1e-9 or abs(n_val - f[1] * n_folds) > 1e-9:
+        raise ValueError(f"fractions {fractions!r} must be multiples of 1/{n_folds} for the group-aware split")
+    y, groups = np.asarray(y), np.asarray(groups)
+    if len(groups) != len(y):
+        raise ValueError(f"groups has {len(groups)} entries for {len(y)} labels")
+    fold = np.empty(len(y), dtype=int)
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    for k, (_, held) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
+        fold[held] = k
+    test = np.flatnonzero(fold < n_test)
+    val = np.flatnonzero((fold >= n_test) & (fold < n_test + n_val))
+    train = np.flatnonzero(fold >= n_test + n_val)
+    return train, val, test
+
+
+def export_split(roboflow_split) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row indices of the export's own ``train`` / ``valid`` / ``test`` split."""
+    s = np.asarray(roboflow_split).astype(str)
+    bad = sorted(set(s) - {"train", "valid", "test"})
+    if bad:
+        raise ValueError(f"roboflow_split must hold train/valid/test, found {bad}")
+    return np.flatnonzero(s == "train"), np.flatnonzero(s == "valid"), np.flatnonzero(s == "test")
+
+
+def make_splits(index: pd.DataFrame, kind: str, *, n_repeats: int, seed: int = 0, fractions=(0.7, 0.2, 0.1)) -> list[Split]:
+    """``n_repeats`` splits of one kind of the image index.
+
+    ``index`` needs ``label`` and, for ``"group"`` / ``"export"``, the
+    ``near_dup_group`` / ``roboflow_split`` columns. Split seeds are derived from
+    (``seed``, kind, repeat). The export split is the same in every repeat; its
+    repeats differ only in the head's seed.
+    """
+    if kind not in SPLIT_KINDS:
+        raise ValueError(f"split kind must be one of {list(SPLIT_KINDS)}, got {kind!r}")
+    needed = {"random": ["label"], "group": ["label", "near_dup_group"], "export": ["roboflow_split"]}[kind]
+    missing = [c for c in needed if c not in index.columns or index[c].isna().any()]
+    if missing:
+        raise ValueError(f"the {kind!r} split needs a complete column {missing[0]!r} in the image index (splits.csv)")
+    kind_id = list(SPLIT_KINDS).index(kind)
+    out = []
+    for r in range(n_repeats):
+        s = _seed(seed, kind_id, r)
+        if kind == "random":
+            parts = random_stratified_split(index["label"].to_numpy(), fractions=fractions, seed=s)
+        elif kind == "group":
+            parts = group_stratified_split(index["label"].to_numpy(), index["near_dup_group"].to_numpy(), fractions=fractions, seed=s)
+        else:
+            parts = export_split(index["roboflow_split"].to_numpy())
+        out.append(Split(kind, r, *parts))
+    return out
+
+
+def crossing_groups(split: Split, groups) -> np.ndarray:
+    """Groups with members in more than one part of ``split`` (empty for a leak-free split)."""
+    groups = np.asarray(groups)
+    side = {}
+    for part, rows in (("train", split.train), ("val", split.val), ("test", split.test)):
+        for g in np.unique(groups[rows]):
+            side.setdefault(g, set()).add(part)
+    return np.array(sorted(g for g, parts in side.items() if len(parts) > 1))
+
+
+def test_has_train_twin(split: Split, groups) -> np.ndarray:
+    """Bool per test row (in ``split.test`` order): does a near-duplicate sit in the training rows?"""
+    groups = np.asarray(groups)
+    return np.isin(groups[split.test], groups[split.train])
+
+
+test_has_train_twin.__test__ = False  # a helper, not a pytest test
+
+
+def stratified_subset(index: pd.DataFrame, per_class: int, *, seed: int = 0) -> pd.DataFrame:
+    """``per_class`` rows drawn at random from each class (all rows of a smaller class)."""
+    rng = np.random.default_rng(_seed(seed, 99))
+    keep = []
+    for _, rows in index.groupby("label", sort=True):
+        idx = rows.index.to_numpy()
+        keep.extend(sorted(rng.choice(idx, size=min(per_class, len(idx)), replace=False)))
+    return index.loc[sorted(keep)].reset_index(drop=True)
+
+
+# --------------------------------------------------------------- the heads
+@dataclass(frozen=True)
+class HeadConfig:
+    """The head and its optimiser (the paper names the layers, not their sizes).
+
+    dense(``hidden_units``, ReLU) -> dropout(``dropout``) -> dense(k) -> softmax,
+    Adam(``learning_rate``), ``epochs`` passes of ``batch_size``; weights
+    Glorot-uniform and biases zero, as Keras initialises them.
+    """
+
+    hidden_units: int = 64
+    dropout: float = 0.3
+    learning_rate: float = 2e-3
+    epochs: int = 25
+    batch_size: int = 32
+    focal_gamma: float = 2.0
+    select_epoch: str = "last"
+    augment: bool = True
+
+
+@dataclass(frozen=True)
+class HeadJob:
+    """One head to train: a split, a scenario and a seed (init, batch order, dropout, views)."""
+
+    split: Split
+    scenario: str
+    seed: int
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        return (self.split.kind, self.split.repeat, self.scenario)
+
+
+@dataclass
+class HeadResults:
+    """What :func:`train_heads` returns, one entry per job in job order.
+
+    ``test_proba[j]``: (len(job.split.test), k) softmax outputs on the test rows.
+    ``history``: DataFrame with kind, repeat, scenario, epoch, train_loss
+    (the scenario's objective), train_accuracy (on the dropout-noisy batches, as
+    Keras reports it), val_loss (plain cross-entropy, comparable across
+    scenarios) and val_accuracy. ``class_weights[j]``: the weights used (None
+    when unweighted), computed from that job's training labels only.
+    """
+
+    jobs: list[HeadJob]
+    test_proba: list[np.ndarray]
+    history: pd.DataFrame
+    class_weights: list[tuple[float, ...] | None] = field(default_factory=list)
+
+
+def loss_for_job(job: HeadJob, y: np.ndarray, config: HeadConfig):
+    """(loss name, params) for a job; B's weights come from its training labels only."""
+    if job.scenario in ("A", "sampling"):
+        return ("weighted_ce", (("gamma", 0.0),))
+    if job.scenario == "focal":
+        return ("focal_ce", (("gamma", float(config.focal_gamma)),))
+    if job.scenario == "B":
+        from lossbook.core.losses import balanced_class_weights
+
+        weights = balanced_class_weights(y[job.split.train])
+        return ("weighted_ce", (("class_weights", weights), ("gamma", 0.0)))
+    raise ValueError(f"scenario must be one of {list(SCENARIOS)}, got {job.scenario!r}")
+
+
+def epoch_rows(job: HeadJob, y: np.ndarray, n_rows: int, rng: np.random.Generator) -> np.ndarray:
+    """``n_rows`` training-row indices for one epoch: shuffled passes, or class-balanced draws."""
+    train = job.split.train
+    if job.scenario == "sampling":
+        counts = np.bincount(y[train], minlength=int(y.max()) + 1)
+        p = 1.0 / counts[y[train]]
+        return rng.choice(train, size=n_rows, replace=True, p=p / p.sum())
+    passes = -(-n_rows // len(train))
+    return np.concatenate([rng.permutation(train) for _ in range(passes)])[:n_rows]
+
+
+def _padded(rows: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Stack ragged index arrays into (R, max_len) with a validity mask."""
+    width = max(len(r) for r in rows)
+    out = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=bool)
+    for j, r in enumerate(rows):
+        out[j, : len(r)] = r
+        mask[j, : len(r)] = True
+    return out, mask
+
+
+def train_heads(
+    features: np.ndarray,
+    y: np.ndarray,
+    jobs: Sequence[HeadJob],
+    *,
+    config: HeadConfig = HeadConfig(),
+    progress: bool = True,
+    threads: int | None = 1,
+) -> HeadResults:
+    """Train one head per job, all at once as a batched torch model.
+
+    Parameters
+    ----------
+    features : array (n_images, 1 + n_views, d), float32
+        Cached embeddings; ``[:, 0]`` plain images, ``[:, 1:]`` augmented views.
+        Augmented views are drawn (uniformly with the plain one) for training
+        rows only; validation and test rows always use ``[:, 0]``.
+    y : array (n_images,) of int labels 0..k-1
+    jobs : the heads to train
+
+    Every job has its own generators (seeded by ``job.seed``) for the initial
+    weights, batch order, augmented views and dropout masks, so a job's result
+    does not depend on which other jobs share the batch. Adam is elementwise,
+    so one optimiser over the stacked parameters is R independent optimisers.
+
+    ``threads``: torch intra-op threads. One by default: on a shared 2-core
+    machine, two threads made a step about 8x slower than one (each thread
+    waits for the other to be scheduled).
+    """
+    import torch
+
+    from lossbook.core.losses import make
+    from tqdm.auto import tqdm
+
+    if threads:
+        torch.set_num_threads(threads)
+    features = np.ascontiguousarray(features, dtype=np.float32)
+    y = np.array(y, dtype=np.int64)  # a writable copy for torch.from_numpy
+    if features.ndim != 3 or features.shape[0] != len(y):
+        raise ValueError(f"features must have shape (n_images, views, dim) with n_images = len(y) = {len(y)}, got {features.shape}")
+    if not jobs:
+        raise ValueError("no jobs to train")
+    k = int(y.max()) + 1
+    n_jobs, (_, n_views_all, dim), h = len(jobs), features.shape, config.hidden_units
+    X = torch.from_numpy(features)
+    Y = torch.from_numpy(y)
+
+    # Per-job generators and Glorot-uniform initial weights.
+    np_rngs = [np.random.default_rng(_seed(job.seed, 1)) for job in jobs]
+    torch_gens = [torch.Generator().manual_seed(_seed(job.seed, 2)) for job in jobs]
+
+    def glorot(fan_in, fan_out, gen):
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        return (torch.rand((fan_in, fan_out), generator=gen) * 2 - 1) * limit
+
+    W1 = torch.stack([glorot(dim, h, g) for g in torch_gens]).requires_grad_()
+    b1 = torch.zeros((n_jobs, 1, h), requires_grad=True)
+    W2 = torch.stack([glorot(h, k, g) for g in torch_gens]).requires_grad_()
+    b2 = torch.zeros((n_jobs, 1, k), requires_grad=True)
+    params = [W1, b1, W2, b2]
+    optimiser = torch.optim.Adam(params, lr=config.learning_rate)
+
+    # Group jobs that share a loss (same name and parameters) into one call with a per-job axis.
+    keys = [loss_for_job(job, y, config) for job in jobs]
+    groups: dict = {}
+    for j, key in enumerate(keys):
+        groups.setdefault(key, []).append(j)
+    losses = [
+        (torch.tensor(members), make(name, "torch", axis=-1, from_logits=True, **dict(kw)))
+        for (name, kw), members in groups.items()
+    ]
+    class_weights = [dict(key[1]).get("class_weights") for key in keys]
+
+    def forward(xb, train: bool, masks=None):
+        hidden = torch.relu(torch.baddbmm(b1, xb, W1))
+        if train and config.dropout > 0:
+            hidden = hidden * masks / (1.0 - config.dropout)
+        return torch.baddbmm(b2, hidden, W2)
+
+    val_rows, val_mask = _padded([job.split.val for job in jobs])
+    val_rows_t, val_mask_t = torch.from_numpy(val_rows), torch.from_numpy(val_mask)
+    n_train_max = max(len(job.split.train) for job in jobs)
+    steps = -(-n_train_max // config.batch_size)
+    B = config.batch_size
+
+    best = [p.detach().clone() for p in params]
+    best_loss = torch.full((n_jobs,), float("inf"))
+    history = []
+    bar = tqdm(total=config.epochs * steps, desc=f"training {n_jobs} heads", unit="step", mininterval=5.0, disable=not progress)
+    for epoch in range(1, config.epochs + 1):
+        rows = np.stack([epoch_rows(job, y, steps * B, rng) for job, rng in zip(jobs, np_rngs)])
+        if config.augment and n_views_all > 1:
+            views = np.stack([rng.integers(0, n_views_all, size=steps * B) for rng in np_rngs])
+        else:
+            views = np.zeros_like(rows)
+        if config.dropout > 0:
+            keep = torch.stack([torch.rand((steps, B, h), generator=g) >= config.dropout for g in torch_gens], dim=1)
+        rows_t, views_t = torch.from_numpy(rows), torch.from_numpy(views)
+        loss_sum = torch.zeros(n_jobs)
+        correct = torch.zeros(n_jobs)
+        for s in range(steps):
+            idx = rows_t[:, s * B : (s + 1) * B]
+            xb = X[idx, views_t[:, s * B : (s + 1) * B]]  # (R, B, d)
+            yb = Y[idx]
+            logits = forward(xb, True, keep[s] if config.dropout > 0 else None)
+            per_job = torch.zeros(n_jobs)
+            for members, fn in losses:
+                per_job = per_job.index_put((members,), fn(yb[members], logits[members]))
+            optimiser.zero_grad(set_to_none=True)
+            per_job.sum().backward()
+            optimiser.step()
+            loss_sum += per_job.detach()
+            correct += (logits.detach().argmax(-1) == yb).float().mean(-1)
+            bar.update(1)
+        with torch.no_grad():
+            val_loss, val_acc = _evaluate(forward, X, Y, val_rows_t, val_mask_t)
+        for j, job in enumerate(jobs):
+            history.append({
+                "kind": job.split.kind, "repeat": job.split.repeat, "scenario": job.scenario, "epoch": epoch,
+                "train_loss": float(loss_sum[j] / steps), "train_accuracy": float(correct[j] / steps),
+                "val_loss": float(val_loss[j]), "val_accuracy": float(val_acc[j]),
+            })
+        if config.select_epoch == "best_val_loss":
+            with torch.no_grad():
+                better = val_loss < best_loss
+                best_loss = torch.where(better, val_loss, best_loss)
+                for stored, p in zip(best, params):
+                    stored[better] = p.detach()[better]
+    bar.close()
+    if config.select_epoch == "best_val_loss":
+        with torch.no_grad():
+            for stored, p in zip(best, params):
+                p.copy_(stored)
+
+    # The test rows are scored once, after training.
+    test_rows, test_mask = _padded([job.split.test for job in jobs])
+    with torch.no_grad():
+        proba = torch.softmax(forward(X[torch.from_numpy(test_rows), 0], False), dim=-1).numpy()
+    test_proba = [proba[j, test_mask[j]] for j in range(n_jobs)]
+    return HeadResults(list(jobs), test_proba, pd.DataFrame(history), class_weights)
+
+
+def _evaluate(forward, X, Y, rows, mask):
+    """Plain cross-entropy and accuracy per job on padded rows (view 0 only)."""
+    logits = forward(X[rows, 0], False)
+    yb = Y[rows]
+    per_row = _row_ce(logits, yb)  # masked mean below, so per row
+    m = mask.float()
+    n = m.sum(-1)
+    loss = (per_row * m).sum(-1) / n
+    acc = ((logits.argmax(-1) == yb).float() * m).sum(-1) / n
+    return loss, acc
+
+
+def _row_ce(logits, y):
+    """Per-row plain cross-entropy from logits, shape (R, n)."""
+    import torch
+
+    return -torch.log_softmax(logits, dim=-1).gather(-1, y.unsqueeze(-1)).squeeze(-1)
+
+
+# ------------------------------------------------------------------ scoring
+def score_jobs(results: HeadResults, y: np.ndarray, class_names: Sequence[str] = ACNE_CLASSES, groups=None) -> pd.DataFrame:
+    """One row per job: accuracy, macro-F1, per-class precision/recall/F1.
+
+    With ``groups`` (near-duplicate group per row), also the accuracy on test
+    rows that have a near-duplicate among the training rows (``acc_twin``) and
+    on those that do not (``acc_clean``), and the share of twins.
+    """
+    from lossbook.core.metrics import multiclass_report
+
+    y = np.asarray(y)
+    rows = []
+    for job, proba in zip(results.jobs, results.test_proba):
+        truth = y[job.split.test]
+        pred = proba.argmax(-1)
+        report = multiclass_report(truth, pred, class_names)
+        row = {"kind": job.split.kind, "repeat": job.split.repeat, "scenario": job.scenario,
+               "accuracy": report.attrs["accuracy"], "macro_f1": float(report.loc["macro avg", "f1"])}
+        for name in class_names:
+            for metric in ("precision", "recall", "f1"):
+                row[f"{metric}:{name}"] = float(report.loc[name, metric])
+        if groups is not None:
+            twin = test_has_train_twin(job.split, groups)
+            hit = pred == truth
+            row["twin_share"] = float(twin.mean())
+            row["acc_twin"] = float(hit[twin].mean()) if twin.any() else np.nan
+            row["acc_clean"] = float(hit[~twin].mean()) if (~twin).any() else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def confusion_matrices(results: HeadResults, y: np.ndarray, k: int = len(ACNE_CLASSES)) -> dict:
+    """Summed test confusion matrices per (kind, scenario), (k, k) counts, rows = truth."""
+    from sklearn.metrics import confusion_matrix
+
+    out: dict = {}
+    for job, proba in zip(results.jobs, results.test_proba):
+        cm = confusion_matrix(np.asarray(y)[job.split.test], proba.argmax(-1), labels=list(range(k)))
+        key = (job.split.kind, job.scenario)
+        out[key] = out.get(key, 0) + cm
+    return out
+
+
+def summarize_scores(scores: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """Mean and 95% t-interval over repeats per (kind, scenario) for each metric (long format).
+
+    The interval describes the spread over repeated splits and seeds; the
+    repeats share data, so read it as a description, not a test.
+    """
+    from lossbook.core.metrics import summarize
+
+    rows = []
+    for (kind, scenario), group in scores.groupby(["kind", "scenario"], sort=False):
+        for metric in metrics:
+            rows.append({"kind": kind, "scenario": scenario, "metric": metric, **summarize(group[metric])})
+    return pd.DataFrame(rows)
+
+
+def paired_differences(scores: pd.DataFrame, metrics: Sequence[str], *, baseline: str = "A", others: Sequence[str] = ("B",)) -> pd.DataFrame:
+    """Per (kind, other scenario, metric): the mean of ``other - baseline`` over matched repeats, with a t-interval.
+
+    Repeats are matched on (kind, repeat): the same split and the same head seed.
+    """
+    from lossbook.core.metrics import summarize
+
+    rows = []
+    base = scores[scores["scenario"] == baseline].set_index(["kind", "repeat"])
+    for other in others:
+        alt = scores[scores["scenario"] == other].set_index(["kind", "repeat"])
+        common = base.index.intersection(alt.index)
+        for kind in common.get_level_values(0).unique():
+            idx = [i for i in common if i[0] == kind]
+            for metric in metrics:
+                diff = alt.loc[idx, metric].to_numpy() - base.loc[idx, metric].to_numpy()
+                rows.append({"kind": kind, "scenario": other, "baseline": baseline, "metric": metric,
+                             **summarize(diff), "share_positive": float(np.mean(diff > 0))})
+    return pd.DataFrame(rows)
+
+
+def implied_min_support(errors: int, recall: float, decimals: int = 2) -> int:
+    """Smallest class size consistent with ``errors`` examples of a class misclassified and its printed recall.
+
+    A class of n test examples with recall r has ``(1 - r) * n`` misclassified,
+    so ``n >= errors / (1 - r)``. The printed recall is rounded, so the true
+    one is at least ``recall - 0.5 * 10**-decimals``; that gives the smallest n.
+    """
+    lower = recall - 0.5 * 10.0 ** (-decimals)
+    if not 0 <= lower < 1 or errors < 0:
+        raise ValueError(f"need errors >= 0 and a recall in [0, 1), got errors={errors!r}, recall={recall!r}")
+    return int(np.ceil(errors / (1.0 - lower) - 1e-9))

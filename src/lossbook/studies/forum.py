@@ -1,0 +1,425 @@
+"""The forum question "focal loss or BCE?": a stand-in problem and its training runs.
+
+The forum post (seed document ``001``) trains a Keras 3-D CNN on CT patches
+with a positive rate near 0.1 %, once with binary cross-entropy and once with
+``BinaryFocalCrossentropy(apply_class_balancing=True, from_logits=True,
+gamma=5)``, and asks which run is better from the two runs' training logs.
+The chapter ``forum`` answers with a stand-in a reader can re-run in
+seconds:
+
+* :func:`make_problem` draws a synthetic tabular problem with a positive rate
+  of a few per mille; :func:`split_problem` cuts it into training, validation
+  (carved from the training data: it picks the threshold) and test rows
+  (scored once).
+* :func:`train_run` trains one small network (:func:`make_network`, the same
+  architecture and the same initial weights for every run) with a loss from
+  :func:`lossbook.core.losses.make` (torch backend) and returns its probabilities.
+  :data:`RUNS` names the runs: BCE, focal with gamma 5 without class
+  balancing, and focal with gamma 5 with Keras's class balancing at its
+  default ``alpha=0.25`` (the forum's setting).
+* :func:`posted_model` rebuilds the posted Keras architecture so the chapter
+  can show what it can and cannot learn; :func:`keras_focal` builds the
+  posted loss.
+
+The numbers the forum reports are facts about the post; they live in
+:data:`FORUM_REPORTED`, to be shown beside ours.
+"""
+from __future__ import annotations
+
+import contextlib
+import numbers
+import os
+import sys
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from lossbook.core import params as checks
+
+#: Metrics quoted in the forum post (GPT-4's summary of the two runs' CSV logs),
+#: epoch 1 ("start") and epoch 15 ("end"), as fractions. Facts about the post.
+FORUM_REPORTED = {
+    "BCE": {
+        "accuracy": (0.996, 0.9997), "auc": (0.515, 0.9517), "loss": (0.0239, 0.0011),
+        "val_accuracy": (0.9979, 0.9991), "val_auc": (0.5096, 0.7115), "val_loss": (0.0107, 0.0091),
+        "balanced_accuracy": (0.7481, 0.9997), "val_balanced_accuracy": (0.4990, 0.500),
+    },
+    "focal": {
+        "accuracy": (0.995, 0.9988), "auc": (0.500, 0.830), "loss": (0.0021, 0.0002),
+        "val_accuracy": (0.9979, 0.9996), "val_auc": (0.500, 0.7115), "val_loss": (0.0004, 0.0002),
+        "balanced_accuracy": (0.7475, 0.9988), "val_balanced_accuracy": (0.500, 0.6506),
+    },
+}
+#: The posted training setup (facts from the post's code).
+FORUM_SETUP = {
+    "patch_shape": (31, 31, 31), "batch_size": 128, "epochs": 15, "shuffle": False,
+    "learning_rate": 1e-3, "focal_gamma": 5.0, "apply_class_balancing": True,
+    "keras_default_alpha": 0.25, "approximate_positive_rate": 0.001,
+}
+
+#: The runs of the chapter: name -> (loss name for lossbook.core.losses.make, its parameters).
+#: ``alpha=None`` is focal loss without class balancing; Keras's
+#: ``apply_class_balancing=True`` with its default alpha is ``alpha=0.25``.
+RUNS = {
+    "BCE": ("bce", {}),
+    "focal γ=5": ("focal", {"gamma": 5.0, "alpha": None}),
+    "focal γ=5, α=0.25": ("focal", {"gamma": 5.0, "alpha": 0.25}),
+}
+
+_LIMITS = {
+    "n_samples": (2_000, 5_000_000),
+    "prevalence": (1e-4, 0.2),
+    "n_features": (2, 256),
+    "separation": (0.0, 10.0),
+    "epochs": (1, 500),
+    "batch_size": (8, 65_536),
+    "hidden": (1, 4096),
+    "learning_rate": (1e-6, 1.0),
+    "validation_fraction": (0.05, 0.5),
+    "test_fraction": (0.05, 0.5),
+    "n_boot": (100, 100_000),
+}
+
+
+def check_parameters(**parameters) -> dict:
+    """Validate the chapter's parameters before any training.
+
+    Known names are those of :data:`_LIMITS` plus ``seed``; each value must lie
+    in its closed range. Returns the parameters unchanged. Raises
+    ``ValueError`` naming the parameter and its allowed values.
+    """
+    allowed = set(_LIMITS) | {"seed"}
+    for name, value in parameters.items():
+        if name not in allowed:
+            raise ValueError(f"unknown parameter {name!r}; allowed: {sorted(allowed)}")
+        if name == "seed":
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"seed must be a non-negative integer, got {value!r}")
+            continue
+        low, high = _LIMITS[name]
+        if isinstance(low, int) and isinstance(high, int):
+            checks.integer(name, value, low, high)
+        else:
+            checks.number(name, value, low, high)
+    if "validation_fraction" in parameters and "test_fraction" in parameters:
+        if parameters["validation_fraction"] + parameters["test_fraction"] >= 0.8:
+            raise ValueError(
+                "validation_fraction + test_fraction must be below 0.8 so that training keeps most rows, "
+                f"got {parameters['validation_fraction']} + {parameters['test_fraction']}"
+            )
+    if {"n_samples", "prevalence"} <= set(parameters):
+        expected = parameters["n_samples"] * parameters["prevalence"]
+        if expected < 100:
+            raise ValueError(
+                f"n_samples * prevalence must be at least 100 expected positives, got {expected:.0f} "
+                f"(n_samples={parameters['n_samples']}, prevalence={parameters['prevalence']})"
+            )
+    return parameters
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null inside the block.
+
+    TensorFlow's C++ start-up lines ("All log messages before
+    absl::InitializeLog() ...") bypass ``TF_CPP_MIN_LOG_LEVEL`` and reach the
+    notebook only sometimes (the kernel forwards them asynchronously), which
+    would make re-executed notebooks differ. Import TensorFlow/Keras inside
+    this block. Python-level errors still propagate as exceptions.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+# ----------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class Problem:
+    """A binary problem: ``X`` float32 of shape (n, d), ``y`` int64 0/1 of shape (n,)."""
+
+    X: np.ndarray
+    y: np.ndarray
+
+    @property
+    def prevalence(self) -> float:
+        return float(self.y.mean())
+
+    def take(self, index: np.ndarray) -> "Problem":
+        return Problem(self.X[index], self.y[index])
+
+
+def make_problem(n_samples: int = 300_000, *, prevalence: float = 0.003, n_features: int = 8,
+                 separation: float = 1.2, seed: int = 0) -> Problem:
+    """Draw the stand-in problem.
+
+    Negatives are standard normal in ``n_features`` dimensions. Positives
+    are drawn from a two-component mixture: half shifted by ``separation`` in
+    the first three features, half shifted by ``separation`` in features 3-5
+    with the sign of feature 0 flipped; so no single linear direction
+    separates them and the network has something to learn. The number of
+    positives is exactly ``round(n_samples * prevalence)``; rows are shuffled.
+    """
+    check_parameters(n_samples=n_samples, prevalence=prevalence, n_features=n_features,
+                     separation=separation, seed=seed)
+    if n_features < 6:
+        raise ValueError(f"n_features must be at least 6 for this problem, got {n_features}")
+    rng = np.random.default_rng(seed)
+    n_pos = int(round(n_samples * prevalence))
+    X = rng.standard_normal((n_samples, n_features))
+    y = np.zeros(n_samples, dtype=np.int64)
+    y[:n_pos] = 1
+    half = n_pos // 2
+    X[:half, 0:3] += separation
+    X[half:n_pos, 3:6] += separation
+    X[half:n_pos, 0] = -np.abs(X[half:n_pos, 0]) - 0.5 * separation
+    order = rng.permutation(n_samples)
+    return Problem(X[order].astype(np.float32), y[order])
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: Problem
+    validation: Problem
+    test: Problem
+
+
+def split_problem(problem: Problem, *, validation_fraction: float = 0.2, test_fraction: float = 0.2,
+                  seed: int = 0) -> Splits:
+    """Stratified split into training, validation and test rows.
+
+    The validation rows are part of the training data in the sense that
+    matters: they may be used for any choice (threshold, epochs); the test
+    rows are scored once, at the end.
+    """
+    from sklearn.model_selection import train_test_split
+
+    check_parameters(validation_fraction=validation_fraction, test_fraction=test_fraction, seed=seed)
+    index = np.arange(len(problem.y))
+    rest, test = train_test_split(index, test_size=test_fraction, stratify=problem.y, random_state=seed)
+    train, val = train_test_split(
+        rest, test_size=validation_fraction / (1 - test_fraction), stratify=problem.y[rest], random_state=seed + 1
+    )
+    return Splits(problem.take(np.sort(train)), problem.take(np.sort(val)), problem.take(np.sort(test)))
+
+
+# ----------------------------------------------------------------------------- training
+def make_network(n_features: int, hidden: int = 32, *, seed: int = 0, prior: float | None = None):
+    """The network every run uses: ``n_features -> hidden -> hidden -> 1`` (ReLU), logit output.
+
+    Initial weights depend on ``seed`` only, so runs that differ in their loss
+    start from identical weights. With ``prior`` (the training positive rate)
+    the output bias starts at ``log(prior / (1 - prior))``, so every run starts
+    by predicting the base rate instead of spending its first epochs getting
+    there (the initialisation Lin et al. use for focal loss).
+    """
+    import torch
+
+    generator_state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(n_features, hidden), torch.nn.ReLU(),
+        torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
+        torch.nn.Linear(hidden, 1),
+    )
+    if prior is not None:
+        if not 0 < prior < 1:
+            raise ValueError(f"prior must be strictly between 0 and 1, got {prior!r}")
+        with torch.no_grad():
+            net[-1].bias.fill_(float(np.log(prior / (1 - prior))))
+    torch.random.set_rng_state(generator_state)
+    return net
+
+
+@dataclass
+class Run:
+    """One trained run: its name, loss spec, per-epoch mean training loss, and a predictor."""
+
+    name: str
+    loss: str
+    loss_params: dict
+    train_loss: list
+    network: object
+
+    def predict_logit(self, X: np.ndarray, batch_size: int = 65_536) -> np.ndarray:
+        """Logits, float64 of shape (n,)."""
+        import torch
+
+        out = []
+        self.network.eval()
+        with torch.no_grad():
+            for start in range(0, len(X), batch_size):
+                out.append(self.network(torch.as_tensor(X[start:start + batch_size])).squeeze(1).double().numpy())
+        return np.concatenate(out)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Probabilities of class 1, float64 of shape (n,)."""
+        z = self.predict_logit(X)
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def train_run(name: str, train: Problem, *, loss: str, loss_params: Mapping | None = None,
+              epochs: int = 8, batch_size: int = 512, hidden: int = 32, learning_rate: float = 1e-3,
+              seed: int = 0, progress: bool = True) -> Run:
+    """Train one network with Adam on ``train`` and the given loss; returns the :class:`Run`.
+
+    Mini-batches are reshuffled every epoch (the forum used ``shuffle=False``)
+    from a generator seeded by ``seed``; initial weights come from ``seed`` as
+    well (output bias at the training base rate, see :func:`make_network`), so
+    two runs with the same seed differ only in their loss. Runs on
+    one CPU thread: faster for a network this small and bit-reproducible.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    from lossbook.core.losses import make
+
+    loss_params = dict(loss_params or {})
+    loss_fn = make(loss, "torch", from_logits=True, **loss_params)
+    check_parameters(epochs=epochs, batch_size=batch_size, hidden=hidden, learning_rate=learning_rate, seed=seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        net = make_network(train.X.shape[1], hidden, seed=seed, prior=train.prevalence)
+        optimizer = torch.optim.Adam(net.parameters(), lr=learning_rate)
+        X = torch.as_tensor(train.X)
+        y = torch.as_tensor(train.y, dtype=torch.float32)
+        generator = torch.Generator().manual_seed(seed + 1)
+        history = []
+        net.train()
+        for _ in tqdm(range(epochs), desc=name, disable=not progress, leave=False):
+            order = torch.randperm(len(y), generator=generator)
+            total = 0.0
+            for start in range(0, len(y), batch_size):
+                idx = order[start:start + batch_size]
+                optimizer.zero_grad()
+                value = loss_fn(y[idx], net(X[idx]).squeeze(1))
+                value.backward()
+                optimizer.step()
+                total += float(value.detach()) * len(idx)
+            history.append(total / len(y))
+    finally:
+        torch.set_num_threads(threads)
+    return Run(name, loss, loss_params, history, net)
+
+
+def train_runs(train: Problem, runs: Mapping = RUNS, **kwargs) -> dict:
+    """Train every run of ``runs`` (name -> (loss, params)) with the same seed and settings."""
+    return {name: train_run(name, train, loss=loss, loss_params=params, **kwargs)
+            for name, (loss, params) in runs.items()}
+
+
+# ----------------------------------------------------------------------------- the post
+def batches_without_positive(prevalence: float, batch_size: int) -> float:
+    """Chance that a batch of ``batch_size`` rows drawn at ``prevalence`` holds no positive."""
+    return float((1.0 - prevalence) ** batch_size)
+
+
+def keras_focal(*, gamma: float = 5.0, alpha: float = 0.25, apply_class_balancing: bool = True,
+                from_logits: bool = True):
+    """Keras's ``BinaryFocalCrossentropy`` as the forum configured it (defaults)."""
+    import keras
+
+    return keras.losses.BinaryFocalCrossentropy(
+        apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma, from_logits=from_logits
+    )
+
+
+def posted_model(*, seed: int = 0, randomize_batchnorm: bool = True):
+    """The posted Keras architecture, built for 31^3 single-channel patches.
+
+    The layer stack is transcribed from the post (facts); with
+    ``randomize_batchnorm`` every BatchNormalization layer gets random
+    inference-time statistics and scale (some scales negative), standing in
+    for a trained model, so the demonstrations do not rely on the identity
+    initialisation. Returns the built ``keras.Sequential``.
+    """
+    import keras
+    from keras import layers
+
+    stack = (
+        ["bn", "bn", "pool", "bn", "bn", "bn", "pool", "bn", "bn", "bn", "pool", "bn",
+         "bn", "bn", "pool", "bn"]
+    )
+    made = []
+    for kind in stack:
+        made.append(layers.BatchNormalization() if kind == "bn" else layers.MaxPool3D(pool_size=2))
+    made += [
+        layers.GlobalAveragePooling3D(),
+        layers.Dense(units=512, activation="relu"),
+        layers.BatchNormalization(),
+        layers.Dropout(0.4),
+        layers.Dense(units=1),
+    ]
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(*FORUM_SETUP["patch_shape"], 1))] + made)
+    if randomize_batchnorm:
+        rng = np.random.default_rng(seed)
+        for layer in model.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                width = layer.gamma.shape[0]
+                gamma = rng.uniform(0.5, 1.5, width) * rng.choice([-1.0, 1.0], width)
+                layer.set_weights([
+                    gamma.astype("float32"), rng.normal(0, 0.5, width).astype("float32"),
+                    rng.normal(0, 0.5, width).astype("float32"), rng.uniform(0.5, 2.0, width).astype("float32"),
+                ])
+    return model
+
+
+def feature_width_before_head(model) -> int:
+    """Number of features the posted model's dense head receives per patch."""
+    for layer in model.layers:
+        if layer.__class__.__name__ == "GlobalAveragePooling3D":
+            return int(layer.output.shape[-1])
+    raise ValueError("model has no GlobalAveragePooling3D layer")
+
+
+def pooled_region(shape: int = 31, pools: int = 4, pool: int = 2) -> int:
+    """Side of the corner cube whose voxels reach the output after ``pools`` unpadded
+    poolings of size ``pool`` on a cube of side ``shape`` (the rest is dropped by flooring)."""
+    side = shape
+    for _ in range(pools):
+        side = side // pool
+    if side < 1:
+        raise ValueError(f"{pools} poolings of size {pool} leave nothing of a cube of side {shape}")
+    return side * pool ** pools
+
+
+def split_spread(y_true: np.ndarray, prob_a: np.ndarray, prob_b: np.ndarray, *, n_splits: int = 5,
+                 seed: int = 0):
+    """What one small validation split would have said, ``n_splits`` times over.
+
+    Cuts the rows into ``n_splits`` disjoint stratified parts (each as if it
+    were the only validation split) and scores both runs on each: no
+    retraining, so the spread is due to the choice of validation rows alone.
+
+    Returns a DataFrame with one row per part: ``positives``, ``roc_auc_a``,
+    ``roc_auc_b``, ``roc_auc_diff`` (b - a), ``pr_auc_a``, ``pr_auc_b``,
+    ``pr_auc_diff``.
+    """
+    import pandas as pd
+    from sklearn.model_selection import StratifiedKFold
+
+    from lossbook.core.metrics import METRICS
+
+    y = np.asarray(y_true)
+    if isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral) or not 2 <= n_splits <= int(y.sum()):
+        raise ValueError(f"n_splits must be an integer from 2 to the number of positives ({int(y.sum())}), got {n_splits!r}")
+    rows = []
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    for _, part in folds.split(np.zeros(len(y)), y):
+        row = {"positives": int(y[part].sum())}
+        for metric in ("roc_auc", "pr_auc"):
+            a = float(METRICS[metric](y[part], prob_a[part]))
+            b = float(METRICS[metric](y[part], prob_b[part]))
+            row.update({f"{metric}_a": a, f"{metric}_b": b, f"{metric}_diff": b - a})
+        rows.append(row)
+    return pd.DataFrame(rows, index=pd.RangeIndex(1, n_splits + 1, name="validation part"))

@@ -1,0 +1,874 @@
+"""The synthetic 99:1 study: the tutorial's data, many small networks trained at once, the stress test.
+
+The tutorial (seed document 003) trains one 2-16-8-1 network with BCE and one
+with focal loss on a ``make_classification`` dataset with a 99:1 class ratio
+and reads the two confusion matrices. This module provides
+
+* :func:`make_dataset` - the tutorial's data (any ``random_state``), its 70/30
+  split, and which labels ``make_classification`` replaced at random
+  (:func:`trace_label_noise`);
+* :class:`BatchedMLP` and :func:`train_members` - many copies of the
+  tutorial's network trained together as one model; member ``i`` starts
+  exactly where ``torch.manual_seed(seed_i); tutorial_network()`` starts and
+  follows the same Adam trajectory (the batched loss is a *sum* of per-member
+  mean losses, and Adam updates every scalar on its own);
+* :func:`score_members` - vectorised test metrics for many members at once;
+* :class:`StressConfig` and :func:`run_stress` - the stress-test protocol
+  (seeds x dataset draws x losses and controls) as a tidy table;
+* :func:`summarize_arms` and :func:`paired_differences` - the summaries the
+  chapter reports.
+
+Facts quoted from the tutorial live in :data:`TUTORIAL_REPORTED` and the
+``TUTORIAL_*`` dicts; everything else is computed.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from lossbook.core import params as checks
+
+# ---------------------------------------------------------------------------
+# Facts from the tutorial
+# ---------------------------------------------------------------------------
+
+#: ``make_classification`` arguments of the tutorial (its ``random_state`` is 42).
+TUTORIAL_DATASET = {
+    "n_samples": 6000,
+    "n_features": 2,
+    "n_redundant": 0,
+    "n_clusters_per_class": 1,
+    "weights": (0.99, 0.01),
+    "class_sep": 1.5,
+}
+TUTORIAL_RANDOM_STATE = 42
+#: ``train_test_split(X, y, test_size=0.3, random_state=42)``.
+TUTORIAL_SPLIT = {"test_size": 0.3, "random_state": 42}
+#: Network and optimiser: 2-16-8-1 ReLU MLP with a sigmoid output, Adam, full batch.
+TUTORIAL_TRAINING = {"layers": (2, 16, 8, 1), "lr": 0.01, "epochs": 30, "threshold": 0.5}
+#: The tutorial's focal loss: ``-alpha * (1 - p_t)**gamma * log(p_t)`` with ONE alpha
+#: for every example (not the class-dependent alpha_t of Lin et al.), probabilities
+#: clamped to [1e-7, 1 - 1e-7].
+TUTORIAL_FOCAL = {"alpha": 0.25, "gamma": 2.0, "clamp": 1e-7}
+#: What the tutorial reports on its test split (its confusion matrices and printed accuracies).
+TUTORIAL_REPORTED = {
+    "bce": {"minority_found": 1, "minority_missed": 27, "accuracy": 0.98},
+    "focal": {"minority_found": 14, "minority_missed": 14, "accuracy": 0.99},
+}
+
+#: Metrics computed for every trained member.
+MEMBER_METRICS = (
+    "minority_found", "minority_missed", "false_positives", "accuracy",
+    "balanced_accuracy", "roc_auc", "pr_auc", "recall", "precision",
+)
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SyntheticData:
+    """One draw of the tutorial's dataset with its train/test split.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n_samples, 2), float64
+    y : ndarray, shape (n_samples,), int (1 = minority)
+    flip_assigned : ndarray, shape (n_samples,), bool
+        The label was drawn at random by ``make_classification``'s ``flip_y``
+        step (it may have landed on the original class).
+    label_changed : ndarray, shape (n_samples,), bool
+        The random label differs from the cluster the point was drawn from:
+        these are the noisy labels.
+    train_idx, test_idx : ndarray of int
+        Row indices of the split (the same rows ``train_test_split(X, y, ...)`` gives).
+    random_state, flip_y, split_state
+        How it was generated.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    flip_assigned: np.ndarray
+    label_changed: np.ndarray
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    random_state: int
+    flip_y: float
+    split_state: int
+
+    @property
+    def X_train(self) -> np.ndarray:
+        return self.X[self.train_idx]
+
+    @property
+    def y_train(self) -> np.ndarray:
+        return self.y[self.train_idx]
+
+    @property
+    def X_test(self) -> np.ndarray:
+        return self.X[self.test_idx]
+
+    @property
+    def y_test(self) -> np.ndarray:
+        return self.y[self.test_idx]
+
+    def noise_counts(self) -> dict:
+        """Minority counts, and how many minority labels are noise (0 -> 1 flips), overall and on test."""
+        noisy_pos = self.label_changed & (self.y == 1)
+        lost_pos = self.label_changed & (self.y == 0)
+        test = np.zeros(len(self.y), bool)
+        test[self.test_idx] = True
+        return {
+            "n_positive": int(self.y.sum()),
+            "n_positive_test": int(self.y[test].sum()),
+            "n_positive_train": int(self.y[~test].sum()),
+            "n_flip_assigned": int(self.flip_assigned.sum()),
+            "n_flipped_positive": int(noisy_pos.sum()),
+            "n_flipped_positive_test": int(noisy_pos[test].sum()),
+            "n_flipped_negative": int(lost_pos.sum()),
+        }
+
+
+class _TracingState(np.random.RandomState):
+    """A RandomState that draws exactly what the plain one draws, but marks the
+    labels assigned by ``make_classification``'s flip step (+2) and records
+    the sample permutation of its final shuffle."""
+
+    def __init__(self, seed: int):
+        super().__init__(seed)
+        self.randint_calls = 0
+        self.permutations: list[np.ndarray] = []
+
+    def randint(self, *args, **kwargs):  # the flip step is the only randint call
+        self.randint_calls += 1
+        return super().randint(*args, **kwargs) + 2
+
+    def shuffle(self, x):
+        super().shuffle(x)
+        self.permutations.append(np.array(x, copy=True))
+
+
+def _cluster_sizes(n_samples: int, weights: Sequence[float], n_clusters_per_class: int) -> list[int]:
+    # make_classification's rule for distributing samples over clusters (a fact of the generator).
+    n_classes = len(weights)
+    n_clusters = n_classes * n_clusters_per_class
+    sizes = [int(n_samples * weights[k % n_classes] / n_clusters_per_class) for k in range(n_clusters)]
+    for i in range(n_samples - sum(sizes)):
+        sizes[i % n_clusters] += 1
+    return sizes
+
+
+def trace_label_noise(random_state: int, *, flip_y: float = 0.01, **dataset) -> tuple:
+    """Generate ``make_classification(**dataset, flip_y=flip_y, random_state=random_state)``
+    and say which labels its flip step replaced.
+
+    The data are generated with a RandomState that consumes exactly the same
+    random numbers as the plain one, so ``X`` and ``y`` are identical to the
+    tutorial's (checked here). The flip step draws a uniform per sample and
+    gives those below ``flip_y`` a uniformly random class; we tag those, and
+    recover each point's original class from the generator's cluster layout
+    and its final sample shuffle.
+
+    Returns
+    -------
+    X : ndarray (n, n_features); y : ndarray (n,) int;
+    flip_assigned : ndarray (n,) bool; label_changed : ndarray (n,) bool
+    """
+    from sklearn.datasets import make_classification
+
+    spec = {**TUTORIAL_DATASET, **dataset}
+    if len(spec["weights"]) != 2:
+        raise ValueError(f"weights: expected two class weights, got {spec['weights']!r}")
+    spec["weights"] = list(spec["weights"])
+    X, y = make_classification(**spec, flip_y=flip_y, random_state=random_state)
+    state = _TracingState(random_state)
+    X_t, y_marked = make_classification(**spec, flip_y=flip_y, random_state=state)
+    n = spec["n_samples"]
+    flip_assigned = y_marked >= 2
+    y_t = np.where(flip_assigned, y_marked - 2, y_marked)
+    perms = [p for p in state.permutations if len(p) == n]
+    if state.randint_calls != 1 or not perms or not np.array_equal(X, X_t) or not np.array_equal(y, y_t):
+        raise RuntimeError(
+            "trace_label_noise: scikit-learn's make_classification no longer draws its "
+            "random numbers as expected; the label-noise count cannot be traced"
+        )
+    sizes = _cluster_sizes(n, spec["weights"], spec["n_clusters_per_class"])
+    pre_shuffle = np.concatenate([np.full(s, k % 2) for k, s in enumerate(sizes)])
+    original = pre_shuffle[perms[0]]
+    if not np.array_equal(original[~flip_assigned], y[~flip_assigned]):
+        raise RuntimeError("trace_label_noise: recovered original classes disagree with unflipped labels")
+    return X, y, flip_assigned, original != y
+
+
+def make_dataset(
+    random_state: int = TUTORIAL_RANDOM_STATE,
+    *,
+    flip_y: float = 0.01,
+    split_state: int | None = None,
+    test_size: float = TUTORIAL_SPLIT["test_size"],
+) -> SyntheticData:
+    """The tutorial's dataset for one ``random_state`` and its train/test split.
+
+    ``split_state`` defaults to ``random_state`` (the tutorial uses 42 for both).
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0 <= flip_y <= 1:
+        raise ValueError(f"flip_y must lie in [0, 1], got {flip_y!r}")
+    split_state = random_state if split_state is None else split_state
+    X, y, assigned, changed = trace_label_noise(random_state, flip_y=flip_y)
+    # Splitting row indices gives the same rows as splitting (X, y): the shuffle ignores content.
+    train_idx, test_idx = train_test_split(np.arange(len(y)), test_size=test_size, random_state=split_state)
+    return SyntheticData(X, y, assigned, changed, train_idx, test_idx, int(random_state), float(flip_y),
+                         int(split_state))
+
+
+def carve_validation(y_train: np.ndarray, *, fraction: float = 0.25, random_state: int = 0):
+    """Stratified split of TRAINING rows into (fit, validation) position arrays.
+
+    Used to choose a decision threshold without touching the test split.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < fraction < 1:
+        raise ValueError(f"val_fraction must lie strictly between 0 and 1, got {fraction!r}")
+    idx = np.arange(len(y_train))
+    fit, val = train_test_split(idx, test_size=fraction, stratify=y_train, random_state=random_state)
+    return np.sort(fit), np.sort(val)
+
+
+# ---------------------------------------------------------------------------
+# Networks
+# ---------------------------------------------------------------------------
+
+def set_torch_threads(n_threads: int | None = 1) -> int:
+    """Fix torch's intra-op threads; a fixed count keeps floating-point sums reproducible.
+
+    One thread is the default: the networks are tiny, and on a shared,
+    oversubscribed machine a second OpenMP thread mostly waits at barriers
+    (measured: about 3x more CPU per network with 2 threads there).
+    """
+    import torch
+
+    n = n_threads or min(2, os.cpu_count() or 1)
+    torch.set_num_threads(int(n))
+    return int(n)
+
+
+def tutorial_network(layers: Sequence[int] = TUTORIAL_TRAINING["layers"]):
+    """The tutorial's network as a plain ``nn.Sequential``: Linear/ReLU stack with a sigmoid output."""
+    from torch import nn
+
+    modules = []
+    for i, (fan_in, fan_out) in enumerate(zip(layers[:-1], layers[1:])):
+        if i:
+            modules.append(nn.ReLU())
+        modules.append(nn.Linear(fan_in, fan_out))
+    modules.append(nn.Sigmoid())
+    return nn.Sequential(*modules)
+
+
+def initial_weights(seed: int, layers: Sequence[int] = TUTORIAL_TRAINING["layers"]):
+    """Weights of ``tutorial_network`` built right after ``torch.manual_seed(seed)``.
+
+    Returns a list of ``(W, b)`` per layer with ``W`` of shape (in, out) and
+    ``b`` of shape (out,). The global torch RNG is left untouched.
+    """
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        net = tutorial_network(layers)
+    linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+    return [(m.weight.detach().T.clone(), m.bias.detach().clone()) for m in linears]
+
+
+class BatchedMLP:
+    """``n_members`` independent copies of the tutorial's network, evaluated as one.
+
+    Layer ``l`` holds ``W[l]`` of shape (n_members, in, out) and ``b[l]`` of
+    shape (n_members, 1, out); member ``i`` computes exactly what an
+    ``nn.Sequential`` with ``W[l][i].T`` and ``b[l][i]`` computes.
+    """
+
+    def __init__(self, seeds: Sequence[int], layers: Sequence[int] = TUTORIAL_TRAINING["layers"]):
+        import torch
+
+        if len(seeds) == 0:
+            raise ValueError("seeds: need at least one member")
+        self.layers = tuple(int(v) for v in layers)
+        self.seeds = [int(s) for s in seeds]
+        inits = [initial_weights(s, self.layers) for s in self.seeds]
+        self.weights = [torch.stack([m[l][0] for m in inits]).requires_grad_(True) for l in range(len(self.layers) - 1)]
+        self.biases = [torch.stack([m[l][1] for m in inits]).unsqueeze(1).requires_grad_(True)
+                       for l in range(len(self.layers) - 1)]
+
+    @property
+    def n_members(self) -> int:
+        return len(self.seeds)
+
+    def parameters(self) -> list:
+        return [p for pair in zip(self.weights, self.biases) for p in pair]
+
+    def __call__(self, X):
+        """Probabilities of shape (n_members, n) for ``X`` of shape (n, in) (shared) or (n_members, n, in)."""
+        import torch
+
+        h = X if X.dim() == 3 else X.unsqueeze(0).expand(self.n_members, -1, -1)
+        last = len(self.weights) - 1
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(b, h, W)
+            h = torch.relu(h) if l < last else torch.sigmoid(h)
+        return h.squeeze(-1)
+
+    def member(self, i: int):
+        """Member ``i`` as a plain ``nn.Sequential`` (a copy of its current weights)."""
+        import torch
+
+        net = tutorial_network(self.layers)
+        linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+        with torch.no_grad():
+            for lin, W, b in zip(linears, self.weights, self.biases):
+                lin.weight.copy_(W[i].T)
+                lin.bias.copy_(b[i, 0])
+        return net
+
+
+# ---------------------------------------------------------------------------
+# Losses
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LossSpec:
+    """A named loss configuration: ``lossbook.core.losses.make(loss, "torch", **params)`` times ``scale``.
+
+    ``scale`` expresses the tutorial's focal loss, whose single alpha multiplies
+    every example's loss alike.
+    """
+
+    arm: str
+    loss: str
+    params: tuple = ()
+    scale: float = 1.0
+
+    def build(self) -> Callable:
+        """Loss ``f(y_true (m, n), y_prob (m, n)) -> (m,)``: each member's mean loss."""
+        from lossbook.core import losses
+
+        fn = losses.make(self.loss, "torch", axis=-1, **dict(self.params))
+        scale = float(self.scale)
+        if scale == 1.0:
+            return fn
+        return lambda y_true, y_prob: scale * fn(y_true, y_prob)
+
+
+def tutorial_focal_spec(arm: str = "focal") -> LossSpec:
+    """The tutorial's focal loss: ``alpha * FL_gamma`` with alpha applied to every example."""
+    return LossSpec(arm, "focal", (("alpha", None), ("gamma", TUTORIAL_FOCAL["gamma"])), TUTORIAL_FOCAL["alpha"])
+
+
+# ---------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------
+
+def train_batch(
+    X,
+    y,
+    member_specs: Sequence[LossSpec],
+    member_seeds: Sequence[int],
+    *,
+    lr: float = TUTORIAL_TRAINING["lr"],
+    epochs: int = TUTORIAL_TRAINING["epochs"],
+    layers: Sequence[int] = TUTORIAL_TRAINING["layers"],
+) -> BatchedMLP:
+    """Train one network per entry of ``member_specs``/``member_seeds``, all at once, full batch.
+
+    Member ``i`` starts from ``initial_weights(member_seeds[i])`` and minimises
+    its own mean loss ``member_specs[i]``. The optimised objective is the SUM
+    of the members' losses, so each member's gradient is its own; one Adam
+    over the stacked parameters then updates each member exactly as a separate
+    Adam would (Adam's update is elementwise).
+
+    Parameters
+    ----------
+    X : array (n, in) shared by all members, or (n_members, n, in)
+    y : array (n,) of 0/1 shared, or (n_members, n)
+    member_specs : one :class:`LossSpec` per member; members with the same
+        spec should be adjacent (each run of equal specs is one loss call).
+    """
+    import itertools
+
+    import torch
+
+    if len(member_specs) != len(member_seeds):
+        raise ValueError(f"member_specs ({len(member_specs)}) and member_seeds ({len(member_seeds)}) differ in length")
+    X = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+    y = torch.as_tensor(np.asarray(y), dtype=torch.float32)
+    M = len(member_seeds)
+    target = y.unsqueeze(0).expand(M, -1) if y.dim() == 1 else y
+    if target.shape[0] != M or target.shape[1] != X.shape[-2]:
+        raise ValueError(f"y has shape {tuple(y.shape)}; expected ({X.shape[-2]},) or ({M}, {X.shape[-2]})")
+    runs, start = [], 0
+    for spec, group in itertools.groupby(member_specs):
+        size = len(list(group))
+        runs.append((spec.build(), start, start + size))
+        start += size
+    model = BatchedMLP(member_seeds, layers)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(int(epochs)):
+        probs = model(X)
+        loss = sum(fn(target[a:b], probs[a:b]).sum() for fn, a, b in runs)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model
+
+
+def train_members(X, y, specs: Sequence[LossSpec], seeds: Sequence[int], **training) -> BatchedMLP:
+    """Train ``len(specs) * len(seeds)`` networks on one training set at once.
+
+    Member ``k * len(seeds) + j`` uses loss ``specs[k]`` and the initial
+    weights of seed ``seeds[j]``. ``training``: lr, epochs, layers (see :func:`train_batch`).
+    """
+    return train_batch(X, y, [s for s in specs for _ in seeds], [s for _ in specs for s in seeds], **training)
+
+
+def predict(model: BatchedMLP, X) -> np.ndarray:
+    """Member probabilities for ``X`` (n, in) or (n_members, n, in) as float64 array (n_members, n)."""
+    import torch
+
+    with torch.no_grad():
+        return model(torch.as_tensor(np.asarray(X), dtype=torch.float32)).double().numpy()
+
+
+# ---------------------------------------------------------------------------
+# Vectorised scores
+# ---------------------------------------------------------------------------
+
+def _roc_auc_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """ROC-AUC per row (Mann-Whitney with average ranks for ties)."""
+    from scipy.stats import rankdata
+
+    pos = y == 1
+    n_pos, n_neg = pos.sum(), (~pos).sum()
+    if n_pos == 0 or n_neg == 0:
+        return np.full(scores.shape[0], np.nan)
+    ranks = rankdata(scores, axis=1)
+    return (ranks[:, pos].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def _tie_groups(sorted_scores: np.ndarray) -> np.ndarray:
+    """For rows sorted descending, the index of the last element of each element's tie group."""
+    n = sorted_scores.shape[1]
+    is_end = np.ones_like(sorted_scores, dtype=bool)
+    is_end[:, :-1] = sorted_scores[:, :-1] != sorted_scores[:, 1:]
+    end_idx = np.where(is_end, np.arange(n), n)
+    return np.minimum.accumulate(end_idx[:, ::-1], axis=1)[:, ::-1]
+
+
+def _average_precision_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Average precision per row, with scikit-learn's handling of tied scores."""
+    n_pos = int((y == 1).sum())
+    if n_pos == 0:
+        return np.full(scores.shape[0], np.nan)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    s = np.take_along_axis(scores, order, axis=1)
+    t = (y[order] == 1).astype(float)
+    end = _tie_groups(s)
+    tp = np.cumsum(t, axis=1)
+    precision_at_end = np.take_along_axis(tp, end, axis=1) / (end + 1)
+    return (t * precision_at_end).sum(axis=1) / n_pos
+
+
+def score_members(y_true, probs, threshold=0.5) -> pd.DataFrame:
+    """Test metrics for many members at once.
+
+    Parameters
+    ----------
+    y_true : array (n,) of 0/1
+    probs : array (n_members, n) of probabilities
+    threshold : float or array (n_members,)
+        A member predicts the minority where ``prob > threshold`` (the tutorial's rule).
+
+    Returns
+    -------
+    DataFrame with one row per member and columns :data:`MEMBER_METRICS`.
+    """
+    y = np.asarray(y_true).astype(int)
+    p = np.asarray(probs, dtype=float)
+    if p.ndim != 2 or p.shape[1] != len(y):
+        raise ValueError(f"probs must have shape (n_members, {len(y)}), got {p.shape}")
+    thr = np.broadcast_to(np.asarray(threshold, dtype=float), (p.shape[0],))[:, None]
+    pred = p > thr
+    pos = y == 1
+    tp = (pred & pos).sum(axis=1)
+    fp = (pred & ~pos).sum(axis=1)
+    fn = pos.sum() - tp
+    tn = (~pos).sum() - fp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = np.where(pos.sum() > 0, tp / max(pos.sum(), 1), np.nan)
+        specificity = tn / max((~pos).sum(), 1)
+        precision = np.where(tp + fp > 0, tp / np.maximum(tp + fp, 1), 0.0)
+    return pd.DataFrame({
+        "minority_found": tp, "minority_missed": fn, "false_positives": fp,
+        "accuracy": (tp + tn) / len(y),
+        "balanced_accuracy": (recall + specificity) / 2,
+        "roc_auc": _roc_auc_rows(y, p), "pr_auc": _average_precision_rows(y, p),
+        "recall": recall, "precision": precision,
+    })
+
+
+def f1_thresholds(y_true, probs) -> np.ndarray:
+    """Per member, the threshold that maximises F1 on (validation) data.
+
+    Candidates cut between consecutive distinct scores (midpoints), so that
+    ``prob > threshold`` selects exactly a top group; ties in F1 go to the
+    higher threshold. Returns an array (n_members,).
+    """
+    y = np.asarray(y_true).astype(int)
+    p = np.asarray(probs, dtype=float)
+    n_pos = int(y.sum())
+    if n_pos == 0:
+        raise ValueError("f1_thresholds: the validation rows contain no minority example")
+    order = np.argsort(-p, axis=1, kind="stable")
+    s = np.take_along_axis(p, order, axis=1)
+    t = (y[order] == 1).astype(float)
+    end = _tie_groups(s)
+    tp = np.take_along_axis(np.cumsum(t, axis=1), end, axis=1)
+    predicted = end + 1
+    f1 = 2 * tp / (predicted + n_pos)
+    f1 = np.where(end == np.arange(p.shape[1]), f1, -1.0)  # score only at group ends
+    best = np.argmax(f1, axis=1)  # first maximum = highest threshold
+    rows = np.arange(p.shape[0])
+    upper = s[rows, best]
+    nxt = np.where(best + 1 < p.shape[1], s[rows, np.minimum(best + 1, p.shape[1] - 1)], upper - 1.0)
+    return (upper + nxt) / 2
+
+
+# ---------------------------------------------------------------------------
+# The stress test
+# ---------------------------------------------------------------------------
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+def arm_label(arm: str) -> str:
+    """Readable name of a stress-test arm."""
+    fixed = {
+        "bce": "BCE",
+        "focal": "focal as in the tutorial (alpha 0.25 on every example, gamma 2)",
+        "bce_weighted": "BCE, pos_weight = negatives/positives",
+        "bce_val_threshold": "BCE, threshold chosen by F1 on a validation split",
+        "focal_a0.25": "focal, alpha_t = 0.25 (Lin et al.), gamma 2",
+        "focal_a0.75": "focal, alpha_t = 0.75, gamma 2",
+    }
+    if arm in fixed:
+        return fixed[arm]
+    if arm.startswith("focal_g"):
+        return f"focal, no alpha, gamma {arm[len('focal_g'):]}"
+    return arm
+
+
+@dataclass(frozen=True)
+class StressConfig:
+    """Parameters of the stress test (validated by :meth:`check`).
+
+    seeds : initialisation seeds of the two main arms and of the controls.
+    dataset_states : ``make_classification`` random states (the first one
+        should be the tutorial's 42); the split uses the same state.
+    control_seeds : how many of ``seeds`` (the first ones) the control arms and
+        the ``flip_y=0`` rerun use (None: all). Keeps the full profile fast.
+    gammas : focal gammas of the sweep (alpha disabled).
+    val_fraction : share of the training rows carved off to choose BCE's threshold.
+    noise_free : also train BCE and the tutorial's focal loss on ``flip_y=0`` data.
+    """
+
+    seeds: tuple = tuple(range(50))
+    dataset_states: tuple = tuple(range(42, 52))
+    control_seeds: int | None = None
+    gammas: tuple = (0.5, 1.0, 2.0, 3.0, 5.0)
+    val_fraction: float = 0.25
+    noise_free: bool = True
+    lr: float = TUTORIAL_TRAINING["lr"]
+    epochs: int = TUTORIAL_TRAINING["epochs"]
+    threshold: float = TUTORIAL_TRAINING["threshold"]
+
+    def main_specs(self) -> list[LossSpec]:
+        return [LossSpec("bce", "bce"), tutorial_focal_spec("focal")]
+
+    def control_specs(self, pos_weight: float) -> list[LossSpec]:
+        specs = [
+            LossSpec("bce_weighted", "bce", (("pos_weight", float(pos_weight)),)),
+            LossSpec("focal_a0.25", "focal", (("alpha", 0.25), ("gamma", 2.0))),
+            LossSpec("focal_a0.75", "focal", (("alpha", 0.75), ("gamma", 2.0))),
+        ]
+        # The sweep always holds gamma 2: it is also the "alpha disabled" control.
+        gammas = sorted(set(float(g) for g in self.gammas) | {2.0})
+        specs += [LossSpec(f"focal_g{_fmt(g)}", "focal", (("alpha", None), ("gamma", g))) for g in gammas]
+        return specs
+
+    def check(self) -> "StressConfig":
+        _check_stress(self)
+        return self
+
+
+def _check_stress(cfg: StressConfig) -> None:
+    def ints(name, values, low):
+        if not isinstance(values, (list, tuple)) or len(values) == 0:
+            raise ValueError(f"{name}: expected a non-empty list of integers, got {values!r}")
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ValueError(f"{name}: every entry must be an integer >= {low}, got {v!r}")
+        if len(set(values)) != len(values):
+            raise ValueError(f"{name}: entries must be distinct, got {list(values)!r}")
+
+    ints("seeds", cfg.seeds, 0)
+    ints("dataset_states", cfg.dataset_states, 0)
+    if cfg.control_seeds is not None and (
+        isinstance(cfg.control_seeds, bool) or not isinstance(cfg.control_seeds, int)
+        or not 1 <= cfg.control_seeds <= len(cfg.seeds)
+    ):
+        raise ValueError(f"control_seeds: expected None or an integer in [1, {len(cfg.seeds)}], "
+                         f"got {cfg.control_seeds!r}")
+    if not isinstance(cfg.gammas, (list, tuple)) or any(
+        isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 < g <= 10 for g in cfg.gammas
+    ):
+        raise ValueError(f"gammas: expected a list of numbers in (0, 10], got {cfg.gammas!r}")
+    if not isinstance(cfg.val_fraction, (int, float)) or not 0.05 <= cfg.val_fraction <= 0.5:
+        raise ValueError(f"val_fraction: expected a number in [0.05, 0.5], got {cfg.val_fraction!r}")
+    if not isinstance(cfg.lr, (int, float)) or not 0 < cfg.lr <= 1:
+        raise ValueError(f"lr: expected a number in (0, 1], got {cfg.lr!r}")
+    if isinstance(cfg.epochs, bool) or not isinstance(cfg.epochs, int) or not 1 <= cfg.epochs <= 10_000:
+        raise ValueError(f"epochs: expected an integer in [1, 10000], got {cfg.epochs!r}")
+    if not isinstance(cfg.threshold, (int, float)) or not 0 < cfg.threshold < 1:
+        raise ValueError(f"threshold: expected a number in (0, 1), got {cfg.threshold!r}")
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """The rows one group of stress-test networks trains on, and where they are scored.
+
+    ``kind`` is ``"train"`` (the whole training split) or ``"fit"`` (the
+    training split minus a stratified validation part, which is kept in
+    ``X_val``/``y_val`` for choosing a threshold). Test rows are never used
+    for anything but the final scores.
+    """
+
+    draw: int
+    flip_y: float
+    kind: str
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+
+
+def plan_stress(cfg: StressConfig) -> tuple[dict, list]:
+    """Every network the stress test trains, as ``(training-set key, LossSpec, seed)`` jobs.
+
+    Returns ``(sets, jobs)`` where ``sets`` maps ``(draw, flip_y, kind)`` to a
+    :class:`TrainingSet`. Per draw: BCE and the tutorial's focal loss with all
+    seeds; the controls (class-weighted BCE with ``pos_weight`` = negatives /
+    positives of the training rows, focal alpha 0.25 / 0.75 / None, the gamma
+    sweep) and BCE with a validation-chosen threshold with the first
+    ``control_seeds`` seeds; and, if ``noise_free``, BCE and focal again on
+    ``flip_y=0`` data, also with the control seeds.
+    """
+    cfg.check()
+    seeds = list(cfg.seeds)
+    control = seeds[: cfg.control_seeds] if cfg.control_seeds else seeds
+    sets, jobs = {}, []
+    for draw in cfg.dataset_states:
+        data = make_dataset(draw, flip_y=0.01)
+        Xtr, ytr = data.X_train, data.y_train
+        key = (draw, 0.01, "train")
+        sets[key] = TrainingSet(draw, 0.01, "train", Xtr, ytr, data.X_test, data.y_test)
+        pos_weight = float((ytr == 0).sum() / max((ytr == 1).sum(), 1))
+        jobs += [(key, spec, s) for spec in cfg.main_specs() for s in seeds]
+        jobs += [(key, spec, s) for spec in cfg.control_specs(pos_weight) for s in control]
+        fit, val = carve_validation(ytr, fraction=cfg.val_fraction, random_state=draw)
+        key = (draw, 0.01, "fit")
+        sets[key] = TrainingSet(draw, 0.01, "fit", Xtr[fit], ytr[fit], data.X_test, data.y_test, Xtr[val], ytr[val])
+        jobs += [(key, LossSpec("bce_val_threshold", "bce"), s) for s in control]
+        if cfg.noise_free:
+            clean = make_dataset(draw, flip_y=0.0)
+            key = (draw, 0.0, "train")
+            sets[key] = TrainingSet(draw, 0.0, "train", clean.X_train, clean.y_train, clean.X_test, clean.y_test)
+            jobs += [(key, spec, s) for spec in cfg.main_specs() for s in control]
+    return sets, jobs
+
+
+def _chunks(jobs: list, sets: dict, max_members: int) -> list[list]:
+    """Jobs grouped by training-set size (members of one batch share n), in slices of ``max_members``."""
+    by_n: dict[int, list] = {}
+    for job in jobs:
+        by_n.setdefault(len(sets[job[0]].y), []).append(job)
+    return [group[i:i + max_members] for group in by_n.values() for i in range(0, len(group), max_members)]
+
+
+def run_stress(cfg: StressConfig, *, max_members: int = 100, progress: bool = True) -> pd.DataFrame:
+    """Train and score every network of the stress test (see :func:`plan_stress`).
+
+    Networks from all draws are trained together in batches of up to
+    ``max_members`` (a member's result does not depend on its batch mates).
+    Returns one row per network: draw, flip_y, arm, seed, the metrics of
+    :func:`score_members` at ``cfg.threshold`` (at the validation-chosen
+    threshold for ``bce_val_threshold``), and ``threshold``.
+    """
+    from tqdm import tqdm  # plain text bar on stderr (no widget warning in notebooks)
+
+    if isinstance(max_members, bool) or not isinstance(max_members, int) or max_members < 1:
+        raise ValueError(f"max_members: expected a positive integer, got {max_members!r}")
+    sets, jobs = plan_stress(cfg)
+    frames = []
+    for chunk in tqdm(_chunks(jobs, sets, max_members), desc="network batches", disable=not progress):
+        members = [sets[key] for key, _, _ in chunk]
+        model = train_batch(
+            np.stack([m.X for m in members]), np.stack([m.y for m in members]),
+            [spec for _, spec, _ in chunk], [seed for _, _, seed in chunk], lr=cfg.lr, epochs=cfg.epochs,
+        )
+        p_test = predict(model, np.stack([m.X_test for m in members]))
+        thresholds = np.full(len(chunk), float(cfg.threshold))
+        if all(m.X_val is not None for m in members):
+            p_val = predict(model, np.stack([m.X_val for m in members]))
+            for key in dict.fromkeys(k for k, _, _ in chunk):
+                rows = [i for i, job in enumerate(chunk) if job[0] == key]
+                thresholds[rows] = f1_thresholds(sets[key].y_val, p_val[rows])
+        for key in dict.fromkeys(k for k, _, _ in chunk):
+            rows = [i for i, job in enumerate(chunk) if job[0] == key]
+            scored = score_members(sets[key].y_test, p_test[rows], thresholds[rows])
+            scored.insert(0, "seed", [chunk[i][2] for i in rows])
+            scored.insert(0, "arm", [chunk[i][1].arm for i in rows])
+            scored.insert(0, "flip_y", key[1])
+            scored.insert(0, "draw", key[0])
+            scored["threshold"] = thresholds[rows]
+            frames.append(scored)
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.sort_values(["flip_y", "draw", "arm", "seed"], ascending=[False, True, True, True],
+                             kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------
+# Summaries
+# ---------------------------------------------------------------------------
+
+SUMMARY_METRICS = ("minority_found", "recall", "roc_auc", "pr_auc", "balanced_accuracy", "accuracy")
+
+
+def summarize_arms(frame: pd.DataFrame, metrics: Sequence[str] = SUMMARY_METRICS) -> pd.DataFrame:
+    """Mean and standard deviation over (seed, draw) runs per (flip_y, arm), with the
+    share of runs whose network finds no minority example at the threshold."""
+    grouped = frame.groupby(["flip_y", "arm"], sort=False)
+    out = grouped[list(metrics)].agg(["mean", "std"])
+    out.columns = [f"{m}_{stat}" for m, stat in out.columns]
+    out["zero_found_fraction"] = grouped["minority_found"].apply(lambda v: float((v == 0).mean()))
+    out["runs"] = grouped.size()
+    return out
+
+
+def paired_differences(
+    frame: pd.DataFrame,
+    a: str,
+    b: str,
+    *,
+    metrics: Sequence[str] = ("minority_found", "roc_auc", "pr_auc", "balanced_accuracy"),
+    flip_y: float = 0.01,
+    level: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Differences ``a - b`` paired by (draw, seed), with a two-level bootstrap interval.
+
+    The interval resamples dataset draws, then seeds within each drawn draw,
+    so it reflects both sources of variation (the draws are the scarcer one).
+    Returns one row per metric: mean, std, ci_low, ci_high, share_a_better, n_pairs.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    sub = frame[frame["flip_y"] == flip_y]
+    left = sub[sub["arm"] == a].set_index(["draw", "seed"])
+    right = sub[sub["arm"] == b].set_index(["draw", "seed"])
+    common = left.index.intersection(right.index)
+    if len(common) == 0:
+        raise ValueError(f"no (draw, seed) pairs shared by arms {a!r} and {b!r} at flip_y={flip_y}")
+    draws = np.array(sorted(set(common.get_level_values("draw"))))
+    rng = np.random.default_rng(seed)
+    rows = {}
+    for metric in metrics:
+        diff = (left.loc[common, metric] - right.loc[common, metric]).sort_index()
+        table = diff.unstack("seed").loc[draws].to_numpy(float)  # (n_draws, n_seeds)
+        n_d, n_s = table.shape
+        pick_d = rng.integers(0, n_d, size=(n_boot, n_d))
+        pick_s = rng.integers(0, n_s, size=(n_boot, n_d, n_s))
+        boot = np.nanmean(table[pick_d[:, :, None], pick_s], axis=(1, 2))
+        tail = (1 - level) / 2
+        rows[metric] = {
+            "mean": float(np.nanmean(table)), "std": float(np.nanstd(table, ddof=1)),
+            "ci_low": float(np.quantile(boot, tail)), "ci_high": float(np.quantile(boot, 1 - tail)),
+            "share_a_better": float(np.mean(table > 0)), "share_tied": float(np.mean(table == 0)),
+            "n_pairs": int(table.size),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def arm_summary(frame: pd.DataFrame, arm: str, *, flip_y: float = 0.01, draws: Iterable[int] | None = None,
+                metrics: Sequence[str] = ("roc_auc", "pr_auc", "balanced_accuracy", "minority_found", "recall",
+                                          "accuracy")) -> dict:
+    """``{metric: {"mean", "std"}}`` over the runs of one arm, plus ``zero_found_fraction`` and ``runs``."""
+    sub = frame[(frame["arm"] == arm) & (frame["flip_y"] == flip_y)]
+    if draws is not None:
+        sub = sub[sub["draw"].isin(list(draws))]
+    if sub.empty:
+        raise ValueError(f"no runs of arm {arm!r} at flip_y={flip_y}")
+    out = {m: {"mean": float(sub[m].mean()), "std": float(sub[m].std(ddof=1)) if len(sub) > 1 else float("nan")}
+           for m in metrics}
+    out["zero_found_fraction"] = float((sub["minority_found"] == 0).mean())
+    out["runs"] = int(len(sub))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Chapter parameters
+# ---------------------------------------------------------------------------
+
+#: The chapter's parameters and their defaults (the full profile).
+PARAMETERS = {
+    "n_seeds": 50, "n_draws": 10, "control_seeds": 10, "gammas": [0.5, 1.0, 2.0, 3.0, 5.0],
+    "val_fraction": 0.25, "noise_free": True, "showcase_seed": 0, "n_boot": 2000, "n_threads": 1, "seed": 0,
+}
+
+
+def check_parameters(**params) -> StressConfig:
+    """Validate the chapter's parameters (before any training) and return the stress-test config.
+
+    Raises ``ValueError`` naming the parameter and its allowed values. Seeds
+    are ``0 .. n_seeds-1``; dataset draws use ``random_state`` 42 (the
+    tutorial's), 43, ... ``42 + n_draws - 1``.
+    """
+    p = checks.merge_known(params, PARAMETERS)
+    n_seeds = checks.integer("n_seeds", p["n_seeds"], 1, 10_000)
+    n_draws = checks.integer("n_draws", p["n_draws"], 1, 1_000)
+    control = checks.integer("control_seeds", p["control_seeds"], 1, n_seeds)
+    checks.integer("showcase_seed", p["showcase_seed"], 0, n_seeds - 1)
+    checks.integer("n_boot", p["n_boot"], 100, 100_000)
+    checks.integer("n_threads", p["n_threads"], 1, 256)
+    checks.integer("seed", p["seed"], 0, 2**32 - 1)
+    checks.flag("noise_free", p["noise_free"])
+    gammas = p["gammas"]
+    if not isinstance(gammas, (list, tuple)) or len(gammas) == 0:
+        raise ValueError(f"gammas: expected a non-empty list of numbers in (0, 10], got {gammas!r}")
+    cfg = StressConfig(
+        seeds=tuple(range(n_seeds)),
+        dataset_states=tuple(range(TUTORIAL_RANDOM_STATE, TUTORIAL_RANDOM_STATE + n_draws)),
+        control_seeds=control, gammas=tuple(gammas), val_fraction=p["val_fraction"], noise_free=p["noise_free"],
+    )
+    return cfg.check()

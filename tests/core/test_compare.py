@@ -1,0 +1,266 @@
+"""lossbook.core.compare: input checks, the vectorised bootstrap, fold tests, reading files."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+
+from lossbook.core import metrics as lbm
+from lossbook.core.compare import (
+    METRICS, Comparison, _resample_counts, _Scorer, bootstrap_differences, choose_threshold,
+    compare, compare_predictions, read_predictions,
+)
+
+
+def problem(n=3000, prevalence=0.03, shift_a=1.0, shift_b=1.0, seed=0, round_to=None):
+    """Labels and two score vectors: higher shift, better separation."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < prevalence).astype(int)
+    y[:2] = [0, 1]
+    za = rng.normal(size=n) + shift_a * y
+    zb = rng.normal(size=n) + shift_b * y
+    a, b = 1 / (1 + np.exp(-(za - 3))), 1 / (1 + np.exp(-(zb - 3)))
+    if round_to is not None:  # create ties
+        a, b = np.round(a, round_to), np.round(b, round_to)
+    return y, a, b
+
+
+# ----------------------------------------------------------------- the engine
+@pytest.mark.parametrize("round_to", [None, 2])
+def test_weighted_scores_equal_sklearn_with_sample_weight(round_to):
+    y, _, p = problem(n=1500, round_to=round_to)
+    rng = np.random.default_rng(1)
+    wn = _resample_counts(int((y == 0).sum()), 4, rng)
+    wp = _resample_counts(int((y == 1).sum()), 4, rng)
+    out = _Scorer(y, p, threshold=0.3).score(wn, wp)
+    for k in range(4):
+        w = np.zeros(len(y))
+        w[y == 0], w[y == 1] = wn[k], wp[k]
+        pred = p >= 0.3
+        expected = {
+            "roc_auc": skm.roc_auc_score(y, p, sample_weight=w),
+            "pr_auc": skm.average_precision_score(y, p, sample_weight=w),
+            "brier": skm.brier_score_loss(y, p, sample_weight=w),
+            "accuracy": skm.accuracy_score(y, pred, sample_weight=w),
+            "balanced_accuracy": skm.balanced_accuracy_score(y, pred, sample_weight=w),
+            "precision": skm.precision_score(y, pred, sample_weight=w, zero_division=0),
+            "recall": skm.recall_score(y, pred, sample_weight=w),
+            "f1": skm.f1_score(y, pred, sample_weight=w),
+            "mcc": skm.matthews_corrcoef(y, pred, sample_weight=w),
+        }
+        for name, value in expected.items():
+            assert out[name][k] == pytest.approx(value, abs=1e-10), name
+
+
+def test_unit_weights_equal_binary_report():
+    y, a, _ = problem(round_to=3)
+    ones_n, ones_p = np.ones((1, int((y == 0).sum()))), np.ones((1, int(y.sum())))
+    out = _Scorer(y, a, 0.5).score(ones_n, ones_p)
+    report = lbm.binary_report(y, a, threshold=0.5)
+    for name in METRICS:
+        assert out[name][0] == pytest.approx(report[name], abs=1e-12), name
+
+
+def test_bootstrap_is_seeded_and_agrees_with_metrics_paired_bootstrap():
+    y, a, b = problem(shift_b=1.6)
+    one = bootstrap_differences(y, a, b, n_boot=400, seed=3)
+    two = bootstrap_differences(y, a, b, n_boot=400, seed=3)
+    pd.testing.assert_frame_equal(one, two)
+    assert not one.equals(bootstrap_differences(y, a, b, n_boot=400, seed=4))
+    # Same resampling scheme as lossbook.core.metrics, different random stream: the
+    # intervals agree up to Monte Carlo error.
+    reference = lbm.paired_bootstrap("roc_auc", y, a, b, n_boot=400, seed=0)
+    lo, hi = np.percentile(one["roc_auc"], [2.5, 97.5])
+    assert lo == pytest.approx(reference["ci_low"], abs=0.02)
+    assert hi == pytest.approx(reference["ci_high"], abs=0.02)
+
+
+# ----------------------------------------------------------------- compare
+def test_table_layout_and_point_values():
+    y, a, b = problem(shift_b=1.5)
+    result = compare(y, a, b, names=("BCE", "focal"), threshold=0.2, n_boot=200)
+    assert isinstance(result, Comparison)
+    assert list(result.table.columns) == [
+        "metric", "value_a", "value_b", "diff", "ci_low", "ci_high", "p_value", "method", "threshold"]
+    assert list(result.table["metric"]) == list(METRICS)
+    ra, rb = lbm.binary_report(y, a, 0.2), lbm.binary_report(y, b, 0.2)
+    for row in result.table.itertuples():
+        assert row.value_a == pytest.approx(ra[row.metric])
+        assert row.value_b == pytest.approx(rb[row.metric])
+        assert row.diff == pytest.approx(rb[row.metric] - ra[row.metric])
+        assert row.ci_low <= row.ci_high
+        assert 0 < row.p_value <= 1
+    assert np.isnan(result.row("roc_auc")["threshold"]) and result.row("f1")["threshold"] == 0.2
+
+
+def test_clear_winner_is_detected_and_named():
+    y, a, b = problem(n=4000, shift_a=0.3, shift_b=2.5)
+    result = compare(y, a, b, names=("BCE", "focal"), n_boot=300)
+    assert result.detectable("roc_auc") and result.better("roc_auc") == "focal"
+    assert "ROC-AUC: focal is higher" in result.verdict
+
+
+def test_same_model_twice_gives_no_detectable_difference():
+    y, a, _ = problem()
+    rng = np.random.default_rng(5)
+    jitter = np.clip(a + rng.normal(0, 1e-4, len(a)), 0, 1)  # same ranking quality, not identical
+    result = compare(y, a, jitter, names=("run 1", "run 2"), n_boot=300)
+    assert not result.detectable("roc_auc")
+    assert "ROC-AUC: no detectable difference" in result.verdict
+    assert "Overall: no detectable difference" in result.verdict
+
+
+def test_brier_lower_is_better():
+    y, a, _ = problem()
+    worse = np.clip(a * 0.2 + 0.4, 0, 1)  # squashed towards 0.5: badly calibrated
+    result = compare(y, worse, a, names=("squashed", "original"), n_boot=200)
+    assert result.better("brier") == "original"
+    assert "Brier score: original is lower (better)" in result.verdict
+
+
+def test_folds_use_corrected_resampled_ttest():
+    y, a, b = problem(n=3000, shift_b=1.5)
+    folds = np.repeat([f"r{r}f{k}" for r in range(2) for k in range(3)], 500)
+    result = compare(y, a, b, folds=folds, n_train=2000)
+    assert set(result.table["method"]) == {"corrected resampled t-test"}
+    diffs = []
+    for f in pd.unique(folds):
+        m = folds == f
+        diffs.append(skm.roc_auc_score(y[m], b[m]) - skm.roc_auc_score(y[m], a[m]))
+    expected = lbm.corrected_resampled_ttest(np.array(diffs), n_train=2000, n_test=500)
+    row = result.row("roc_auc")
+    assert row["diff"] == pytest.approx(expected["mean"])
+    assert row["ci_low"] == pytest.approx(expected["ci_low"])
+    assert row["p_value"] == pytest.approx(expected["p_value"])
+    assert "over 6 folds" in result.verdict
+
+
+def test_accepts_series_keras_shape_bools_and_logits():
+    y, a, b = problem()
+    plain = compare(y, a, b, n_boot=100)
+    keras_like = compare(pd.Series(y.astype(bool)), a[:, None], pd.Series(b), n_boot=100)
+    pd.testing.assert_frame_equal(plain.table, keras_like.table)
+    logits = compare(y, np.log(a / (1 - a)), np.log(b / (1 - b)), from_logits=True, n_boot=100)
+    np.testing.assert_allclose(logits.table["value_a"], plain.table["value_a"], atol=1e-9)
+
+
+def test_figure_has_four_panels():
+    y, a, b = problem()
+    fig = compare(y, a, b, names=("BCE", "focal"), n_boot=100).figure()
+    assert len(fig.axes) == 4
+    assert fig.axes[3].get_title() == "Paired differences"
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_to_dict_is_plain():
+    y, a, b = problem()
+    d = compare(y, a, b, names=("BCE", "focal"), n_boot=100).to_dict()
+    assert d["names"] == ["BCE", "focal"] and d["n_positive"] == int(y.sum())
+    assert set(d["metrics"]) == set(METRICS)
+
+
+# ----------------------------------------------------------------- bad input
+@pytest.mark.parametrize("mutate, match", [
+    (lambda y, a, b: (y[:-1], a, b), "prob_a has 3000 values but y_true has 2999"),
+    (lambda y, a, b: (y, a, b[:-1]), "prob_b has 2999 values but y_true has 3000"),
+    (lambda y, a, b: (np.where(np.arange(len(y)) == 7, 2, y), a, b), r"y_true must hold only labels 0 and 1.*\[2\].*index 7"),
+    (lambda y, a, b: (np.where(np.arange(len(y)) == 4, np.nan, y.astype(float)), a, b), "y_true holds 1 NaN"),
+    (lambda y, a, b: (np.zeros_like(y), a, b), "y_true holds only class 0"),
+    (lambda y, a, b: (y, np.where(np.arange(len(a)) == 3, np.nan, a), b), r"prob_a holds 1 NaN/inf value\(s\) \(first at index 3\)"),
+    (lambda y, a, b: (y, a, b * 3 - 1), r"prob_b must hold probabilities in \[0, 1\].*from_logits=True"),
+    (lambda y, a, b: (y, np.stack([1 - a, a], axis=1), b), r"prob_a must be 1-D \(or shape \(n, 1\)\)"),
+    (lambda y, a, b: (y.astype(str), a, b), "y_true must hold numeric labels"),
+    (lambda y, a, b: (y, None, b), "prob_a is None"),
+])
+def test_bad_inputs_name_the_argument(mutate, match):
+    y, a, b = problem()
+    y, a, b = mutate(y, a, b)
+    with pytest.raises(ValueError, match=match):
+        compare(y, a, b, n_boot=100)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"threshold": 0.0}, "threshold must be a number strictly between 0 and 1"),
+    ({"threshold": 1.5}, "threshold"),
+    ({"names": ("same", "same")}, "names must be two different"),
+    ({"names": ("only",)}, "names"),
+    ({"n_boot": 10}, "n_boot must be an integer >= 100"),
+    ({"level": 95}, "level must be strictly between 0 and 1"),
+    ({"seed": -1}, "seed must be a non-negative integer"),
+    ({"n_train": 100}, "n_train is only used with folds="),
+    ({"folds": np.zeros(3000)}, "folds holds 1 distinct fold id"),
+    ({"folds": np.arange(10)}, "folds has 10 values but y_true has 3000"),
+    ({"folds": np.repeat([0, 1], 1500)}, "n_train must be a positive integer"),
+])
+def test_bad_settings_name_the_parameter(kwargs, match):
+    y, a, b = problem()
+    with pytest.raises(ValueError, match=match):
+        compare(y, a, b, **{"n_boot": 100, **kwargs})
+
+
+def test_fold_with_one_class_is_refused():
+    y, a, b = problem()
+    folds = np.where(y == 1, 0, np.arange(len(y)) % 2)  # fold 1 has no positive
+    with pytest.raises(ValueError, match="fold 1 holds only class 0"):
+        compare(y, a, b, folds=folds, n_train=100)
+
+
+# ----------------------------------------------------------------- files
+def test_read_predictions_csv_and_compare_predictions(tmp_path):
+    y, a, b = problem()
+    pd.DataFrame({"y_true": y, "prob": a}).to_csv(tmp_path / "bce.csv", index=False)
+    pd.DataFrame({"Label": y, "logits": np.log(b / (1 - b))}).to_csv(tmp_path / "focal.csv", index=False)
+    run_a = read_predictions(tmp_path / "bce.csv")
+    run_b = read_predictions(tmp_path / "focal.csv")
+    np.testing.assert_allclose(run_b.prob, b, atol=1e-12)  # logit column: sigmoid applied
+    result = compare_predictions(run_a, run_b, names=("BCE", "focal"), n_boot=100)
+    assert result.row("roc_auc")["value_b"] == pytest.approx(skm.roc_auc_score(y, b))
+
+
+def test_read_predictions_fold_column_and_explicit_names():
+    y, a, _ = problem()
+    frame = pd.DataFrame({"truth": y, "p_focal": a, "fold": np.arange(len(y)) % 3})
+    run = read_predictions(frame, label_column="truth", prob_column="p_focal")
+    assert run.fold is not None and len(run) == len(y)
+
+
+@pytest.mark.parametrize("frame, match", [
+    (pd.DataFrame({"epoch": [0, 1], "loss": [0.1, 0.05], "val_auc": [0.5, 0.7]}), "Keras CSVLogger training log"),
+    (pd.DataFrame({"y_true": [0, 1], "prob": [0.1, 0.2], "score": [0.3, 0.4]}), "several columns could be the prob"),
+    (pd.DataFrame({"y_true": [0, 1], "something": [0.1, 0.2]}), "found no a probability column"),
+    (pd.DataFrame({"y_true": [0, 3], "prob": [0.1, 0.2]}), "column 'y_true'.*only labels 0 and 1"),
+    (pd.DataFrame({"y_true": [0, 1], "prob": [0.1, 1.2]}), r"column 'prob' must hold probabilities in \[0, 1\]"),
+])
+def test_read_predictions_refuses_bad_frames(frame, match):
+    with pytest.raises(ValueError, match=match):
+        read_predictions(frame)
+
+
+def test_read_predictions_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such predictions file"):
+        read_predictions(tmp_path / "nope.csv")
+
+
+def test_compare_predictions_refuses_different_examples():
+    y, a, b = problem()
+    one = read_predictions(pd.DataFrame({"y_true": y, "prob": a}))
+    other = read_predictions(pd.DataFrame({"y_true": y[::-1], "prob": b}))
+    with pytest.raises(ValueError, match="labels differ"):
+        compare_predictions(one, other)
+
+
+# ----------------------------------------------------------------- threshold
+def test_choose_threshold_matches_brute_force():
+    y, a, _ = problem(round_to=2)
+    chosen = choose_threshold(y, a, metric="balanced_accuracy")
+    grid = chosen["grid"]
+    brute = [lbm.binary_report(y, a, threshold=t)["balanced_accuracy"] for t in grid]
+    np.testing.assert_allclose(chosen["values"], brute, atol=1e-12)
+    assert chosen["threshold"] == grid[int(np.argmax(brute))]
+    with pytest.raises(ValueError, match="metric must be one of"):
+        choose_threshold(y, a, metric="roc_auc")

@@ -1,0 +1,40 @@
+"""The paper's three networks: layer specs and Keras builds agree."""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import pytest
+
+from lossbook.nets import models
+
+
+@pytest.mark.parametrize("name", sorted(models.ARCHITECTURES))
+def test_keras_build_matches_the_spec(name):
+    net = models.build_keras(name, 30, seed=0)
+    assert [tuple(w.shape) for w in net.get_weights()] == [s for _, s in models.parameter_shapes(name, 30)]
+    assert net.count_params() == models.n_parameters(name, 30)
+    out = net(np.zeros((4, 30), dtype=np.float32)).numpy()
+    assert out.shape == (4, 1) and np.all((out > 0) & (out < 1))
+
+
+def test_paper_widths():
+    dense = lambda name: [int(l.size) for l in models.architecture(name) if l.kind == "dense"]  # noqa: E731
+    drops = lambda name: [l.size for l in models.architecture(name) if l.kind == "dropout"]  # noqa: E731
+    assert dense("mlp") == [256, 128, 64, 1] and drops("mlp") == [0.4, 0.3, 0.2]
+    assert dense("simplenn") == [64, 32, 1] and drops("simplenn") == [0.3, 0.2]
+    convs = [(int(l.size), l.kernel) for l in models.architecture("cnn") if l.kind == "conv1d"]
+    assert convs == [(64, 3), (32, 3)]
+
+
+def test_dropout_can_be_left_out_and_biases_start_at_zero():
+    net = models.build_keras("mlp", 8, dropout=False, seed=1)
+    assert not any("dropout" in layer.name for layer in net.layers)
+    for kind_shape, w in zip(models.parameter_shapes("mlp", 8), net.get_weights()):
+        if kind_shape[0] == "bias":
+            assert not w.any()
+
+
+def test_unknown_model_is_named():
+    with pytest.raises(ValueError, match="model must be one of"):
+        models.architecture("resnet")

@@ -1,0 +1,119 @@
+"""The runner: chapter discovery, parameters, failures, and byte-identical re-runs."""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lossbook.publish import runner
+
+HEADER = "# ---\n# jupyter:\n#   kernelspec:\n#     display_name: Python 3\n#     language: python\n#     name: python3\n# ---\n\n"
+
+
+def _project(root: Path, chapters: dict[str, str], profiles: str) -> Path:
+    (root / "notebooks").mkdir(parents=True)
+    (root / "_config.yml").write_text("title: test\n")
+    for name, body in chapters.items():
+        (root / "notebooks" / f"{name}.py").write_text(HEADER + textwrap.dedent(body))
+    (root / "notebooks" / "profiles.yml").write_text(textwrap.dedent(profiles))
+    return root
+
+
+TINY = """
+# %% tags=["parameters"]
+n = 3
+
+# %%
+from lossbook.publish.results import save_results
+save_results("tiny", {"total": sum(range(n))}, parameters={"n": n})
+print("total", sum(range(n)))
+"""
+
+BOOM = """
+# %% tags=["parameters"]
+n = 1
+
+# %%
+raise ValueError(f"boom with n={n}")
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    root = _project(tmp_path / "repo", {"tiny": TINY, "boom": BOOM},
+                    "tiny:\n  full: {}\n  quick: {n: 5}\nboom:\n  full: {}\n")
+    monkeypatch.setenv("LOSSBOOK_ROOT", str(root))
+    monkeypatch.delenv("LOSSBOOK_OUTPUT_DIR", raising=False)
+    return root
+
+
+def test_chapters_come_in_profiles_yml_order(project):
+    assert list(runner.load_chapters()) == ["tiny", "boom"]
+
+
+def test_quick_profile_parameters_reach_the_notebook_and_wall_time_is_recorded(project):
+    assert runner.run(["tiny"], "quick") == 0
+    out = project / "_build" / "quick"
+    assert json.loads((out / "results" / "tiny.json").read_text())["results"] == {"total": 10}
+    timing = json.loads((out / "results" / "tiny.timing.json").read_text())
+    assert set(timing) == {"quick"} and timing["quick"]["wall_time_s"] > 0
+    slowest = timing["quick"]["slowest_cells"]  # where the time went, slowest first
+    assert slowest and [c["seconds"] for c in slowest] == sorted((c["seconds"] for c in slowest), reverse=True)
+    executed = json.loads((out / "tiny.ipynb").read_text())
+    assert "start_time" not in executed["metadata"]["papermill"]  # volatile metadata stripped
+    assert [c["id"] for c in executed["cells"]] == [f"cell-{i}" for i in range(len(executed["cells"]))]
+    cells = {c["id"]: c for c in executed["cells"]}
+    for entry in slowest:  # each names a code cell of the executed notebook by id and first line
+        cell = cells[entry["cell"]]
+        assert cell["cell_type"] == "code" and "".join(cell["source"]).strip().startswith(entry["first_line"])
+    assert not (project / "book").exists()  # quick never touches the published book
+
+
+def test_failing_chapter_reports_the_cell_error_and_leaves_no_notebook(project, capsys):
+    assert runner.run(["boom"], "full") == 1
+    err = capsys.readouterr().err
+    assert "chapter 'boom' (full) failed" in err and "ValueError: boom with n=1" in err
+    book = project / "book"
+    assert not (book / "boom.ipynb").exists()
+    assert not [p for p in book.iterdir() if p.suffix in {".ipynb", ".tmp"}]
+
+
+@pytest.mark.parametrize("args", [(["nope"], "full"), (["tiny"], "fast")])
+def test_unknown_chapter_or_profile_is_refused_before_running(project, capsys, args):
+    assert runner.run(*args) == 2
+    assert "unknown" in capsys.readouterr().err
+    assert not (project / "book").exists()
+
+
+def test_profiles_yml_with_unknown_profile_is_an_error(tmp_path, monkeypatch):
+    root = _project(tmp_path / "repo", {"tiny": TINY}, "tiny:\n  fast: {}\n")
+    monkeypatch.setenv("LOSSBOOK_ROOT", str(root))
+    with pytest.raises(ValueError, match=r"unknown profile\(s\) \['fast'\]"):
+        runner.load_chapters()
+
+
+def test_rerunning_the_data_chapter_reproduces_its_results_byte_for_byte(data_root, tmp_path, monkeypatch):
+    """The published results file is exactly what the runner writes today."""
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("LOSSBOOK_ROOT", str(repo))
+    chapter = runner.load_chapters()["data"]
+    runner.run_chapter(chapter, "full", tmp_path, progress=False)
+    fresh = (tmp_path / "results" / "data.json").read_bytes()
+    assert fresh == (repo / "book" / "results" / "data.json").read_bytes()
+
+
+def test_misspelled_parameter_is_refused_naming_the_allowed_ones(project, capsys):
+    assert runner.run(["tiny"], "full", parameters={"nn": 4}) == 2
+    assert "has no parameter(s) ['nn']; its parameters are ['n']" in capsys.readouterr().err
+    assert not (project / "book").exists()
+
+
+def test_command_line_parameter_override(project):
+    from lossbook.__main__ import main
+
+    assert main(["run", "tiny", "-p", "n=4"]) == 0
+    assert json.loads((project / "book" / "results" / "tiny.json").read_text())["results"] == {"total": 6}
+    with pytest.raises(SystemExit):
+        main(["run", "tiny", "-p", "n"])

@@ -1,0 +1,204 @@
+"""Guards for the DIA protocols: no leakage, external set used once, cache keys, resume."""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.pipeline import Pipeline
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from lossbook.studies import dia
+from lossbook.nets import keras_stack as training
+from lossbook.core.cache import DiskCache, cache_key
+
+
+def _toy(n=60, f=8, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, f))
+    X[:, 0] = np.arange(n)  # column 0 identifies the row
+    y = (rng.random(n) < 0.3).astype(int)
+    y[:6] = 1
+    return X, y
+
+
+class Spy(BaseEstimator, TransformerMixin):
+    """Records the row ids (column 0) it is fitted on and passes data through unchanged."""
+
+    fitted: list = []
+
+    def fit(self, X, y=None):
+        Spy.fitted.append(set(np.asarray(X)[:, 0].astype(int)))
+        return self
+
+    def transform(self, X):
+        return np.asarray(X, dtype=float)
+
+
+def _spy_preprocessor(seed, smote=True):
+    return Pipeline([("filter", Spy()), ("scale", Spy())])
+
+
+def _fake_train(calls):
+    def fake(config, folds, **kwargs):
+        calls.append(folds)
+        return [training.FoldResult(0, 1, 0.5, {"loss": np.zeros(1), "val_loss": np.zeros(1), "val_auc": np.zeros(1)},
+                                    {k: np.full(len(v), 0.5) for k, v in f.evaluate.items()}) for f in folds]
+    return fake
+
+
+def test_check_parameters_names_the_problem():
+    assert dia.check_parameters()["n_repeats"] == 5
+    with pytest.raises(ValueError, match="unknown parameter"):
+        dia.check_parameters(n_repeat=3)
+    with pytest.raises(ValueError, match="n_splits"):
+        dia.check_parameters(n_splits=1)
+    with pytest.raises(ValueError, match="learning_rate"):
+        dia.check_parameters(learning_rate=0)
+    with pytest.raises(ValueError, match="models"):
+        dia.check_parameters(models=["mlp", "transformer"])
+    with pytest.raises(ValueError, match="label_smoothing"):
+        dia.check_parameters(label_smoothing=1.5)
+
+
+def test_column_filter_drops_constant_and_duplicate_columns_seen_in_training_rows():
+    X = np.array([[1, 2, 2, 5, 0], [1, 3, 3, 6, 0], [1, 4, 4, 7, 1]], dtype=float)
+    f = dia.ColumnFilter().fit(X[:2])  # column 4 is constant in these rows
+    assert f.keep_.tolist() == [False, True, False, True, False]
+    assert f.transform(X).shape == (3, 2)
+
+
+def test_preprocessing_is_fitted_on_training_rows_only(monkeypatch):
+    X, y = _toy()
+    monkeypatch.setattr(dia, "preprocessor", _spy_preprocessor)
+    spec = dia.cv_splits(y, 3, 1, 0)[0]
+    for es in ("inner", "outer"):
+        Spy.fitted = []
+        data, y_test, rows = dia.make_fold_data("leak_free", X, y, spec, seed=0, val_fraction=0.25, early_stopping=es)
+        assert Spy.fitted and all(s == set(rows["fit"]) for s in Spy.fitted)
+        assert not set(rows["fit"]) & set(spec.test)
+        assert set(data.X_train[:, 0].astype(int)) == set(rows["fit"])
+        assert set(data.evaluate["test"][:, 0].astype(int)) == set(spec.test)
+    # leak-free default: early stopping watches an inner split of the training fold, never the test fold
+    data, _, rows = dia.make_fold_data("leak_free", X, y, spec, seed=0, val_fraction=0.25)
+    assert set(rows["val"]) <= set(spec.train) and not set(rows["val"]) & set(spec.test)
+    assert not set(rows["val"]) & set(rows["fit"])
+
+
+def test_real_pipeline_never_sees_test_rows_through_smote():
+    X, y = _toy()
+    spec = dia.cv_splits(y, 3, 1, 0)[0]
+    data, _, rows = dia.make_fold_data("leak_free", X, y, spec, seed=0, val_fraction=0.25)
+    # SMOTE balances the inner-training rows only
+    n_neg = int((y[rows["fit"]] == 0).sum())
+    assert len(data.y_train) == 2 * n_neg and data.y_train.mean() == 0.5
+    assert abs(np.mean(y[spec.test]) - np.mean(y)) < 0.1  # the test fold keeps the real ratio
+
+
+def test_grid_trains_without_test_rows_and_scores_test_once(monkeypatch, tmp_path):
+    X, y = _toy()
+    calls = []
+    monkeypatch.setattr(dia, "preprocessor", _spy_preprocessor)
+    monkeypatch.setattr(dia, "train_folds", _fake_train(calls))
+    p = dia.check_parameters(n_splits=3, n_repeats=1, models=["mlp"], losses=["bce"])
+    frame = dia.run_grid(X, y, p, protocol="leak_free", data_sha256="x", cache=DiskCache("t", tmp_path))
+    specs = dia.cv_splits(y, 3, 1, 0)
+    assert len(calls) == 1 and len(calls[0]) == 3
+    for fold, spec in zip(calls[0], specs):
+        test_ids = set(spec.test)
+        assert not set(fold.X_train[:, 0].astype(int)) & test_ids
+        assert not set(fold.X_val[:, 0].astype(int)) & test_ids
+        assert set(fold.evaluate) == {"test"}
+    assert len(frame) == 3
+
+
+def test_external_set_is_only_scored_never_fitted(monkeypatch, tmp_path):
+    X, y = _toy()
+    X_ext, _ = _toy(20, seed=5)
+    X_ext[:, 0] = 1000 + np.arange(20)
+    calls = []
+    monkeypatch.setattr(dia, "preprocessor", _spy_preprocessor)
+    monkeypatch.setattr(dia, "train_folds", _fake_train(calls))
+    p = dia.check_parameters(n_splits=3, n_repeats=1)
+    Spy.fitted = []
+    out = dia.external_test(X, y, X_ext, p, [("mlp", "focal")], data_sha256="x", n_refits=2,
+                            cache=DiskCache("t", tmp_path))
+    assert all(max(s) < 1000 for s in Spy.fitted)  # preprocessing never fitted on external drugs
+    [folds] = calls
+    for fold in folds:
+        assert set(fold.evaluate) == {"external"}
+        assert fold.X_train[:, 0].max() < 1000 and fold.X_val[:, 0].max() < 1000
+    assert out[("mlp", "focal")].shape == (20,)
+
+
+def test_cache_key_changes_with_every_parameter():
+    y = np.array([0, 1] * 10)
+    spec = dia.cv_splits(y, 2, 1, 0)[0]
+    p = dia.check_parameters()
+    base = cache_key(dia.fold_key("leak_free", "inner", dia._config("mlp", "bce", p), p, spec, "sha"))
+    variants = [
+        dia.fold_key("leaky", "inner", dia._config("mlp", "bce", p), p, spec, "sha"),
+        dia.fold_key("leak_free", "outer", dia._config("mlp", "bce", p), p, spec, "sha"),
+        dia.fold_key("leak_free", "inner", dia._config("cnn", "bce", p), p, spec, "sha"),
+        dia.fold_key("leak_free", "inner", dia._config("mlp", "bce", p), p, spec, "other"),
+        dia.fold_key("leak_free", "inner", dia._config("mlp", "bce", p), p, dia.cv_splits(y, 2, 1, 0)[1], "sha"),
+    ]
+    for change in ({"learning_rate": 0.01}, {"patience": 5}, {"label_smoothing": 0.1}, {"pos_class_weight": 2.0},
+                   {"max_epochs": 50}, {"batch_size": 16}, {"seed": 1}, {"val_fraction": 0.3}):
+        q = {**p, **change}
+        variants.append(dia.fold_key("leak_free", "inner", dia._config("mlp", "bce", q), q, spec, "sha"))
+    keys = {cache_key(v) for v in variants}
+    assert base not in keys and len(keys) == len(variants)
+
+
+def test_resume_after_partial_cache_gives_identical_results(monkeypatch, tmp_path):
+    X, y = _toy(48, 8)
+    p = dia.check_parameters(n_splits=3, n_repeats=1, max_epochs=3, patience=2, models=["simplenn"], losses=["bce"])
+    cache = DiskCache("t", tmp_path)
+    first = dia.run_grid(X, y, p, protocol="leak_free", data_sha256="x", cache=cache)
+    files = sorted(tmp_path.glob("*.pkl"))
+    assert len(files) == 3
+    files[1].unlink()  # an interrupted run: one fold missing
+    trained = []
+    real = dia.train_folds
+    monkeypatch.setattr(dia, "train_folds", lambda config, folds, **kw: trained.append(len(folds)) or real(config, folds, **kw))
+    second = dia.run_grid(X, y, p, protocol="leak_free", data_sha256="x", cache=cache)
+    assert trained == [1]
+    for a, b in zip(first["y_prob"], second["y_prob"]):
+        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_frame_equal(first.drop(columns=["y_true", "y_prob", "history"]),
+                                  second.drop(columns=["y_true", "y_prob", "history"]))
+
+
+def test_table1_carries_the_paper_beside_ours():
+    rows = []
+    for r in range(2):
+        rows.append({"model": "cnn", "loss": "dice", "repeat": r, "fold": 0, "accuracy": 0.5, "precision": 0.5,
+                     "recall": 1.0, "f1": 2 / 3, "roc_auc": 0.5, "pr_auc": 0.5, "balanced_accuracy": 0.5, "mcc": 0.0,
+                     "brier": 0.25, "single_class": True})
+    t = dia.table1(pd.DataFrame(rows))
+    row = t.loc[("cnn", "dice")]
+    assert row["accuracy_paper"] == 0.50 and row["roc_auc_paper"] == 0.34
+    assert np.isclose(row["f1_delta"], 2 / 3 - 0.67) and row["single_class"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "n_pos, n_splits, val_fraction, match",
+    [
+        (3, 5, 0.2, r"minority class has 3 example\(s\), fewer than n_splits=5"),
+        (8, 5, 0.2, r"keeps about 4 minority example\(s\).*SMOTE needs more than k_neighbors=5"),
+    ],
+)
+def test_too_few_minority_examples_are_refused_before_training(n_pos, n_splits, val_fraction, match, monkeypatch):
+    y = np.r_[np.zeros(40, dtype=int), np.ones(n_pos, dtype=int)]
+    X = np.random.default_rng(0).normal(size=(len(y), 4))
+    p = dia.check_parameters(n_splits=n_splits, n_repeats=1, val_fraction=val_fraction)
+    monkeypatch.setattr(dia, "train_folds", lambda *a, **k: pytest.fail("trained despite too few examples"))
+    with pytest.raises(ValueError, match=match):
+        dia.run_grid(X, y, p, protocol="leak_free", data_sha256="sha")
+
+
+def test_single_class_labels_are_refused():
+    with pytest.raises(ValueError, match="minority class has 0 example"):
+        dia.check_class_counts(np.zeros(30, dtype=int), 5)

@@ -1,0 +1,121 @@
+"""lossbook.studies.forum: parameter checks, the stand-in problem, training runs, the posted model."""
+import numpy as np
+import pytest
+
+from lossbook.studies import forum
+
+
+# ----------------------------------------------------------------- parameters
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_sample": 1000}, "unknown parameter 'n_sample'"),
+    ({"prevalence": 0.5}, r"prevalence must be a number in \[0.0001, 0.2\]"),
+    ({"epochs": 0}, r"epochs must be an integer in \[1, 500\]"),
+    ({"epochs": 2.5}, "epochs must be an integer"),
+    ({"batch_size": True}, "batch_size must be an integer"),
+    ({"seed": -1}, "seed must be a non-negative integer"),
+    ({"n_boot": 50}, "n_boot must be an integer"),
+    ({"validation_fraction": 0.45, "test_fraction": 0.45}, "validation_fraction \\+ test_fraction must be below 0.8"),
+    ({"n_samples": 10_000, "prevalence": 0.001}, "at least 100 expected positives"),
+])
+def test_check_parameters_names_the_parameter(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        forum.check_parameters(**kwargs)
+
+
+def test_check_parameters_accepts_the_chapter_defaults():
+    forum.check_parameters(n_samples=300_000, prevalence=0.003, n_features=8, separation=1.2,
+                           validation_fraction=0.2, test_fraction=0.2, epochs=5, batch_size=512,
+                           hidden=32, learning_rate=3e-3, n_boot=2000, seed=0)
+
+
+# ----------------------------------------------------------------- data
+def test_problem_has_exact_positives_and_is_seeded():
+    one = forum.make_problem(20_000, prevalence=0.01, seed=3)
+    two = forum.make_problem(20_000, prevalence=0.01, seed=3)
+    other = forum.make_problem(20_000, prevalence=0.01, seed=4)
+    assert one.X.shape == (20_000, 8) and one.X.dtype == np.float32
+    assert int(one.y.sum()) == 200
+    np.testing.assert_array_equal(one.X, two.X)
+    assert not np.array_equal(one.X, other.X)
+    # The positives really differ from the negatives (else nothing can be learned).
+    # Feature 0 is shifted up in one cluster and down in the other, so test 1-5.
+    gap = one.X[one.y == 1, 1:6].mean(axis=0) - one.X[one.y == 0, 1:6].mean(axis=0)
+    assert np.all(gap > 0.3)
+
+
+def test_split_is_stratified_and_disjoint():
+    problem = forum.make_problem(20_000, prevalence=0.01, seed=0)
+    splits = forum.split_problem(problem, validation_fraction=0.2, test_fraction=0.2, seed=0)
+    sizes = [len(s.y) for s in (splits.train, splits.validation, splits.test)]
+    assert sizes == [12_000, 4_000, 4_000]
+    assert [int(s.y.sum()) for s in (splits.train, splits.validation, splits.test)] == [120, 40, 40]
+    rows = {tuple(r) for s in (splits.train, splits.validation, splits.test) for r in s.X[:, :3].tolist()}
+    assert len(rows) == 20_000  # no row in two splits
+
+
+# ----------------------------------------------------------------- training
+@pytest.fixture(scope="module")
+def small():
+    problem = forum.make_problem(6_000, prevalence=0.02, seed=1)
+    return forum.split_problem(problem, seed=1)
+
+
+def test_network_init_depends_on_seed_only_and_sets_base_rate():
+    import torch
+
+    a = forum.make_network(8, 16, seed=5, prior=0.01)
+    b = forum.make_network(8, 16, seed=5, prior=0.01)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
+    assert float(a[-1].bias.detach()) == pytest.approx(np.log(0.01 / 0.99), rel=1e-6)
+    with pytest.raises(ValueError, match="prior must be strictly between 0 and 1"):
+        forum.make_network(8, prior=1.0)
+
+
+def test_training_is_deterministic_and_the_loss_matters(small):
+    kwargs = dict(epochs=2, batch_size=256, hidden=8, learning_rate=3e-3, seed=0, progress=False)
+    bce = forum.train_run("BCE", small.train, loss="bce", **kwargs)
+    again = forum.train_run("BCE", small.train, loss="bce", **kwargs)
+    focal = forum.train_run("focal", small.train, loss="focal", loss_params={"gamma": 5.0, "alpha": None}, **kwargs)
+    p1, p2, p3 = (r.predict_proba(small.validation.X) for r in (bce, again, focal))
+    np.testing.assert_array_equal(p1, p2)
+    assert not np.allclose(p1, p3)
+    assert p1.shape == (len(small.validation.y),) and np.all((p1 > 0) & (p1 < 1))
+    assert len(bce.train_loss) == 2 and np.all(np.isfinite(bce.train_loss))
+    # Focal losses at gamma 5 are smaller than BCE on the same data.
+    assert focal.train_loss[-1] < bce.train_loss[-1]
+
+
+def test_train_run_rejects_bad_loss_and_settings(small):
+    with pytest.raises(ValueError, match="gamma"):
+        forum.train_run("x", small.train, loss="focal", loss_params={"gamma": -1.0}, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="epochs must be an integer"):
+        forum.train_run("x", small.train, loss="bce", epochs=0, progress=False)
+
+
+# ----------------------------------------------------------------- the post
+def test_batches_without_positive_and_pooled_region():
+    assert forum.batches_without_positive(0.001, 128) == pytest.approx(0.999 ** 128)
+    assert forum.pooled_region(31) == 16  # 31 -> 15 -> 7 -> 3 -> 1 covers 16 voxels
+    assert forum.pooled_region(32) == 32
+    with pytest.raises(ValueError, match="leave nothing"):
+        forum.pooled_region(15)
+
+
+def test_posted_model_sees_one_number_from_a_corner_and_alpha_needs_balancing():
+    model = forum.posted_model(seed=0)
+    assert forum.feature_width_before_head(model) == 1
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 31, 31, 31, 1)).astype("float32")
+    out = model.predict(x, verbose=0)
+    far = x.copy()
+    far[:, 16:, 16:, 16:, :] += 10.0  # a bright blob outside the 16^3 corner
+    np.testing.assert_array_equal(model.predict(far, verbose=0), out)
+    near = x.copy()
+    near[:, :16, :16, :16, :] += 1.0
+    assert np.abs(model.predict(near, verbose=0) - out).max() > 0
+    y = np.array([[0.0], [1.0], [0.0], [1.0]], dtype="float32")
+    z = np.array([[-2.0], [0.5], [1.0], [-1.0]], dtype="float32")
+    off = {a: float(forum.keras_focal(alpha=a, apply_class_balancing=False)(y, z)) for a in (0.1, 0.9)}
+    on = {a: float(forum.keras_focal(alpha=a, apply_class_balancing=True)(y, z)) for a in (0.1, 0.9)}
+    assert off[0.1] == off[0.9] and on[0.1] != on[0.9]

@@ -1,0 +1,222 @@
+"""Tests for lossbook.studies.synthetic: data and label-noise tracing, the batched trainer, scores, protocol."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn import metrics as skm
+from sklearn.datasets import make_classification
+from sklearn.model_selection import train_test_split
+
+from lossbook.studies import synthetic as syn
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """The chapter trains with one thread (tiny networks); so do the tests, then restore."""
+    before = torch.get_num_threads()
+    syn.set_torch_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return syn.make_dataset(42)
+
+
+# ---------------------------------------------------------------- data
+def test_dataset_is_the_tutorials(data):
+    X, y = make_classification(n_samples=6000, n_features=2, n_redundant=0, n_clusters_per_class=1,
+                               weights=[0.99, 0.01], class_sep=1.5, random_state=42)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=42)
+    np.testing.assert_array_equal(data.X, X)
+    np.testing.assert_array_equal(data.X_train, X_tr)
+    np.testing.assert_array_equal(data.y_test, y_te)
+    # The tutorial's confusion matrices hold 28 test minority examples (1 + 27, 14 + 14).
+    assert data.noise_counts()["n_positive_test"] == 28
+
+
+def test_label_noise_trace_is_consistent(data):
+    c = data.noise_counts()
+    # Minority examples = the minority cluster (60 = 1% of 6000) + noise 0->1 - noise 1->0.
+    assert c["n_positive"] == 60 + c["n_flipped_positive"] - c["n_flipped_negative"]
+    assert np.all(data.flip_assigned[data.label_changed])  # a changed label was assigned by the flip step
+    assert 0 < c["n_flipped_positive"] < c["n_flip_assigned"]
+    # Among flip-assigned majority-cluster points, about half get label 1 (a fair coin).
+    assert abs(c["n_flipped_positive"] / c["n_flip_assigned"] - 0.5) < 0.2
+    clean = syn.make_dataset(42, flip_y=0.0)
+    assert clean.noise_counts()["n_flip_assigned"] == 0 and clean.y.sum() == 60
+
+
+def test_label_noise_matches_a_direct_count_on_another_draw():
+    # Independent check: with flip_y=1 every label is random, so about half change.
+    X, y, assigned, changed = syn.trace_label_noise(7, flip_y=1.0)
+    assert assigned.all()
+    assert 0.4 < changed.mean() < 0.6
+
+
+def test_carve_validation_is_stratified_and_disjoint(data):
+    fit, val = syn.carve_validation(data.y_train, fraction=0.25, random_state=3)
+    assert len(np.intersect1d(fit, val)) == 0 and len(fit) + len(val) == len(data.y_train)
+    assert abs(data.y_train[val].sum() - 0.25 * data.y_train.sum()) <= 1
+    with pytest.raises(ValueError, match="val_fraction"):
+        syn.carve_validation(data.y_train, fraction=1.5)
+
+
+# ---------------------------------------------------------------- networks
+def test_initial_weights_equal_nn_linear_init():
+    torch.manual_seed(11)
+    net = syn.tutorial_network()
+    linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+    state = torch.random.get_rng_state()
+    weights = syn.initial_weights(11)
+    assert torch.equal(state, torch.random.get_rng_state())  # global RNG untouched
+    for lin, (W, b) in zip(linears, weights):
+        assert torch.equal(lin.weight.T, W) and torch.equal(lin.bias, b)
+
+
+def _train_plain(seed, spec, X, y, epochs=30):
+    torch.manual_seed(seed)
+    net = syn.tutorial_network()
+    opt = torch.optim.Adam(net.parameters(), lr=0.01)
+    fn = spec.build()
+    X, y = torch.tensor(X, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    for _ in range(epochs):
+        loss = fn(y[None], net(X).squeeze(-1)[None]).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return net
+
+
+def test_batched_member_equals_plain_network(data):
+    specs = [syn.LossSpec("bce", "bce"), syn.tutorial_focal_spec()]
+    seeds = [0, 5]
+    batched = syn.train_members(data.X_train, data.y_train, specs, seeds)
+    p_batched = syn.predict(batched, data.X_test)
+    for k, spec in enumerate(specs):
+        for j, seed in enumerate(seeds):
+            plain = _train_plain(seed, spec, data.X_train, data.y_train)
+            member = batched.member(k * len(seeds) + j)
+            for a, b in zip(plain.parameters(), member.parameters()):
+                np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=2e-5, rtol=0)
+            with torch.no_grad():
+                p_plain = plain(torch.tensor(data.X_test, dtype=torch.float32)).squeeze(-1).numpy()
+            np.testing.assert_allclose(p_batched[k * len(seeds) + j], p_plain, atol=1e-5, rtol=0)
+
+
+def test_member_result_does_not_depend_on_batch_mates(data):
+    spec = syn.LossSpec("bce", "bce")
+    alone = syn.predict(syn.train_members(data.X_train, data.y_train, [spec], [3], epochs=10), data.X_test)
+    crowd = syn.train_batch(data.X_train, data.y_train, [spec, syn.tutorial_focal_spec(), spec], [1, 3, 3],
+                            epochs=10)
+    np.testing.assert_allclose(syn.predict(crowd, data.X_test)[2], alone[0], atol=1e-6, rtol=0)
+
+
+def test_train_batch_accepts_per_member_data(data):
+    spec = syn.LossSpec("bce", "bce")
+    shared = syn.train_members(data.X_train, data.y_train, [spec], [0, 1], epochs=5)
+    X = np.stack([data.X_train] * 2)
+    y = np.stack([data.y_train] * 2)
+    stacked = syn.train_batch(X, y, [spec, spec], [0, 1], epochs=5)
+    np.testing.assert_allclose(syn.predict(shared, data.X_test), syn.predict(stacked, data.X_test), atol=1e-6)
+    with pytest.raises(ValueError, match="member_specs"):
+        syn.train_batch(data.X_train, data.y_train, [spec], [0, 1])
+
+
+# ---------------------------------------------------------------- scores
+def test_score_members_matches_sklearn():
+    rng = np.random.default_rng(0)
+    y = (rng.random(400) < 0.1).astype(int)
+    probs = np.round(rng.random((5, 400)) * 0.5 + 0.4 * y, 2)  # rounded: many ties
+    probs[4] = 0.0  # a network that scores everything alike
+    thresholds = np.array([0.5, 0.3, 0.45, 0.6, 0.5])
+    got = syn.score_members(y, probs, thresholds)
+    for i in range(5):
+        pred = probs[i] > thresholds[i]
+        tn, fp, fn, tp = skm.confusion_matrix(y, pred, labels=[0, 1]).ravel()
+        assert (got.loc[i, "minority_found"], got.loc[i, "minority_missed"], got.loc[i, "false_positives"]) == (tp, fn, fp)
+        assert got.loc[i, "roc_auc"] == pytest.approx(skm.roc_auc_score(y, probs[i]), abs=1e-12)
+        assert got.loc[i, "pr_auc"] == pytest.approx(skm.average_precision_score(y, probs[i]), abs=1e-12)
+        assert got.loc[i, "balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, pred), abs=1e-12)
+        assert got.loc[i, "accuracy"] == pytest.approx(skm.accuracy_score(y, pred), abs=1e-12)
+    with pytest.raises(ValueError, match="probs must have shape"):
+        syn.score_members(y, probs[:, :10])
+
+
+def test_f1_thresholds_pick_the_best_cut():
+    rng = np.random.default_rng(1)
+    y = (rng.random(300) < 0.08).astype(int)
+    probs = np.round(rng.random((4, 300)) * 0.6 + 0.3 * y, 2)
+    thresholds = syn.f1_thresholds(y, probs)
+    for i in range(4):
+        cuts = np.unique(probs[i])
+        best = max(skm.f1_score(y, probs[i] >= c, zero_division=0) for c in cuts)
+        assert skm.f1_score(y, probs[i] > thresholds[i]) == pytest.approx(best, abs=1e-12)
+    with pytest.raises(ValueError, match="no minority"):
+        syn.f1_thresholds(np.zeros(10), np.random.default_rng(0).random((2, 10)))
+
+
+# ---------------------------------------------------------------- summaries
+def _fake_frame(diff):
+    rows = []
+    for draw in (1, 2, 3):
+        for seed in range(4):
+            base = 0.1 * draw + 0.01 * seed
+            rows.append({"draw": draw, "flip_y": 0.01, "seed": seed, "arm": "b", "roc_auc": base, "minority_found": 0})
+            rows.append({"draw": draw, "flip_y": 0.01, "seed": seed, "arm": "a", "roc_auc": base + diff,
+                         "minority_found": 2})
+    return pd.DataFrame(rows)
+
+
+def test_paired_differences():
+    out = syn.paired_differences(_fake_frame(0.05), "a", "b", metrics=["roc_auc", "minority_found"], n_boot=200)
+    assert out.loc["roc_auc", "mean"] == pytest.approx(0.05)
+    assert out.loc["roc_auc", "ci_low"] == pytest.approx(0.05) and out.loc["roc_auc", "ci_high"] == pytest.approx(0.05)
+    assert out.loc["minority_found", "share_a_better"] == 1.0 and out.loc["roc_auc", "n_pairs"] == 12
+    with pytest.raises(ValueError, match="no \\(draw, seed\\) pairs"):
+        syn.paired_differences(_fake_frame(0.0), "a", "missing")
+
+
+def test_arm_summary_counts_zero_found():
+    s = syn.arm_summary(_fake_frame(0.0), "b", metrics=["roc_auc"])
+    assert s["zero_found_fraction"] == 1.0 and s["runs"] == 12
+
+
+# ---------------------------------------------------------------- parameters and protocol
+@pytest.mark.parametrize("bad, name", [
+    ({"n_seed": 3}, "unknown parameter"), ({"n_seeds": 0}, "n_seeds"), ({"control_seeds": 99}, "control_seeds"),
+    ({"gammas": [0.0]}, "gammas"), ({"val_fraction": 0.9}, "val_fraction"), ({"showcase_seed": 50}, "showcase_seed"),
+    ({"noise_free": "yes"}, "noise_free"), ({"n_boot": 5}, "n_boot"), ({"n_draws": 2.5}, "n_draws"),
+])
+def test_check_parameters_rejects(bad, name):
+    with pytest.raises(ValueError, match=name):
+        syn.check_parameters(**bad)
+
+
+def test_check_parameters_defaults():
+    cfg = syn.check_parameters()
+    assert len(cfg.seeds) >= 50 and len(cfg.dataset_states) >= 10 and cfg.dataset_states[0] == 42
+
+
+def test_run_stress_small_is_deterministic_and_complete():
+    cfg = syn.StressConfig(seeds=(0, 1), dataset_states=(42, 43), control_seeds=1, gammas=(1.0,), epochs=3)
+    first = syn.run_stress(cfg, max_members=7, progress=False)
+    second = syn.run_stress(cfg, max_members=50, progress=False)
+    pd.testing.assert_frame_equal(first, second, atol=1e-6)
+    arms = set(first.loc[first["flip_y"] == 0.01, "arm"])
+    assert arms == {"bce", "focal", "bce_weighted", "bce_val_threshold", "focal_a0.25", "focal_a0.75",
+                    "focal_g1", "focal_g2"}
+    assert set(first.loc[first["flip_y"] == 0.0, "arm"]) == {"bce", "focal"}
+    # main arms: 2 seeds x 2 draws each; controls: 1 seed x 2 draws each
+    counts = first[first["flip_y"] == 0.01].groupby("arm").size()
+    assert counts["bce"] == 4 and counts["focal_a0.75"] == 2
+    tuned = first[first["arm"] == "bce_val_threshold"]["threshold"]
+    assert ((tuned > 0) & (tuned < 1)).all()
+
+
+def test_tutorial_reported_is_the_papers():
+    assert syn.TUTORIAL_REPORTED["bce"]["minority_found"] + syn.TUTORIAL_REPORTED["bce"]["minority_missed"] == 28
+    assert syn.TUTORIAL_REPORTED["focal"] == {"minority_found": 14, "minority_missed": 14, "accuracy": 0.99}
