@@ -17,6 +17,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from lossbook.core.estimate import Estimate
+
 #: Packages whose versions can change a number in the book.
 TRACKED_PACKAGES = (
     "lossbook", "numpy", "scipy", "pandas", "scikit-learn", "imbalanced-learn",
@@ -36,7 +38,9 @@ def package_versions(packages=TRACKED_PACKAGES) -> dict[str, str]:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Convert NumPy scalars/arrays, tuples, paths and NaN into plain JSON values."""
+    """Convert NumPy scalars/arrays, tuples, paths, NaN and :class:`Estimate` into plain JSON values."""
+    if isinstance(value, Estimate):
+        return value.to_dict()
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
