@@ -65,6 +65,7 @@ from lossbook.core.compare import METRIC_LABELS, choose_threshold, compare
 from lossbook.core.losses import make
 from lossbook.core.metrics import binary_report
 from lossbook.core.paths import figure_path
+from lossbook.core.estimate import Estimate
 from lossbook.publish.results import save_results
 from lossbook.core.seeding import seed_everything
 
@@ -454,6 +455,48 @@ keras_check.map(lambda v: f"{v:.3e}")
 # On the BCE run's validation logits, the `lossbook.core.losses` torch losses and
 # Keras's losses agree to a relative difference of at most
 # {glue:text}`forum_keras_max_rel:.1e` (Keras computes in float32).
+
+# %% [markdown]
+# (forum-logits-metrics)=
+# ## The logged metrics read logits as probabilities
+#
+# The posted model ends in `Dense(1)` with no activation and trains with
+# `from_logits=True`, so its output is a logit, any real number. Its
+# `model.compile` asks Keras for `accuracy`, `AUC`, `Precision` and `Recall`,
+# and all four read the output as a probability: `AUC` places its 200
+# thresholds in [0, 1], so every negative logit falls below all of them;
+# precision, recall and accuracy cut at 0.5, which for a logit is a probability
+# of 0.62. The table scores the stand-in runs' validation outputs both ways:
+# as logits (what the post's metrics saw) and as probabilities.
+
+# %%
+logit_rows = {}
+for name in names:
+    as_logits = forum.keras_metric_values(y_val, val_logit[name])
+    as_probabilities = forum.keras_metric_values(y_val, val_prob[name])
+    for metric in forum.POSTED_METRICS:
+        logit_rows[(name, metric)] = {"on logits (as posted)": as_logits[metric],
+                                      "on probabilities": as_probabilities[metric]}
+logit_table = pd.DataFrame(logit_rows).T
+logit_table["logits minus probabilities"] = logit_table["on logits (as posted)"] - logit_table["on probabilities"]
+for name, key in ((BCE, "bce"), (FOCAL_BAL, "focal_bal")):
+    glue_number(f"forum_logit_auc_{key}", logit_table.loc[(name, "AUC"), "on logits (as posted)"])
+    glue_number(f"forum_prob_auc_{key}", logit_table.loc[(name, "AUC"), "on probabilities"])
+logit_table.round(4)
+
+# %% [markdown]
+# Scored as logits, the validation AUC of the BCE run is
+# {glue:text}`forum_logit_auc_bce:.3f` and of the focal run
+# {glue:text}`forum_logit_auc_focal_bal:.3f`; scored as probabilities, the same
+# predictions give {glue:text}`forum_prob_auc_bce:.3f` and
+# {glue:text}`forum_prob_auc_focal_bal:.3f`. A run whose logits are all negative
+# (the usual state at 0.1 % positives) gets an AUC of exactly 0.5 and a recall of
+# 0 from Keras whatever it ranks. So the logged AUC, precision, recall and
+# accuracy values in the post describe where its logits fall relative to 0 and
+# 1, not how well the model separates the classes: they cannot support the
+# post's comparison. The fix is `keras.metrics.AUC(from_logits=True)` (and
+# thresholds on `sigmoid(logit)` for the others), or a sigmoid output with
+# `from_logits=False`.
 #
 # ## What the posted model lacks
 #
@@ -577,10 +620,20 @@ results = {
         for name in names
     },
     "comparisons": {
-        "validation_bce_vs_focal_balanced": val_cmp.to_dict(),
-        "test_bce_vs_focal_balanced": test_cmp.to_dict(),
-        "test_focal_vs_focal_balanced": balance_cmp.to_dict(),
-        "test_balanced_accuracy_at_validation_thresholds": tuned.to_dict("records"),
+        "validation_bce_vs_focal_balanced": forum.comparison_record(val_cmp.to_dict()),
+        "test_bce_vs_focal_balanced": forum.comparison_record(test_cmp.to_dict()),
+        "test_focal_vs_focal_balanced": forum.comparison_record(balance_cmp.to_dict()),
+        "test_balanced_accuracy_at_validation_thresholds": [
+            {**{k: v for k, v in r.items() if k not in ("diff", "ci_low", "ci_high")},
+             "difference": Estimate(r["diff"], r["ci_low"], r["ci_high"], n=len(y_test),
+                                    method="paired_bootstrap").to_dict()}
+            for r in tuned.to_dict("records")],
+    },
+    "logits_as_probabilities": {
+        "by_run": {name: {metric: logit_table.loc[(name, metric)].to_dict() for metric in forum.POSTED_METRICS}
+                   for name in names},
+        # the ledger's measurement: Keras AUC of the BCE run's validation outputs read as logits minus as probabilities
+        "auc_logits_minus_probabilities": float(logit_table.loc[(BCE, "AUC"), "logits minus probabilities"]),
     },
     "same_predictions_under_each_loss": loss_table.to_dict(),
     "validation_parts_roc_auc_diff": spread["roc_auc_diff"].tolist(),

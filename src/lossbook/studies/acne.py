@@ -54,6 +54,8 @@ __all__ = [
     "score_jobs",
     "summarize_scores",
     "paired_differences",
+    "single_run_spread",
+    "objective_ratio",
     "implied_min_support",
 ]
 
@@ -569,7 +571,7 @@ def _row_ce(logits, y):
 
 # ------------------------------------------------------------------ scoring
 def score_jobs(results: HeadResults, y: np.ndarray, class_names: Sequence[str] = ACNE_CLASSES, groups=None) -> pd.DataFrame:
-    """One row per job: accuracy, macro-F1, per-class precision/recall/F1.
+    """One row per job: split sizes, accuracy, macro-F1, Brier score, per-class precision/recall/F1.
 
     With ``groups`` (near-duplicate group per row), also the accuracy on test
     rows that have a near-duplicate among the training rows (``acc_twin``) and
@@ -584,7 +586,10 @@ def score_jobs(results: HeadResults, y: np.ndarray, class_names: Sequence[str] =
         pred = proba.argmax(-1)
         report = multiclass_report(truth, pred, class_names)
         row = {"kind": job.split.kind, "repeat": job.split.repeat, "scenario": job.scenario,
-               "accuracy": report.attrs["accuracy"], "macro_f1": float(report.loc["macro avg", "f1"])}
+               "n_train": len(job.split.train), "n_test": len(job.split.test),
+               "accuracy": report.attrs["accuracy"], "macro_f1": float(report.loc["macro avg", "f1"]),
+               # multi-class Brier score: mean squared distance of the probabilities from the one-hot truth
+               "brier": float(np.mean(np.sum((proba - np.eye(proba.shape[1])[truth]) ** 2, axis=1)))}
         for name in class_names:
             for metric in ("precision", "recall", "f1"):
                 row[f"{metric}:{name}"] = float(report.loc[name, metric])
@@ -610,27 +615,71 @@ def confusion_matrices(results: HeadResults, y: np.ndarray, k: int = len(ACNE_CL
     return out
 
 
-def summarize_scores(scores: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
-    """Mean and 95% t-interval over repeats per (kind, scenario) for each metric (long format).
+def _mean_size_ratio(group: pd.DataFrame) -> tuple[int, int]:
+    """(n_train, n_test) of a set of matched splits: the mean sizes, rounded (group splits vary a little)."""
+    if not {"n_train", "n_test"} <= set(group.columns):
+        raise ValueError("scores need n_train and n_test columns (from score_jobs) for the corrected interval")
+    return int(round(group["n_train"].mean())), int(round(group["n_test"].mean()))
 
-    The interval describes the spread over repeated splits and seeds; the
-    repeats share data, so read it as a description, not a test.
+
+def single_run_spread(values, level: float = 0.95) -> dict:
+    """The spread one run faces: the standard deviation of single runs' scores and the range that holds
+    ``level`` of them (a t prediction interval, ``mean +/- t * sd * sqrt(1 + 1/n)``).
+
+    Returns ``{"sd", "range_low", "range_high", "n"}`` (NaN for fewer than 2 values).
     """
-    from lossbook.core.metrics import summarize
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if x.size < 2:
+        return {"sd": np.nan, "range_low": np.nan, "range_high": np.nan, "n": int(x.size)}
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf((1 + level) / 2, x.size - 1) * sd * np.sqrt(1 + 1 / x.size))
+    return {"sd": sd, "range_low": float(x.mean() - half), "range_high": float(x.mean() + half), "n": int(x.size)}
+
+
+def summarize_scores(scores: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """Mean per (kind, scenario) for each metric with the corrected resampled t-interval (long format).
+
+    Repeated random splits share training images, so the naive t-interval is too
+    narrow; the Nadeau-Bengio correction inflates the variance of the mean from
+    ``s^2 / J`` to ``(1/J + n_test/n_train) s^2``, with ``n_test/n_train`` from the
+    actual splits (columns of :func:`score_jobs`). For the export split (one fixed
+    split, repeats differ only in the head's seed) the interval covers the seed's
+    variation, widened by the same factor; it says nothing about other test sets.
+    Columns: kind, scenario, metric, mean, std, ci_low, ci_high, n, n_train, n_test.
+    """
+    from lossbook.core.metrics import corrected_resampled_ttest
 
     rows = []
     for (kind, scenario), group in scores.groupby(["kind", "scenario"], sort=False):
+        n_train, n_test = _mean_size_ratio(group)
         for metric in metrics:
-            rows.append({"kind": kind, "scenario": scenario, "metric": metric, **summarize(group[metric])})
+            x = group[metric].to_numpy(float)
+            x = x[~np.isnan(x)]
+            row = {"kind": kind, "scenario": scenario, "metric": metric, "mean": float(x.mean()) if x.size else np.nan,
+                   "std": float(x.std(ddof=1)) if x.size > 1 else np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                   "n": int(x.size), "n_train": n_train, "n_test": n_test}
+            if x.size > 1:
+                t = corrected_resampled_ttest(x, n_train, n_test)
+                row.update(ci_low=t["ci_low"], ci_high=t["ci_high"])
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
 def paired_differences(scores: pd.DataFrame, metrics: Sequence[str], *, baseline: str = "A", others: Sequence[str] = ("B",)) -> pd.DataFrame:
-    """Per (kind, other scenario, metric): the mean of ``other - baseline`` over matched repeats, with a t-interval.
+    """Per (kind, other scenario, metric): ``other - baseline`` over matched repeats, corrected resampled t-test.
 
     Repeats are matched on (kind, repeat): the same split and the same head seed.
+    The interval and p-value are Nadeau and Bengio's (2003), with
+    ``n_test/n_train`` from the actual splits. The returned rows are one family
+    of paired tests: ``p_holm`` is the Holm-adjusted p-value over all of them,
+    beside the raw ``p_value``. Columns: kind, scenario, baseline, metric, mean,
+    std, ci_low, ci_high, n, p_value, p_holm, share_positive, n_train, n_test.
     """
-    from lossbook.core.metrics import summarize
+    from lossbook.core.inference import holm
+    from lossbook.core.metrics import corrected_resampled_ttest
 
     rows = []
     base = scores[scores["scenario"] == baseline].set_index(["kind", "repeat"])
@@ -639,11 +688,32 @@ def paired_differences(scores: pd.DataFrame, metrics: Sequence[str], *, baseline
         common = base.index.intersection(alt.index)
         for kind in common.get_level_values(0).unique():
             idx = [i for i in common if i[0] == kind]
+            n_train, n_test = _mean_size_ratio(base.loc[idx])
             for metric in metrics:
-                diff = alt.loc[idx, metric].to_numpy() - base.loc[idx, metric].to_numpy()
+                diff = alt.loc[idx, metric].to_numpy(float) - base.loc[idx, metric].to_numpy(float)
+                t = corrected_resampled_ttest(diff, n_train, n_test)
                 rows.append({"kind": kind, "scenario": other, "baseline": baseline, "metric": metric,
-                             **summarize(diff), "share_positive": float(np.mean(diff > 0))})
-    return pd.DataFrame(rows)
+                             "mean": t["mean"], "std": float(diff.std(ddof=1)), "ci_low": t["ci_low"],
+                             "ci_high": t["ci_high"], "n": int(diff.size), "p_value": t["p_value"],
+                             "share_positive": float(np.mean(diff > 0)), "n_train": n_train, "n_test": n_test})
+    out = pd.DataFrame(rows)
+    if len(out):
+        out.insert(out.columns.get_loc("p_value") + 1, "p_holm", holm(out["p_value"].to_numpy()))
+    return out
+
+
+def objective_ratio(proba: np.ndarray, y_true: np.ndarray, class_weights: Sequence[float]) -> float:
+    """Weighted over plain cross-entropy of the *same* predictions (``proba``: (n, k) softmax outputs).
+
+    Both are means over the rows (``normalize="batch"``, as the heads train); a
+    ratio away from 1 means the two objectives put the same model on different scales.
+    """
+    from lossbook.core.losses import make
+
+    y_true = np.asarray(y_true)
+    plain = make("weighted_ce", backend="numpy", gamma=0.0)
+    weighted = make("weighted_ce", backend="numpy", class_weights=list(class_weights), gamma=0.0)
+    return float(np.mean(weighted(y_true, proba)) / np.mean(plain(y_true, proba)))
 
 
 def implied_min_support(errors: int, recall: float, decimals: int = 2) -> int:

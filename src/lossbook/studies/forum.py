@@ -36,6 +36,7 @@ from typing import Mapping
 import numpy as np
 
 from lossbook.core import params as checks
+from lossbook.core.estimate import Estimate
 
 #: Metrics quoted in the forum post (GPT-4's summary of the two runs' CSV logs),
 #: epoch 1 ("start") and epoch 15 ("end"), as fractions. Facts about the post.
@@ -423,3 +424,45 @@ def split_spread(y_true: np.ndarray, prob_a: np.ndarray, prob_b: np.ndarray, *, 
             row.update({f"{metric}_a": a, f"{metric}_b": b, f"{metric}_diff": b - a})
         rows.append(row)
     return pd.DataFrame(rows, index=pd.RangeIndex(1, n_splits + 1, name="validation part"))
+
+
+#: The threshold-dependent and ranking metrics the post's model.compile asks Keras for (facts from its code).
+POSTED_METRICS = ("accuracy", "AUC", "Precision", "Recall")
+
+
+def keras_metric_values(y_true: np.ndarray, outputs: np.ndarray) -> dict:
+    """The post's Keras metrics (:data:`POSTED_METRICS`) on one set of model outputs.
+
+    ``outputs``: shape (n,), what the model emits. Keras's ``AUC`` (200
+    thresholds in [0, 1]), ``Precision``, ``Recall`` and ``accuracy``
+    (``BinaryAccuracy`` at 0.5) all read ``outputs`` as probabilities; the post's
+    model ends in ``Dense(1)`` without an activation and trains with
+    ``from_logits=True``, so they were fed logits. Scoring the same predictions
+    once as logits and once as ``sigmoid(logits)`` shows what that does.
+    Returns ``{metric name: value}``.
+    """
+    import keras
+
+    y = np.asarray(y_true, dtype="float32").reshape(-1, 1)
+    z = np.asarray(outputs, dtype="float32").reshape(-1, 1)
+    if y.shape != z.shape:
+        raise ValueError(f"y_true and outputs must have the same length, got {y.shape[0]} and {z.shape[0]}")
+    values = {}
+    for name, metric in (("accuracy", keras.metrics.BinaryAccuracy()), ("AUC", keras.metrics.AUC()),
+                         ("Precision", keras.metrics.Precision()), ("Recall", keras.metrics.Recall())):
+        metric.update_state(y, z)
+        values[name] = float(metric.result())
+    return values
+
+
+def comparison_record(comparison: Mapping) -> dict:
+    """A ``lossbook.core.compare`` result (``Comparison.to_dict()``) for a results file: every metric's
+    paired difference (B - A) as an Estimate under ``"difference"``, beside ``value_a``, ``value_b``, ``p_value``."""
+    out = {k: v for k, v in comparison.items() if k != "metrics"}
+    out["metrics"] = {
+        metric: {"difference": Estimate(row["diff"], row["ci_low"], row["ci_high"], n=comparison.get("n"),
+                                        method="paired_bootstrap").to_dict(),
+                 "value_a": row["value_a"], "value_b": row["value_b"], "p_value": row["p_value"]}
+        for metric, row in comparison["metrics"].items()
+    }
+    return out

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from lossbook.core import params as checks
+from lossbook.core.estimate import Estimate
 
 # ---------------------------------------------------------------------------
 # Facts from the tutorial
@@ -64,7 +65,7 @@ TUTORIAL_REPORTED = {
 #: Metrics computed for every trained member.
 MEMBER_METRICS = (
     "minority_found", "minority_missed", "false_positives", "accuracy",
-    "balanced_accuracy", "roc_auc", "pr_auc", "recall", "precision",
+    "balanced_accuracy", "roc_auc", "pr_auc", "recall", "precision", "brier",
 )
 
 
@@ -521,6 +522,7 @@ def score_members(y_true, probs, threshold=0.5) -> pd.DataFrame:
         "balanced_accuracy": (recall + specificity) / 2,
         "roc_auc": _roc_auc_rows(y, p), "pr_auc": _average_precision_rows(y, p),
         "recall": recall, "precision": precision,
+        "brier": ((p - y[None, :]) ** 2).mean(axis=1),
     })
 
 
@@ -566,6 +568,7 @@ def arm_label(arm: str) -> str:
         "focal": "focal as in the tutorial (alpha 0.25 on every example, gamma 2)",
         "bce_weighted": "BCE, pos_weight = negatives/positives",
         "bce_val_threshold": "BCE, threshold chosen by F1 on a validation split",
+        "focal_val_threshold": "focal as in the tutorial, threshold chosen by F1 on a validation split",
         "focal_a0.25": "focal, alpha_t = 0.25 (Lin et al.), gamma 2",
         "focal_a0.75": "focal, alpha_t = 0.75, gamma 2",
     }
@@ -679,7 +682,7 @@ def plan_stress(cfg: StressConfig) -> tuple[dict, list]:
     :class:`TrainingSet`. Per draw: BCE and the tutorial's focal loss with all
     seeds; the controls (class-weighted BCE with ``pos_weight`` = negatives /
     positives of the training rows, focal alpha 0.25 / 0.75 / None, the gamma
-    sweep) and BCE with a validation-chosen threshold with the first
+    sweep) and BCE and the tutorial's focal loss with a validation-chosen threshold with the first
     ``control_seeds`` seeds; and, if ``noise_free``, BCE and focal again on
     ``flip_y=0`` data, also with the control seeds.
     """
@@ -698,7 +701,9 @@ def plan_stress(cfg: StressConfig) -> tuple[dict, list]:
         fit, val = carve_validation(ytr, fraction=cfg.val_fraction, random_state=draw)
         key = (draw, 0.01, "fit")
         sets[key] = TrainingSet(draw, 0.01, "fit", Xtr[fit], ytr[fit], data.X_test, data.y_test, Xtr[val], ytr[val])
+        # every loss alike: BCE and the tutorial's focal loss both get a threshold chosen on held-out training rows
         jobs += [(key, LossSpec("bce_val_threshold", "bce"), s) for s in control]
+        jobs += [(key, tutorial_focal_spec("focal_val_threshold"), s) for s in control]
         if cfg.noise_free:
             clean = make_dataset(draw, flip_y=0.0)
             key = (draw, 0.0, "train")
@@ -761,7 +766,7 @@ def run_stress(cfg: StressConfig, *, max_members: int = 100, progress: bool = Tr
 # Summaries
 # ---------------------------------------------------------------------------
 
-SUMMARY_METRICS = ("minority_found", "recall", "roc_auc", "pr_auc", "balanced_accuracy", "accuracy")
+SUMMARY_METRICS = ("minority_found", "recall", "roc_auc", "pr_auc", "balanced_accuracy", "accuracy", "brier")
 
 
 def summarize_arms(frame: pd.DataFrame, metrics: Sequence[str] = SUMMARY_METRICS) -> pd.DataFrame:
@@ -790,7 +795,10 @@ def paired_differences(
 
     The interval resamples dataset draws, then seeds within each drawn draw,
     so it reflects both sources of variation (the draws are the scarcer one).
-    Returns one row per metric: mean, std, ci_low, ci_high, share_a_better, n_pairs.
+    Returns one row per metric: mean, std, ci_low, ci_high, p_value, share_a_better, share_tied,
+    n_pairs. ``p_value`` is the two-sided bootstrap p-value of "no difference"
+    (twice the smaller share of bootstrap means on either side of zero, at
+    least ``1 / n_boot``); :func:`difference_records` writes the rows as Estimates.
     """
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level!r}")
@@ -814,15 +822,31 @@ def paired_differences(
         rows[metric] = {
             "mean": float(np.nanmean(table)), "std": float(np.nanstd(table, ddof=1)),
             "ci_low": float(np.quantile(boot, tail)), "ci_high": float(np.quantile(boot, 1 - tail)),
+            "p_value": float(min(1.0, max(2 * min(np.mean(boot <= 0), np.mean(boot >= 0)), 1 / n_boot))),
             "share_a_better": float(np.mean(table > 0)), "share_tied": float(np.mean(table == 0)),
             "n_pairs": int(table.size),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def difference_records(paired: pd.DataFrame, p_holm: Mapping[str, float] | None = None) -> dict:
+    """The rows of :func:`paired_differences` for a results file, one per metric:
+    ``{"difference": Estimate (bootstrap), "p_value", "p_holm" (if given), "std", "share_a_better", "share_tied"}``."""
+    out = {}
+    for metric, row in paired.iterrows():
+        record = {"difference": Estimate(row["mean"], row["ci_low"], row["ci_high"], n=int(row["n_pairs"]),
+                                         method="bootstrap").to_dict(),
+                  "p_value": float(row["p_value"]), "std": float(row["std"]),
+                  "share_a_better": float(row["share_a_better"]), "share_tied": float(row["share_tied"])}
+        if p_holm is not None:
+            record["p_holm"] = float(p_holm[metric])
+        out[metric] = record
+    return out
+
+
 def arm_summary(frame: pd.DataFrame, arm: str, *, flip_y: float = 0.01, draws: Iterable[int] | None = None,
                 metrics: Sequence[str] = ("roc_auc", "pr_auc", "balanced_accuracy", "minority_found", "recall",
-                                          "accuracy")) -> dict:
+                                          "accuracy", "brier")) -> dict:
     """``{metric: {"mean", "std"}}`` over the runs of one arm, plus ``zero_found_fraction`` and ``runs``."""
     sub = frame[(frame["arm"] == arm) & (frame["flip_y"] == flip_y)]
     if draws is not None:
