@@ -15,33 +15,44 @@
 # (chapter-claims)=
 # # The claims ledger
 #
-# This chapter lists the headline claims of the four seed documents and, for
-# each, what this book measured under the same conditions and a verdict. The
-# verdicts are not typed: `lossbook.publish.ledger` holds every claim together with the
-# rule that judges it (is the reported value inside our interval? does the
-# paired difference lie above zero? does the claim survive a sound protocol?),
-# and this notebook applies the rules to the chapters' results files. A chapter
-# that has not been run leaves its claims marked *not yet run*.
+# This chapter lists the headline claims of the four source documents and, for
+# each, what this book measured and a verdict. The verdicts are not typed: the
+# claims are data in `lossbook.studies.claims` (each with the size the source
+# claims, where the book measures it and the rule that judges it), the engine
+# `lossbook.publish.ledger` applies the rules, and this notebook applies them to
+# the chapters' results files. A chapter that has not been run leaves its claims
+# marked *not yet run*. A verdict holds for what was tested, which each row states.
 #
 # The verdicts mean:
 #
 # reproduced
-# : the book measured the reported value or effect under the same conditions
-#   (within our 95 % interval, allowing for the paper's rounding).
+# : the 95 % interval holds the claimed value; for an effect, it also excludes
+#   zero (allowing for the source's rounding).
 #
-# not reproduced
-# : the book measured something else, or no detectable effect.
+# refuted
+# : the interval excludes the claimed value or size. For an effect the direction
+#   may still hold; the reasoning then says both.
+#
+# inconclusive
+# : the interval holds both zero and the claimed size: the study could not have
+#   told. The minimum detectable effect at 80 % power says how large an effect it
+#   could have seen.
+#
+# atypical
+# : the claimed outcome of a single run does occur, but in a minority of runs
+#   (a frequency with its Wilson interval).
 #
 # explained by an artifact of the protocol
-# : the number does occur under the seed's protocol (leakage, a balanced test
-#   set, a fixed threshold, comparing loss values), and goes away under a sound one.
+# : the number occurs under the source's protocol (leakage, a balanced test set,
+#   values of two different objectives compared) and goes away under a sound one.
 #
 # cannot be tested here
-# : the data or the setup the claim needs are not available.
+# : the data or the setup the claim needs are not available; a stand-in
+#   measurement, if any, is shown but not judged.
 
 # %% tags=["parameters"]
 results_root = None  # folder holding results/; None means the runner's output folder (book/ for full)
-seeds = ["dia", "acne", "synthetic", "forum"]  # which seed documents' claims to assess
+sources = ["dia", "acne", "synthetic", "forum"]  # which source documents' claims to assess
 
 # %% tags=["hide-input"]
 import re
@@ -59,11 +70,11 @@ from lossbook.core.seeding import seed_everything
 
 if results_root is not None and not isinstance(results_root, str):
     raise ValueError(f"results_root must be a folder path or None, got {results_root!r}")
-if not isinstance(seeds, (list, tuple)) or not seeds or set(seeds) - set(ledger.CLAIM_BUILDERS):
-    raise ValueError(f"seeds must be a non-empty list drawn from {sorted(ledger.CLAIM_BUILDERS)}, got {seeds!r}")
+if not isinstance(sources, (list, tuple)) or not sources or set(sources) - set(ledger.CLAIM_BUILDERS):
+    raise ValueError(f"sources must be a non-empty list drawn from {sorted(ledger.CLAIM_BUILDERS)}, got {sources!r}")
 seed_everything(0)  # nothing random here; kept for the book's convention
 
-claims = ledger.seed_claims(seeds)
+claims = ledger.source_claims(sources)
 chapters = ledger.chapters_needed(claims, ledger.CRITIQUES)
 results = report.load_all(chapters, results_root)
 assessments = ledger.ledger(claims, results)
@@ -105,15 +116,14 @@ def cell(text):
 # ## The ledger
 #
 # {numref}`tbl-ledger` is the ledger itself, and {numref}`tbl-ledger-why` gives
-# the rule's reasoning for each row. *Reported* is the seed's own number (kept
-# in each study module's dictionary of reported values); *measured* is ours, with
-# its 95 % interval where the chapter gives one. The seeds are the DIA paper
-# {cite:p}`bits2025dia`, the acne paper {cite:p}`sidik2026acne`, the tutorial
-# {cite:p}`marktechpost2025focal` and the forum post {cite:p}`tfforum2023focal`.
+# what was tested and the rule's reasoning for each row. *Reported* is the
+# source's own number (kept in each study module's dictionary of reported
+# values); *measured* is ours, with its 95 % interval where the chapter gives
+# one. The sources are {numref}`tbl-sources`.
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
 caption_tail = (f"(made by `notebooks/claims.py` from the results files in `book/results/`; "
-                f"parameters: seeds={list(seeds)}).")
+                f"parameters: sources={list(sources)}).")
 
 
 def myst_table(caption, name, header, rows):
@@ -124,38 +134,51 @@ def myst_table(caption, name, header, rows):
     ])
 
 
+source_rows = [[s.short, cell(s.title), f"{{cite:p}}`{s.citation}`"]
+               for key, s in ledger.SOURCES.items() if key in sources]
+display(Markdown(myst_table("The source documents whose claims the ledger examines", "tbl-sources",
+                            ["source", "title", "citation"], source_rows)))
+
+
+def mde_text(a):
+    return f"{a.extras['mde']:.3f}" if "mde" in a.extras else "—"
+
+
 ledger_rows = [
-    [str(i), ledger.SEEDS[a.claim.seed][0], cell(a.claim.statement), cell(a.claim.reported),
-     cell(a.measured_text()), f"**{a.verdict}**", evidence(a.claim)]
+    [str(i), ledger.SOURCES[a.claim.source].short, cell(a.claim.statement), cell(a.claim.reported),
+     cell(a.measured_text()), f"**{a.verdict}**", mde_text(a), evidence(a.claim)]
     for i, a in enumerate(assessments, 1)
 ]
 display(Markdown(myst_table(
-    "The claims ledger: each headline claim of the seed documents, what this book measured and the "
-    "verdict of the rule in `lossbook.publish.ledger`", "tbl-ledger",
-    ["#", "seed", "claim", "reported", "measured", "verdict", "evidence"], ledger_rows)))
+    "The claims ledger: each headline claim of the source documents, what this book measured and the "
+    "verdict of the rule in `lossbook.publish.ledger` (MDE: minimum detectable effect at 80 % power, "
+    "given where the interval holds zero)", "tbl-ledger",
+    ["#", "source", "claim", "reported", "measured", "verdict", "MDE", "evidence"], ledger_rows)))
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
-why_rows = [[str(i), f"`{a.claim.id}`", f"{a.verdict}: {cell(a.detail)}"] for i, a in enumerate(assessments, 1)]
-display(Markdown(myst_table("Why each verdict of {numref}`tbl-ledger` was given", "tbl-ledger-why",
-                            ["#", "claim", "the rule's reasoning"], why_rows)))
+why_rows = [[str(i), f"`{a.claim.id}`", cell(a.claim.tested or "—"), f"{a.verdict}: {cell(a.detail)}"]
+            for i, a in enumerate(assessments, 1)]
+display(Markdown(myst_table("What was tested for each claim of {numref}`tbl-ledger`, and why its verdict was given",
+                            "tbl-ledger-why", ["#", "claim", "what was tested", "the rule's reasoning"], why_rows)))
 
 # %% [markdown]
-# ## Verdicts by seed document
+# ## Verdicts by source document
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
 counts = ledger.verdict_counts(assessments)
-per_seed = pd.DataFrame(
-    [{"seed": ledger.SEEDS[a.claim.seed][0], "verdict": a.verdict} for a in assessments]
+per_source = pd.DataFrame(
+    [{"source": ledger.SOURCES[a.claim.source].short, "verdict": a.verdict} for a in assessments]
 ).value_counts().unstack(fill_value=0).reindex(columns=list(ledger.VERDICTS), fill_value=0)
 
-colors = {ledger.REPRODUCED: "#1b9e77", ledger.NOT_REPRODUCED: "#d95f02", ledger.ARTIFACT: "#7570b3",
-          ledger.UNTESTABLE: "#a6a6a6", ledger.NOT_RUN: "#e6e6e6", ledger.NOT_MEASURED: "#f0c987"}
+colors = {ledger.REPRODUCED: "#1b9e77", ledger.REFUTED: "#d95f02", ledger.INCONCLUSIVE: "#e6ab02",
+          ledger.ATYPICAL: "#e7298a", ledger.ARTIFACT: "#7570b3", ledger.UNTESTABLE: "#a6a6a6",
+          ledger.NOT_RUN: "#e6e6e6", ledger.NOT_MEASURED: "#f0c987"}
 fig, ax = plt.subplots(figsize=(8, 2.8))
-left = pd.Series(0, index=per_seed.index)
+left = pd.Series(0, index=per_source.index)
 for verdict in ledger.VERDICTS:
-    ax.barh(per_seed.index, per_seed[verdict], left=left, color=colors[verdict], label=verdict,
+    ax.barh(per_source.index, per_source[verdict], left=left, color=colors[verdict], label=verdict,
             edgecolor="white")
-    left += per_seed[verdict]
+    left += per_source[verdict]
 ax.set_xlabel("claims")
 ax.invert_yaxis()
 ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False, fontsize=8)
@@ -163,14 +186,14 @@ fig.tight_layout()
 fig.savefig(figure_path("claims", "verdicts.png"), dpi=120)
 glue("fig_claims_verdicts", fig, display=False)
 plt.close(fig)
-display(Markdown(report.myst_table(per_seed, f"Number of claims per seed document and verdict {caption_tail}",
-                                   "tbl-claims-per-seed")))
+display(Markdown(report.myst_table(per_source, f"Number of claims per source document and verdict {caption_tail}",
+                                   "tbl-claims-per-source")))
 
 # %% [markdown]
 # ```{glue:figure} fig_claims_verdicts
 # :name: fig-claims-verdicts
 #
-# Verdicts of {numref}`tbl-ledger` per seed document (made by `notebooks/claims.py`
+# Verdicts of {numref}`tbl-ledger` per source document (made by `notebooks/claims.py`
 # from the results files in `book/results/`; default parameters).
 # ```
 
@@ -186,10 +209,8 @@ for a in assessments:
 
 effects = {}
 for critique in ledger.CRITIQUES:
-    status, measure = ledger.measure_effect(critique, results)
-    text = measure.format(critique.decimals) if measure else status
-    effects[critique.id] = {"status": status, "text": text}
-    glue(f"crit_{critique.id.replace('-', '_')}_effect", text, display=False)
+    effects[critique.id] = ledger.critique_texts(critique, results)
+    glue(f"crit_{critique.id.replace('-', '_')}_effect", effects[critique.id]["text"], display=False)
 effect_table = pd.DataFrame([{"problem": c.title, "measured effect": effects[c.id]["text"], "what it is": c.effect}
                              for c in ledger.CRITIQUES]).set_index("problem")
 display(Markdown(report.myst_table(effect_table, "Measured effect of each methodological problem discussed in "
@@ -197,11 +218,12 @@ display(Markdown(report.myst_table(effect_table, "Measured effect of each method
 
 # %% [markdown]
 # Of {glue:text}`ledger_n_claims` claims, {glue:text}`ledger_n_reproduced` are
-# reproduced, {glue:text}`ledger_n_not_reproduced` are not,
-# {glue:text}`ledger_n_explained_by_an_artifact_of_the_protocol` are explained by an
+# reproduced, {glue:text}`ledger_n_refuted` are refuted,
+# {glue:text}`ledger_n_inconclusive` are inconclusive, {glue:text}`ledger_n_atypical`
+# atypical, {glue:text}`ledger_n_explained_by_an_artifact_of_the_protocol` are explained by an
 # artifact of the protocol, {glue:text}`ledger_n_cannot_be_tested_here` cannot be
 # tested here and {glue:text}`ledger_n_not_yet_run` wait for a chapter that has not
-# been run ({numref}`tbl-claims-per-seed`, {numref}`fig-claims-verdicts`).
+# been run ({numref}`tbl-claims-per-source`, {numref}`fig-claims-verdicts`).
 # {numref}`tbl-critique-effects` lists the measured effect of each
 # methodological problem gathered in {ref}`critiques`.
 
@@ -210,10 +232,11 @@ results_file = save_results(
     "claims",
     {
         "counts": counts,
-        "verdicts": {a.claim.id: {"verdict": a.verdict, "detail": a.detail,
-                                  "measured": {k: vars(m) for k, m in a.measures.items()}}
+        "verdicts": {a.claim.id: {"verdict": a.verdict, "detail": a.detail, "tested": a.claim.tested,
+                                  "measured": {k: m.to_dict() for k, m in a.measures.items()},
+                                  "minimum_detectable_effect": a.extras.get("mde")}
                      for a in assessments},
         "critiques": effects,
     },
-    parameters={"results_root": results_root, "seeds": list(seeds)},
+    parameters={"results_root": results_root, "sources": list(sources)},
 )

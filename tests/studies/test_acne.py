@@ -196,14 +196,61 @@ def test_balanced_sampling_draws_classes_evenly_from_training_rows():
 
 
 # -------------------------------------------------------------------- scoring
-def test_paired_differences_match_by_repeat():
+def test_paired_differences_match_by_repeat_with_the_corrected_interval():
+    from scipy import stats
+
     scores = pd.DataFrame({
         "kind": ["random"] * 6, "repeat": [0, 1, 2] * 2, "scenario": ["A"] * 3 + ["B"] * 3,
+        "n_train": [700] * 6, "n_test": [100] * 6,
         "accuracy": [0.5, 0.6, 0.7, 0.55, 0.66, 0.77],
     })
     out = acne.paired_differences(scores, ["accuracy"]).iloc[0]
-    assert out["mean"] == pytest.approx(np.mean([0.05, 0.06, 0.07]))
-    assert out["ci_low"] < out["mean"] < out["ci_high"] and out["share_positive"] == 1.0
+    diff = np.array([0.05, 0.06, 0.07])
+    assert out["mean"] == pytest.approx(diff.mean())
+    # Nadeau-Bengio: variance (1/J + n_test/n_train) s^2, with n_test/n_train from the splits
+    half = stats.t.ppf(0.975, 2) * diff.std(ddof=1) * np.sqrt(1 / 3 + 100 / 700)
+    assert out["ci_high"] - out["mean"] == pytest.approx(half)
+    assert half > stats.t.ppf(0.975, 2) * diff.std(ddof=1) / np.sqrt(3)  # wider than the naive interval
+    assert out["share_positive"] == 1.0 and (out["n_train"], out["n_test"]) == (700, 100)
+    with pytest.raises(ValueError, match="n_train and n_test"):
+        acne.paired_differences(scores.drop(columns="n_train"), ["accuracy"])
+
+
+def test_paired_differences_holm_adjust_the_whole_family():
+    from lossbook.core.inference import holm
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for scenario, shift in (("A", 0.0), ("B", 0.05), ("focal", 0.0)):
+        for r in range(5):
+            rows.append({"kind": "random", "repeat": r, "scenario": scenario, "n_train": 700, "n_test": 100,
+                         "accuracy": 0.7 + shift + rng.normal(0, 0.01), "macro_f1": 0.6 + rng.normal(0, 0.01)})
+    out = acne.paired_differences(pd.DataFrame(rows), ["accuracy", "macro_f1"], others=("B", "focal"))
+    assert len(out) == 4
+    assert out["p_holm"].tolist() == pytest.approx(holm(out["p_value"].tolist()))
+    assert (out["p_holm"] >= out["p_value"]).all()
+
+
+def test_summarize_scores_uses_the_corrected_interval_and_single_run_spread():
+    from scipy import stats
+
+    scores = pd.DataFrame({"kind": ["random"] * 4, "scenario": ["B"] * 4, "n_train": [700] * 4,
+                           "n_test": [100] * 4, "accuracy": [0.80, 0.82, 0.84, 0.86]})
+    row = acne.summarize_scores(scores, ["accuracy"]).iloc[0]
+    sd = np.std([0.80, 0.82, 0.84, 0.86], ddof=1)
+    assert row["ci_high"] - row["mean"] == pytest.approx(stats.t.ppf(0.975, 3) * sd * np.sqrt(1 / 4 + 1 / 7))
+    spread = acne.single_run_spread(scores["accuracy"])
+    assert spread["sd"] == pytest.approx(sd)
+    assert spread["range_high"] - 0.83 == pytest.approx(stats.t.ppf(0.975, 3) * sd * np.sqrt(1 + 1 / 4))
+    assert np.isnan(acne.single_run_spread([0.8])["sd"])
+
+
+def test_objective_ratio_is_one_without_weights_and_moves_with_them():
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(5), size=200)
+    y = rng.integers(0, 5, size=200)
+    assert acne.objective_ratio(proba, y, [1.0] * 5) == pytest.approx(1.0)
+    assert acne.objective_ratio(proba, y, [2.0] * 5) == pytest.approx(2.0)
 
 
 def test_twin_accuracy_split_in_scores():

@@ -119,3 +119,26 @@ def test_posted_model_sees_one_number_from_a_corner_and_alpha_needs_balancing():
     off = {a: float(forum.keras_focal(alpha=a, apply_class_balancing=False)(y, z)) for a in (0.1, 0.9)}
     on = {a: float(forum.keras_focal(alpha=a, apply_class_balancing=True)(y, z)) for a in (0.1, 0.9)}
     assert off[0.1] == off[0.9] and on[0.1] != on[0.9]
+
+
+def test_keras_metrics_read_logits_as_probabilities():
+    """The posted metrics on logits differ from the same metrics on sigmoid(logits): AUC collapses to 0.5
+    when every logit is negative, whatever the ranking."""
+    y = np.array([0, 0, 0, 1, 1, 0, 1, 0])
+    logits = np.array([-6.0, -5.0, -4.5, -1.0, -0.5, -3.0, -0.8, -2.0])  # a perfect ranking, all negative
+    on_logits = forum.keras_metric_values(y, logits)
+    on_probabilities = forum.keras_metric_values(y, 1 / (1 + np.exp(-logits)))
+    assert set(on_logits) == set(forum.POSTED_METRICS)
+    assert on_logits["AUC"] == pytest.approx(0.5) and on_probabilities["AUC"] > 0.95
+    assert on_logits["Recall"] == 0.0
+    with pytest.raises(ValueError, match="same length"):
+        forum.keras_metric_values(y, logits[:3])
+
+
+def test_comparison_record_writes_estimates():
+    record = forum.comparison_record({"names": ["a", "b"], "n": 100, "metrics": {
+        "roc_auc": {"value_a": 0.8, "value_b": 0.82, "diff": 0.02, "ci_low": -0.01, "ci_high": 0.05, "p_value": 0.2}}})
+    assert record["names"] == ["a", "b"]
+    assert record["metrics"]["roc_auc"]["difference"] == {"estimate": 0.02, "ci_low": -0.01, "ci_high": 0.05,
+                                                          "n": 100, "method": "paired_bootstrap"}
+    assert record["metrics"]["roc_auc"]["p_value"] == 0.2

@@ -9,6 +9,7 @@ from sklearn import metrics as skm
 from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
 
+from lossbook.core.estimate import Estimate
 from lossbook.studies import synthetic as syn
 
 
@@ -180,6 +181,19 @@ def test_paired_differences():
         syn.paired_differences(_fake_frame(0.0), "a", "missing")
 
 
+def test_paired_differences_p_values_and_estimate_records():
+    shifted = syn.paired_differences(_fake_frame(0.05), "a", "b", metrics=["roc_auc"], n_boot=200)
+    assert shifted.loc["roc_auc", "p_value"] == pytest.approx(1 / 200)  # every resample above zero
+    frame = _fake_frame(0.0)
+    frame.loc[frame["arm"] == "a", "roc_auc"] += np.random.default_rng(0).normal(0, 0.01, 12)
+    noisy = syn.paired_differences(frame, "a", "b", metrics=["roc_auc"], n_boot=500)
+    assert 0.05 < noisy.loc["roc_auc", "p_value"] <= 1
+    record = syn.difference_records(shifted, {"roc_auc": 0.02})["roc_auc"]
+    assert record["difference"] == Estimate(shifted.loc["roc_auc", "mean"], shifted.loc["roc_auc", "ci_low"],
+                                            shifted.loc["roc_auc", "ci_high"], n=12, method="bootstrap").to_dict()
+    assert record["p_holm"] == 0.02 and "p_holm" not in syn.difference_records(shifted)["roc_auc"]
+
+
 def test_arm_summary_counts_zero_found():
     s = syn.arm_summary(_fake_frame(0.0), "b", metrics=["roc_auc"])
     assert s["zero_found_fraction"] == 1.0 and s["runs"] == 12
@@ -207,14 +221,16 @@ def test_run_stress_small_is_deterministic_and_complete():
     second = syn.run_stress(cfg, max_members=50, progress=False)
     pd.testing.assert_frame_equal(first, second, atol=1e-6)
     arms = set(first.loc[first["flip_y"] == 0.01, "arm"])
-    assert arms == {"bce", "focal", "bce_weighted", "bce_val_threshold", "focal_a0.25", "focal_a0.75",
-                    "focal_g1", "focal_g2"}
+    assert arms == {"bce", "focal", "bce_weighted", "bce_val_threshold", "focal_val_threshold", "focal_a0.25",
+                    "focal_a0.75", "focal_g1", "focal_g2"}
     assert set(first.loc[first["flip_y"] == 0.0, "arm"]) == {"bce", "focal"}
     # main arms: 2 seeds x 2 draws each; controls: 1 seed x 2 draws each
     counts = first[first["flip_y"] == 0.01].groupby("arm").size()
     assert counts["bce"] == 4 and counts["focal_a0.75"] == 2
-    tuned = first[first["arm"] == "bce_val_threshold"]["threshold"]
-    assert ((tuned > 0) & (tuned < 1)).all()
+    for arm in ("bce_val_threshold", "focal_val_threshold"):  # a tuned threshold for every loss alike
+        tuned = first[first["arm"] == arm]["threshold"]
+        assert len(tuned) == 2 and ((tuned > 0) & (tuned < 1)).all()
+    assert first["brier"].between(0, 1).all()
 
 
 def test_tutorial_reported_is_the_papers():

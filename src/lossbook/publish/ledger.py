@@ -558,7 +558,8 @@ def chapters_needed(claims: Sequence[Claim] = (), critiques: Sequence[Critique] 
     """Every chapter whose results file a set of claims and critiques reads, sorted."""
     found = {c for claim in claims for c in claim.chapters}
     for critique in critiques:
-        found |= {chapter for chapter, _ in [critique.path, *critique.also.values()]}
+        specs = [critique.path] + [p for spec in critique.also.values() for p in (spec if isinstance(spec, list) else [spec])]
+        found |= {chapter for chapter, _ in specs}
     return sorted(found)
 
 
@@ -574,8 +575,11 @@ def critique_texts(critique: Critique, results: Mapping[str, Mapping | None]) ->
     text = main.format(critique.decimals) if main else status
     parts = []
     for label, spec in critique.also.items():
-        found = _measure(results, *spec)
-        parts.append(f"{label} {found if isinstance(found, str) else found.format(critique.decimals)}")
+        found = [_measure(results, *p) for p in (spec if isinstance(spec, list) else [spec])]
+        missing = [f for f in found if isinstance(f, str)]
+        values = [f"{f.estimate:.{critique.decimals}f}" for f in found if not isinstance(f, str)]
+        shown = missing[0] if missing else (f"[{', '.join(values)}]" if len(values) > 1 else found[0].format(critique.decimals))
+        parts.append(f"{label} {shown}")
     if parts and main is not None:
         text += " (" + "; ".join(parts) + ")"
     return {"status": status, "text": text}

@@ -307,12 +307,12 @@ def _forum_claims() -> list[Claim]:
         Claim("forum-balanced-accuracy", "forum", "Focal loss ends with the higher validation balanced "
               "accuracy (threshold 0.5), so it handles the imbalance better", f"{f_ba:.2f} vs {b_ba:.2f}",
               rule("untestable", reason=one_seed),
-              {"context": ("forum", "comparisons.validation_bce_vs_focal_balanced.metrics.balanced_accuracy")},
+              {"context": ("forum", "comparisons.validation_bce_vs_focal_balanced.metrics.balanced_accuracy.difference")},
               section="chapter-forum", measured_as="focal (γ=5, α=0.25) − BCE, stand-in, one seed:",
               tested=standin),
         Claim("forum-better-model", "forum", "Focal loss (γ=5, class balancing) gives the better model than BCE",
               "—", rule("untestable", reason=one_seed),
-              {"context": ("forum", "comparisons.test_bce_vs_focal_balanced.metrics.roc_auc")},
+              {"context": ("forum", "comparisons.test_bce_vs_focal_balanced.metrics.roc_auc.difference")},
               section="chapter-forum", measured_as="test ROC-AUC, focal − BCE, stand-in, one seed:", tested=standin),
     ]
 
@@ -336,7 +336,7 @@ class Critique:
     """A methodological problem found in the sources, where its effect is measured, and the fix.
 
     ``path`` is ``(chapter, path)``; ``also`` names further measurements shown beside it
-    (``{label: (chapter, path)}``).
+    (``{label: (chapter, path)}``, or ``{label: [(chapter, low path), (chapter, high path)]}`` for a range).
     """
 
     id: str
@@ -364,8 +364,8 @@ CRITIQUES = (
              "(the spread a single run faces); beside it, the range that holds 95 % of single runs",
              ("acne", "random.B.accuracy_single_run.sd"),
              "Repeat the split (or use repeated CV) and report an interval.", "chapter-acne",
-             also={"95 % of single runs from": ("acne", "random.B.accuracy_single_run.range_low"),
-                   "to": ("acne", "random.B.accuracy_single_run.range_high")}),
+             also={"95 % of single runs within": [("acne", "random.B.accuracy_single_run.range_low"),
+                                                   ("acne", "random.B.accuracy_single_run.range_high")]}),
     Critique("near-duplicates", "Near-duplicate images across splits",
              "share of the export's test images with a near-duplicate in its training split (what a model can "
              "memorise); beside it, the share whose near-duplicates sit only in the validation split",
