@@ -15,7 +15,7 @@
 # (chapter-forum)=
 # # Which loss is better? Judging a comparison fairly
 #
-# A forum post {cite}`tfforum2023focal` (seed document `001`) trains a Keras 3-D CNN on CT patches in
+# A forum post {cite}`tfforum2023focal` trains a Keras 3-D CNN on CT patches in
 # which roughly one patch in a thousand is positive. It trains twice, once with
 # binary cross-entropy (BCE) and once with
 # `BinaryFocalCrossentropy(apply_class_balancing=True, from_logits=True, gamma=5)`,

@@ -15,7 +15,7 @@
 # (chapter-synthetic)=
 # # The synthetic 99:1 demonstration, reproduced and stress-tested
 #
-# A widely shared tutorial {cite}`marktechpost2025focal` (seed document `003`)
+# A widely shared tutorial {cite}`marktechpost2025focal`
 # trains two identical small PyTorch networks on a synthetic dataset with a 99:1
 # class ratio, one with binary cross-entropy (BCE) and one with focal loss, and
 # reads one confusion matrix for each. BCE finds almost none of the minority

@@ -20,7 +20,7 @@ Verdicts
     told. The detail gives the minimum detectable effect at 80 % power.
 ``atypical``
     An existence claim ("a seed gives this outcome") whose outcome does occur,
-    but in fewer than half the seeds (a frequency with a Wilson interval).
+    but in fewer than half the runs (a frequency with a Wilson interval).
 ``explained by an artifact of the protocol``
     The claimed number occurs only under a flaw of the protocol (leakage, a
     balanced test set, comparing values of different objectives) and goes away

@@ -1,6 +1,6 @@
 """The forum question "focal loss or BCE?": a stand-in problem and its training runs.
 
-The forum post (seed document ``001``) trains a Keras 3-D CNN on CT patches
+The forum post (source document ``001``) trains a Keras 3-D CNN on CT patches
 with a positive rate near 0.1 %, once with binary cross-entropy and once with
 ``BinaryFocalCrossentropy(apply_class_balancing=True, from_logits=True,
 gamma=5)``, and asks which run is better from the two runs' training logs.

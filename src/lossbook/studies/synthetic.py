@@ -1,6 +1,6 @@
 """The synthetic 99:1 study: the tutorial's data, many small networks trained at once, the stress test.
 
-The tutorial (seed document 003) trains one 2-16-8-1 network with BCE and one
+The tutorial (source document 003) trains one 2-16-8-1 network with BCE and one
 with focal loss on a ``make_classification`` dataset with a 99:1 class ratio
 and reads the two confusion matrices. This module provides
 
