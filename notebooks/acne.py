@@ -232,7 +232,7 @@ for kind, items in splits.items():
                 (np.isin(groups[s.test], groups[s.val]) & ~acne.test_has_train_twin(s, groups)).mean()),
         })
 split_table = pd.DataFrame(split_rows).groupby("kind", sort=False).mean(numeric_only=True).drop(columns="repeat")
-if "group" in splits:  # the leak-free split must be leak-free, or nothing below means anything
+if "group" in splits:  # the grouped split must keep every near-duplicate group on one side, or nothing below means anything
     assert all(len(acne.crossing_groups(s, groups)) == 0 for s in splits["group"])
 for kind in KINDS:
     glue(f"acne_twin_share_{kind}", float(split_table.loc[kind, "test with a train twin"]), display=False)
@@ -444,7 +444,7 @@ if len(diffs) and "B" in SCEN:
 # and {glue:text}`acne_paper_diff_f1_Papules:+.2f`. The minority class, Whiteheads,
 # changes by {glue:text}`acne_diff_random_f1_Whiteheads_mean:+.3f`
 # ({glue:text}`acne_diff_random_f1_Whiteheads_ci_low:+.3f` to {glue:text}`acne_diff_random_f1_Whiteheads_ci_high:+.3f`).
-# Under the group-aware split the change in macro-F1 is
+# Under the leak-reduced group split the change in macro-F1 is
 # {glue:text}`acne_diff_group_macro_f1_mean:+.3f`
 # ({glue:text}`acne_diff_group_macro_f1_ci_low:+.3f` to {glue:text}`acne_diff_group_macro_f1_ci_high:+.3f`).
 
@@ -493,12 +493,12 @@ leak if "random" in KINDS and "group" in KINDS else None
 # In the random split, scenario A is right on {glue:text}`acne_twin_acc_random_A:.3f`
 # of the test images that have a twin in training and on
 # {glue:text}`acne_clean_acc_random_A:.3f` of the others. Mean accuracy under the
-# random split minus that under the group-aware split is
+# random split minus that under the leak-reduced group split is
 # {glue:text}`acne_leak_A_accuracy:+.3f` {glue:text}`acne_leak_A_accuracy_ci` for scenario A and
 # {glue:text}`acne_leak_B_accuracy:+.3f` {glue:text}`acne_leak_B_accuracy_ci` for B (95 % intervals
 # combining the two splits' corrected standard errors). In the export's
 # own split, {glue:text}`acne_twin_share_export:.2f` of the test images have a
-# training twin (random split: {glue:text}`acne_twin_share_random:.2f`; group-aware:
+# training twin (random split: {glue:text}`acne_twin_share_random:.2f`; leak-reduced group split:
 # {glue:text}`acne_twin_share_group:.2f`).
 
 # %% [markdown]
@@ -530,7 +530,6 @@ weights_table if weight_rows and len(diffs) and "B" in SCEN else None
 # export, its largest gain fell on a class its weights barely favoured, which
 # the weighting cannot explain.
 #
-# (acne-objective-scale)=
 # The paper also reads B's lower validation loss (about
 # {glue:text}`acne_paper_B_final_val_loss:.2f` against A's
 # {glue:text}`acne_paper_A_final_val_loss:.2f`) as a sign of better generalisation.
@@ -609,7 +608,7 @@ pd.Series({f"{k[0]}/{k[1]}": v for k, v in papules_to_pustules.items()}, name="s
 # :name: fig-acne-confusion
 #
 # Test confusion matrices summed over repeats, as shares of each true class, for
-# scenarios A and B under the random and the group-aware split
+# scenarios A and B under the random and the leak-reduced group split
 # (`notebooks/acne.py`, default parameters; frozen backbone as labelled in the text).
 # ```
 

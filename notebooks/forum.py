@@ -66,6 +66,7 @@ from lossbook.core.losses import make
 from lossbook.core.metrics import binary_report
 from lossbook.core.paths import figure_path
 from lossbook.core.estimate import Estimate
+from lossbook.core.inference import minimum_detectable_effect
 from lossbook.publish.results import save_results
 from lossbook.core.seeding import seed_everything
 
@@ -364,10 +365,13 @@ for key in ("roc_auc", "pr_auc", "brier"):
     glue_number(f"forum_test_{key}_b", row["value_b"])
     glue_number(f"forum_test_{key}_lo", row["ci_low"])
     glue_number(f"forum_test_{key}_hi", row["ci_high"])
-    glue_number(f"forum_test_{key}_verdict", "no detectable difference" if test_cmp.better(key) is None
-         else f"{test_cmp.better(key)} is better")
-    glue_number(f"forum_balance_{key}_verdict", "no detectable difference" if balance_cmp.better(key) is None
-         else f"{balance_cmp.better(key)} is better")
+    for label, cmp in (("test", test_cmp), ("balance", balance_cmp)):
+        r = cmp.row(key)
+        # "no detectable difference" says nothing about effects smaller than the study could see (80 % power)
+        mde = minimum_detectable_effect((r["ci_high"] - r["ci_low"]) / (2 * 1.959964))
+        glue_number(f"forum_{label}_{key}_verdict",
+                    f"no detectable difference (minimum detectable effect at 80 % power {mde:.3f})"
+                    if cmp.better(key) is None else f"{cmp.better(key)} is better")
 glue_number("forum_tuned_bal_a", tuned.loc[0, "balanced accuracy A"])
 glue_number("forum_tuned_bal_b", tuned.loc[0, "balanced accuracy B"])
 glue_number("forum_tuned_bal_lo", tuned.loc[0, "ci_low"])

@@ -609,7 +609,7 @@ if noise_free:
 #
 # ## Verdict
 #
-# * **Reproduced in direction, not in size.** On average over seeds and dataset
+# * **The direction holds, the size is refuted.** On average over seeds and dataset
 #   draws, the tutorial's focal loss finds {glue:text}`syn_diff_minority_found_mean:.2f`
 #   more minority examples at 0.5 than BCE, not {glue:text}`syn_tutorial_diff`; the counts swing widely with
 #   the initialisation, and only {glue:text}`syn_tutorial_like` of
