@@ -27,13 +27,14 @@ in this list (``tests/test_layers.py`` checks it):
 * :mod:`~lossbook.studies.dia`, :mod:`~lossbook.studies.acne`,
   :mod:`~lossbook.studies.acne_finetune`, :mod:`~lossbook.studies.synthetic`,
   :mod:`~lossbook.studies.forum`
+* :mod:`~lossbook.studies.claims`     the sources' claims and the book's critiques, as data for the ledger
 
 ``lossbook.publish``: the machinery that makes the book
 
 * :mod:`~lossbook.publish.runner`      execute chapters into the book (``python -m lossbook run``)
 * :mod:`~lossbook.publish.results`     chapter results files with provenance
 * :mod:`~lossbook.publish.report`      tables for the appendix and wall-time collection
-* :mod:`~lossbook.publish.ledger`      the claims ledger
+* :mod:`~lossbook.publish.ledger`      the claims ledger's engine (reads results, applies the verdict rules)
 * :mod:`~lossbook.publish.sphinx_ext`  small Sphinx fixes for the built book
 """
 

@@ -51,7 +51,7 @@ from lossbook.studies.claims import (
 __all__ = [
     "VERDICTS", "REPRODUCED", "REFUTED", "INCONCLUSIVE", "ATYPICAL", "ARTIFACT", "UNTESTABLE", "NOT_RUN",
     "NOT_MEASURED", "to_estimate", "lookup", "standard_error", "RULES", "build_rule", "Decision", "Assessment",
-    "assess", "ledger", "verdict_counts", "measure_effect", "chapters_needed", "source_claims",
+    "assess", "ledger", "verdict_counts", "measure_effect", "critique_texts", "chapters_needed", "source_claims",
     "Claim", "Critique", "CRITIQUES", "SOURCES", "CLAIM_BUILDERS",
 ]
 

@@ -675,10 +675,12 @@ def paired_differences(scores: pd.DataFrame, metrics: Sequence[str], *, baseline
     The interval and p-value are Nadeau and Bengio's (2003), with
     ``n_test/n_train`` from the actual splits. The returned rows are one family
     of paired tests: ``p_holm`` is the Holm-adjusted p-value over all of them,
-    beside the raw ``p_value``. Columns: kind, scenario, baseline, metric, mean,
-    std, ci_low, ci_high, n, p_value, p_holm, share_positive, n_train, n_test.
+    beside the raw ``p_value``; ``mde`` is the minimum detectable effect at 80 %
+    power, what an interval holding zero could have seen. Columns: kind,
+    scenario, baseline, metric, mean, std, ci_low, ci_high, n, p_value, p_holm,
+    mde, share_positive, n_train, n_test.
     """
-    from lossbook.core.inference import holm
+    from lossbook.core.inference import holm, minimum_detectable_effect
     from lossbook.core.metrics import corrected_resampled_ttest
 
     rows = []
@@ -695,6 +697,7 @@ def paired_differences(scores: pd.DataFrame, metrics: Sequence[str], *, baseline
                 rows.append({"kind": kind, "scenario": other, "baseline": baseline, "metric": metric,
                              "mean": t["mean"], "std": float(diff.std(ddof=1)), "ci_low": t["ci_low"],
                              "ci_high": t["ci_high"], "n": int(diff.size), "p_value": t["p_value"],
+                             "mde": minimum_detectable_effect(t["se"], df=t["df"]),
                              "share_positive": float(np.mean(diff > 0)), "n_train": n_train, "n_test": n_test})
     out = pd.DataFrame(rows)
     if len(out):

@@ -33,6 +33,7 @@ import pandas as pd
 
 from lossbook.core import params as checks
 from lossbook.core.estimate import Estimate
+from lossbook.core.inference import minimum_detectable_effect
 
 # ---------------------------------------------------------------------------
 # Facts from the tutorial
@@ -795,8 +796,8 @@ def paired_differences(
 
     The interval resamples dataset draws, then seeds within each drawn draw,
     so it reflects both sources of variation (the draws are the scarcer one).
-    Returns one row per metric: mean, std, ci_low, ci_high, p_value, share_a_better, share_tied,
-    n_pairs. ``p_value`` is the two-sided bootstrap p-value of "no difference"
+    Returns one row per metric: mean, std, ci_low, ci_high, p_value, mde, share_a_better, share_tied,
+    n_pairs (``mde``: the minimum detectable effect at 80 % power, from the bootstrap standard error). ``p_value`` is the two-sided bootstrap p-value of "no difference"
     (twice the smaller share of bootstrap means on either side of zero, at
     least ``1 / n_boot``); :func:`difference_records` writes the rows as Estimates.
     """
@@ -823,6 +824,8 @@ def paired_differences(
             "mean": float(np.nanmean(table)), "std": float(np.nanstd(table, ddof=1)),
             "ci_low": float(np.quantile(boot, tail)), "ci_high": float(np.quantile(boot, 1 - tail)),
             "p_value": float(min(1.0, max(2 * min(np.mean(boot <= 0), np.mean(boot >= 0)), 1 / n_boot))),
+            # smallest effect the study detects with 80 % power, reading the bootstrap spread as a standard error
+            "mde": minimum_detectable_effect(float(np.std(boot, ddof=1)), alpha=1 - level),
             "share_a_better": float(np.mean(table > 0)), "share_tied": float(np.mean(table == 0)),
             "n_pairs": int(table.size),
         }
@@ -836,7 +839,7 @@ def difference_records(paired: pd.DataFrame, p_holm: Mapping[str, float] | None 
     for metric, row in paired.iterrows():
         record = {"difference": Estimate(row["mean"], row["ci_low"], row["ci_high"], n=int(row["n_pairs"]),
                                          method="bootstrap").to_dict(),
-                  "p_value": float(row["p_value"]), "std": float(row["std"]),
+                  "p_value": float(row["p_value"]), "mde": float(row["mde"]), "std": float(row["std"]),
                   "share_a_better": float(row["share_a_better"]), "share_tied": float(row["share_tied"])}
         if p_holm is not None:
             record["p_holm"] = float(p_holm[metric])
