@@ -64,6 +64,13 @@ def test_difference_of_two_numbers_or_estimates():
         L.lookup(payload({"a": "x", "b": 1}), C.Difference("a", "b"))
 
 
+def test_negated_flips_an_estimate_and_its_interval():
+    p = payload({"d": Estimate(0.02, -0.01, 0.05, 25, "corrected_t").to_dict(), "s": "x"})
+    assert L.lookup(p, C.Negated("d")) == Estimate(-0.02, -0.05, 0.01, 25, "corrected_t")
+    with pytest.raises(ValueError, match="to negate"):
+        L.lookup(p, C.Negated("s"))
+
+
 def test_fold_mean_derives_test_over_train_from_the_number_of_folds():
     from scipy import stats
 

@@ -45,7 +45,8 @@ from typing import Any, Mapping, Sequence
 from lossbook.core.estimate import FIELDS, Estimate
 from lossbook.core.inference import minimum_detectable_effect
 from lossbook.studies.claims import (
-    CLAIM_BUILDERS, CRITIQUES, SOURCES, Claim, Critique, Difference, Fields, FoldMean, Ratio, RuleSpec, claims,
+    CLAIM_BUILDERS, CRITIQUES, SOURCES, Claim, Critique, Difference, Fields, FoldMean, Negated, Ratio, RuleSpec,
+    claims,
 )
 
 __all__ = [
@@ -89,6 +90,8 @@ def _path_text(path) -> str:
         return f"{_path_text(path.numerator)} / {_path_text(path.denominator)}"
     if isinstance(path, Difference):
         return f"{_path_text(path.a)} - {_path_text(path.b)}"
+    if isinstance(path, Negated):
+        return f"-({_path_text(path.path)})"
     if isinstance(path, FoldMean):
         return f"{_path_text(path.path)} (fold mean)"
     if isinstance(path, Fields):
@@ -121,6 +124,13 @@ def lookup(payload: Mapping, path) -> Any:
             raise ValueError(f"{_path_text(path)}: needs two numbers"
                              f"{' with a non-zero denominator' if isinstance(path, Ratio) else ''}, got {x!r} and {y!r}")
         return Estimate(x / y if isinstance(path, Ratio) else x - y)
+    if isinstance(path, Negated):
+        inner = lookup(payload, path.path)
+        e = inner if isinstance(inner, Estimate) else to_estimate(inner)
+        if e is None:
+            raise ValueError(f"{_path_text(path.path)}: needs a number or an Estimate to negate, got {inner!r}")
+        lo, hi = (None, None) if not e.has_interval else (-e.ci_high, -e.ci_low)
+        return Estimate(-e.estimate, lo, hi, e.n, e.method)
     if isinstance(path, FoldMean):
         return _fold_mean(payload, path)
     if isinstance(path, Fields):

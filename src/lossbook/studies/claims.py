@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 __all__ = [
-    "Source", "SOURCES", "RuleSpec", "rule", "Ratio", "Difference", "FoldMean", "Fields",
+    "Source", "SOURCES", "RuleSpec", "rule", "Ratio", "Difference", "Negated", "FoldMean", "Fields",
     "Claim", "Critique", "claims", "CRITIQUES", "CLAIM_BUILDERS",
 ]
 
@@ -80,6 +80,13 @@ class Difference:
 
     a: Any
     b: Any
+
+
+@dataclass(frozen=True)
+class Negated:
+    """The Estimate at ``path`` with its sign flipped (``b - a`` read as ``a - b``; the interval's ends swap)."""
+
+    path: Any
 
 
 @dataclass(frozen=True)
