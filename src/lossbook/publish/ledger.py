@@ -45,7 +45,17 @@ from typing import Any, Mapping, Sequence
 from lossbook.core.estimate import FIELDS, Estimate
 from lossbook.core.inference import minimum_detectable_effect
 from lossbook.studies.claims import (
-    CLAIM_BUILDERS, CRITIQUES, SOURCES, Claim, Critique, Difference, Fields, FoldMean, Negated, Ratio, RuleSpec,
+    CLAIM_BUILDERS,
+    CRITIQUES,
+    SOURCES,
+    Claim,
+    Critique,
+    Difference,
+    Fields,
+    FoldMean,
+    Negated,
+    Ratio,
+    RuleSpec,
     claims,
 )
 
