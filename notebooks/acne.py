@@ -302,7 +302,7 @@ METRICS = ["accuracy", "macro_f1", "brier"] + [f"{m}:{c}" for m in ("precision",
 summary = acne.summarize_scores(scores, METRICS)
 for kind in KINDS:
     first = summary.query("kind == @kind").iloc[0]
-    glue(f"acne_test_over_train_{kind}", first["n_test"] / first["n_train"], display=False)
+    glue(f"acne_test_over_train_{kind}", float(first["n_test"] / first["n_train"]), display=False)
 
 
 def fmt(row):
