@@ -25,8 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         overrides = dict(parse_override(item) for item in args.parameter)
     except ValueError as error:
-        print(f"python -m lossbook run: error: {error}", file=sys.stderr)
-        return 2
+        parser.exit(2, f"python -m lossbook run: error: {error}\n")  # one line, no usage dump
     return run(args.chapters, args.profile, args.output_dir, overrides)
 
 

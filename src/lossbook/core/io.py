@@ -67,8 +67,11 @@ def to_jsonable(value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def atomic_target(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_target(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``.
+
+    ``suffix`` ends the temporary name (a writer that checks extensions, such
+    as papermill, gets the one it wants).
 
     The temporary file is created (empty) in the target's folder, so the final
     ``os.replace`` is atomic on the same file system. If the body raises, the
@@ -78,7 +81,7 @@ def atomic_target(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     os.close(fd)
     try:
         yield Path(tmp)

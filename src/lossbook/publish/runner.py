@@ -93,7 +93,7 @@ def run_chapter(
     os.environ["LOSSBOOK_OUTPUT_DIR"] = str(output_dir)
     start = time.perf_counter()
     try:
-        with atomic_target(target) as tmp:
+        with atomic_target(target, suffix=".ipynb") as tmp:
             nbformat.write(notebook, tmp)
             executed = papermill.execute_notebook(
                 str(tmp), str(tmp), parameters=parameters, kernel_name="python3",
