@@ -41,7 +41,7 @@ def parse_override(item: str) -> tuple[str, object]:
     if not sep or not name.isidentifier():
         raise ValueError(f"--parameter expects NAME=VALUE, got {item!r}")
     try:
-        return name, yaml.load(value, Loader=_NumberFriendlyLoader)  # noqa: S506 - a SafeLoader subclass
+        return name, yaml.load(value, Loader=_NumberFriendlyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as error:
         reason = " ".join(str(getattr(error, "problem", None) or error).split())
         raise ValueError(f"-p {name}: {value!r} is not a valid YAML value ({reason})") from None

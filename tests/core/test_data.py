@@ -14,7 +14,6 @@ from PIL import Image
 from lossbook.core import data
 from lossbook.core.data import DataError
 
-
 # -- the real data ------------------------------------------------------------
 
 def test_real_dia_matches_published_counts_and_checksums(data_root):
@@ -289,7 +288,7 @@ def test_index_column_is_never_inferred(tmp_path):
 
 
 def test_columns_keep_their_header_names_and_order(tmp_path):
-    path = _write_text(tmp_path, "\n".join(["TPSA,Label,MolWt,SMILES", "1,0,2,C0", "2,1,3,C1"]) + "\n")
+    path = _write_text(tmp_path, "TPSA,Label,MolWt,SMILES\n1,0,2,C0\n2,1,3,C1\n")
     frame = data.read_descriptor_csv(path)
     assert list(frame.columns) == ["TPSA", "Label", "MolWt", "SMILES"]
     assert frame["Label"].tolist() == [0, 1]
@@ -376,8 +375,9 @@ def test_only_regular_non_hidden_files_are_read(tmp_path):
     (root / "A" / "folder.jpg").mkdir()
     index = data.load_acne_index(root)                   # returns, and ignores all three
     assert sorted(Path(p).name for p in index["path"]) == ["0.jpg", "0.jpg", "1.jpg", "1.jpg"]
-    with pytest.raises(DataError, match="x.jpg: not a regular file"):
-        data.check_image(root / "A" / "x.jpg")
+    for read in (data.check_image, data.sha256_file):  # refused before any read could block
+        with pytest.raises(DataError, match="x.jpg: not a regular file"):
+            read(root / "A" / "x.jpg")
 
 
 def test_empty_class_folder_is_an_error_not_dropped(tmp_path):

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from lossbook.core import cache as cache_module
-from lossbook.core.cache import DiskCache, cache_key
-from lossbook.publish.results import load_results, save_results
 from lossbook.core import io as io_module
+from lossbook.core.cache import DiskCache, cache_key
 from lossbook.core.io import write_json_atomic
+from lossbook.publish.results import load_results, save_results
 
 
 def test_results_file_is_deterministic_and_plain_json(tmp_path, monkeypatch):
@@ -138,10 +138,9 @@ def test_atomic_writers_round_trip_and_leave_no_temporary_file(tmp_path, writer,
 
 def test_atomic_target_keeps_the_old_file_when_the_writer_fails(tmp_path):
     path = io_module.write_text_atomic(tmp_path / "f.txt", "old")
-    with pytest.raises(RuntimeError):
-        with io_module.atomic_target(path) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError), io_module.atomic_target(path) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["f.txt"]
 
 

@@ -22,8 +22,9 @@ import json
 import os
 import pickle
 import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from lossbook.core.io import package_versions, to_jsonable, write_bytes_atomic
 from lossbook.core.paths import cache_dir
@@ -80,7 +81,7 @@ def fingerprint_sources(root: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def source_fingerprint() -> str:
     """Fingerprint of the imported ``lossbook`` package's source (computed once per process).
 
@@ -160,7 +161,7 @@ class DiskCache:
             return default
         try:
             return pickle.loads(payload)
-        except Exception as error:  # a verified payload that still fails: written by other code
+        except Exception as error:  # noqa: BLE001 - a verified payload that still fails: written by other code
             discard(path, f"cache entry {path} could not be unpickled ({type(error).__name__}: {error}); recomputing it")
             return default
 

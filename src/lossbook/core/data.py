@@ -115,7 +115,10 @@ class DIAData:
 
 
 def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in chunks."""
+    """Hex sha256 of a file, read in chunks; :class:`DataError` for anything but a regular file."""
+    path = Path(path)
+    if path.exists() and not is_regular_file(path):
+        raise DataError(f"{path}: not a regular file")  # a named pipe would block the read forever
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -615,7 +618,7 @@ def image_files(folder: Path) -> list[Path]:
     )
 
 
-class open_image:  # noqa: N801 - used like open()
+class open_image:  # lower case: used like open()
     """``with open_image(path) as image:`` a PIL image, with every failure a :class:`DataError` naming ``path``.
 
     Refuses anything but a regular file (a named pipe would block), and

@@ -18,9 +18,10 @@ import os
 import pickle
 import platform
 import tempfile
+from collections.abc import Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -94,9 +95,8 @@ def atomic_target(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_target`)."""
     path = Path(path)
-    with atomic_target(path) as tmp:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
+    with atomic_target(path) as tmp, open(tmp, "wb") as handle:
+        handle.write(data)
     return path
 
 

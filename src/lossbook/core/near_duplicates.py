@@ -40,14 +40,14 @@ from lossbook.core.data import (
 from lossbook.core.io import write_text_atomic
 
 __all__ = [
-    "THUMBNAIL_SIZE",
     "THRESHOLD",
-    "thumbnail",
-    "thumbnails",
-    "near_duplicate_groups",
-    "index_image_folder",
+    "THUMBNAIL_SIZE",
     "build_splits",
     "group_agreement",
+    "index_image_folder",
+    "near_duplicate_groups",
+    "thumbnail",
+    "thumbnails",
 ]
 
 THUMBNAIL_SIZE = 32

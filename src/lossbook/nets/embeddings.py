@@ -314,7 +314,7 @@ class EmbeddingStore:
             return None
         try:
             vector = np.load(io.BytesIO(payload), allow_pickle=False)
-        except Exception as error:  # a verified payload that still fails: written by other code
+        except Exception as error:  # noqa: BLE001 - a verified payload that still fails: written by other code
             discard(path, f"embedding cache entry {path} does not parse ({error}); recomputing it")
             return None
         expected = (self.dim,) if self.dim is not None else (vector.shape[0],) if vector.ndim == 1 else None
