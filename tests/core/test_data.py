@@ -227,6 +227,10 @@ GOOD_ROWS = ["0,C0,1.5,2.0", "1,C1,2.5,3.0", "0,C2,0.5,1.0", "1,C3,1.0,4.0"]
     [
         # a saved row index: an unnamed first column (pandas would call it 'Unnamed: 0')
         (",Label,SMILES,MolWt,TPSA", [f"{i},{r}" for i, r in enumerate(GOOD_ROWS)], r"unnamed column.*position.*\[1\].*row index"),
+        # the index pandas wrote back after reading such a file
+        ("Unnamed: 0,Label,SMILES,MolWt,TPSA", [f"{i},{r}" for i, r in enumerate(GOOD_ROWS)], r"unnamed column.*\[1\]"),
+        # a saved index under a name
+        ("index,Label,SMILES,MolWt,TPSA", [f"{i},{r}" for i, r in enumerate(GOOD_ROWS)], r"column 'index' holds the row numbers 0..3"),
         # a blank name in the middle
         ("Label,SMILES, ,TPSA", GOOD_ROWS, r"unnamed column.*\[3\]"),
         # a header ending in a comma, and rows too
@@ -383,7 +387,7 @@ def test_only_regular_non_hidden_files_are_read(tmp_path):
 def test_empty_class_folder_is_an_error_not_dropped(tmp_path):
     root = _image_folder(tmp_path / "acne", {"A": 2, "C": 2})
     (root / "B").mkdir()
-    with pytest.raises(DataError, match=r"acne/B: class folder has no images"):
+    with pytest.raises(DataError, match=r"acne/B: class folder has no images; remove it or pass classes="):
         data.load_acne_index(root)
     (root / "B" / ".DS_Store").write_bytes(b"x")  # hidden files do not make it a class
     with pytest.raises(DataError, match=r"acne/B: class folder has no images"):

@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import io
 import os
+import re
 import stat
 import tempfile
 import urllib.error
@@ -309,7 +310,8 @@ def read_descriptor_csv(path: str | os.PathLike, label: str = DIA_LABEL) -> pd.D
     no column becomes a row index (``index_col=False``), unnamed and duplicated
     names are refused (pandas would invent ``Unnamed: 0`` or ``Label.1``), and
     every row must have as many fields as the header (a trailing comma would
-    otherwise shift columns). Also refused: a descriptor that copies the label
+    otherwise shift columns). Also refused: a column that holds the row
+    numbers (a saved index under a name), a descriptor that copies the label
     (or its complement), and values whose scaling would overflow (a column
     whose sum of squares is not finite in float64).
 
@@ -385,6 +387,12 @@ def read_descriptor_csv(path: str | os.PathLike, label: str = DIA_LABEL) -> pd.D
             )
         if np.array_equal(numbers, target) or np.array_equal(numbers, 1.0 - target):
             copies.append(str(column))
+        n = len(numbers)
+        if n > 2 and (np.array_equal(numbers, np.arange(n)) or np.array_equal(numbers, np.arange(1, n + 1))):
+            raise DataError(
+                f"{path}: column {column!r} holds the row numbers {int(numbers[0])}..{int(numbers[-1])} "
+                "(a saved row index?); remove it, it is not a descriptor"
+            )
         frame[column] = values
     if copies:
         raise DataError(
@@ -408,7 +416,9 @@ def _check_csv_structure(path: Path, text: str) -> list[str]:
             f"{path}: only one column was found ({header[0][:60]!r}...); "
             "the file seems to use another delimiter than ','"
         )
-    unnamed = [position for position, name in enumerate(header, start=1) if not name.strip()]
+    # "Unnamed: 3" is what pandas calls a nameless column; written back, it is a saved index.
+    unnamed = [position for position, name in enumerate(header, start=1)
+               if not name.strip() or re.fullmatch(r"Unnamed: \d+", name.strip())]
     if unnamed:
         trailing = unnamed == [len(header)]
         raise DataError(
@@ -513,7 +523,8 @@ def load_acne_index(
         Naming the folder or file and the problem.
     """
     folder = acne_dir(data_dir)
-    if classes is None:
+    inferred = classes is None
+    if inferred:
         classes = tuple(sorted(
             p.name for p in folder.iterdir()
             if p.is_dir() and not p.name.startswith(".") and (image_files(p) or not any(not q.name.startswith(".") for q in p.iterdir()))
@@ -529,7 +540,7 @@ def load_acne_index(
         if not images:
             raise DataError(
                 f"{class_folder}: class folder has no images"
-                + ("" if classes else "; remove it or pass classes=(...) to choose the classes")
+                + ("; remove it or pass classes=(...) to choose the classes" if inferred else "")
             )
         if len(images) < min_per_class:
             raise DataError(
