@@ -108,6 +108,8 @@ pd.set_option("display.precision", 3)
 # group (from `splits.csv`, described in {ref}`chapter-data`).
 
 # %%
+# Images are checked once, where they are decoded: the embedding step below decodes each one in full
+# and names a broken file (a cached embedding came from a file with the same sha256, decoded then).
 index = lbdata.load_acne_index(
     f"{data_dir}/acne" if data_dir else None, classes=lbdata.ACNE_CLASSES, check_images=False
 )

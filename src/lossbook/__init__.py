@@ -12,9 +12,10 @@ in this list (``tests/test_layers.py`` checks it):
 * :mod:`~lossbook.core.params`   parameter checks shared by the studies
 * :mod:`~lossbook.core.seeding`  one helper that seeds everything
 * :mod:`~lossbook.core.data`     find, check and load the DIA and acne datasets
+* :mod:`~lossbook.core.near_duplicates`  near-duplicate image groups and ``splits.csv`` from an image folder
 * :mod:`~lossbook.core.paths`    repository, output and cache folders
-* :mod:`~lossbook.core.cache`    on-disk cache keyed by everything that affects an entry
-* :mod:`~lossbook.core.io`       atomic JSON writes and package versions
+* :mod:`~lossbook.core.cache`    on-disk cache keyed by everything that affects an entry, checksummed
+* :mod:`~lossbook.core.io`       the one atomic-write helper (bytes, text, JSON, pickle) and package versions
 
 ``lossbook.nets``: networks and their trainers
 

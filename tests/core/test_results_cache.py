@@ -3,19 +3,23 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lossbook.core import cache as cache_module
+from lossbook.core import io as io_module
 from lossbook.core.cache import DiskCache, cache_key
-from lossbook.publish.results import load_results, save_results
 from lossbook.core.io import write_json_atomic
+from lossbook.publish.results import load_results, save_results
 
 
 def test_results_file_is_deterministic_and_plain_json(tmp_path, monkeypatch):
@@ -70,7 +74,8 @@ def test_corrupt_entry_is_discarded_and_recomputed(isolated_cache):
     cache = DiskCache("unit")
     cache.put({"k": 1}, [1, 2, 3])
     cache.path({"k": 1}).write_bytes(b"\x80\x04truncated")
-    assert cache.get_or_compute({"k": 1}, lambda: "fresh") == "fresh"
+    with pytest.warns(cache_module.CacheWarning, match=cache.path({"k": 1}).name):
+        assert cache.get_or_compute({"k": 1}, lambda: "fresh") == "fresh"
 
 
 WORKER = textwrap.dedent(
@@ -111,3 +116,142 @@ def test_killed_run_resumes_without_recomputing_and_matches_uninterrupted(tmp_pa
     clean = json.loads(subprocess.run([sys.executable, "-c", WORKER], env=clean_env, capture_output=True,
                                       check=True, text=True).stdout)
     assert resumed["values"] == clean["values"] and clean["misses"] == 6
+
+
+# -- one atomic-write helper --------------------------------------------------
+
+@pytest.mark.parametrize("writer, payload, read", [
+    (io_module.write_bytes_atomic, b"\x00\x01", lambda p: p.read_bytes()),
+    (io_module.write_text_atomic, "h\u00e9", lambda p: p.read_text(encoding="utf-8")),
+    (io_module.write_json_atomic, {"b": 1, "a": [1.5]}, lambda p: json.loads(p.read_text())),
+    (io_module.write_pickle_atomic, {"x": np.arange(3)}, lambda p: pickle.loads(p.read_bytes())),
+])
+def test_atomic_writers_round_trip_and_leave_no_temporary_file(tmp_path, writer, payload, read):
+    path = writer(tmp_path / "sub" / "f", payload)
+    loaded = read(path)
+    if isinstance(payload, dict) and "x" in payload:
+        assert np.array_equal(loaded["x"], payload["x"])
+    else:
+        assert loaded == payload
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["f"]
+
+
+def test_atomic_target_keeps_the_old_file_when_the_writer_fails(tmp_path):
+    path = io_module.write_text_atomic(tmp_path / "f.txt", "old")
+    with pytest.raises(RuntimeError), io_module.atomic_target(path) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_no_other_module_writes_files_by_hand():
+    """Atomic writes live in core/io only: no module makes its own temporary file and rename."""
+    import lossbook
+
+    root = Path(lossbook.__file__).parent
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if p.name != "io.py" and any(s in p.read_text() for s in ("mkstemp", "NamedTemporaryFile"))]
+    assert offenders == []
+
+
+# -- cache integrity ----------------------------------------------------------
+
+def _flip_bit(path, position):
+    blob = bytearray(path.read_bytes())
+    blob[position % len(blob)] ^= 0x10
+    path.write_bytes(bytes(blob))
+
+
+def test_every_flipped_bit_is_detected_and_recomputed_with_a_warning(isolated_cache):
+    cache = DiskCache("unit")
+    value = {"y_prob": np.linspace(0, 1, 50), "history": [0.5, 0.4], "name": "focal"}
+    cache.put({"k": 1}, value)
+    path = cache.path({"k": 1})
+    good = path.read_bytes()
+    for position in range(0, len(good), 7):  # header, checksum and payload bytes alike
+        path.write_bytes(good)
+        _flip_bit(path, position)
+        with pytest.warns(cache_module.CacheWarning, match=path.name):
+            assert cache.get_or_compute({"k": 1}, lambda: "fresh") == "fresh"
+        assert cache.get({"k": 1}) == "fresh"  # the recomputed value replaced the bad entry
+
+
+@pytest.mark.parametrize("blob", [b"", b"\x80\x04truncated", cache_module.MAGIC, b"x" * 100])
+def test_unsealed_or_truncated_entries_are_misses(isolated_cache, blob):
+    cache = DiskCache("unit")
+    cache.put({"k": 1}, 1)
+    cache.path({"k": 1}).write_bytes(blob)
+    with pytest.warns(cache_module.CacheWarning, match="could not be read"):
+        assert cache.get({"k": 1}, "missing") == "missing"
+    assert not cache.path({"k": 1}).exists()
+
+
+def test_a_verified_payload_that_fails_to_unpickle_is_a_miss(isolated_cache):
+    cache = DiskCache("unit")
+    payload = pickle.dumps(1)[:-3] + b"\x93\x94."  # well sealed, but not a valid pickle
+    cache.path({"k": 1}).parent.mkdir(parents=True, exist_ok=True)
+    cache.path({"k": 1}).write_bytes(cache_module.seal(payload))
+    with pytest.warns(cache_module.CacheWarning, match="unpickled"):
+        assert cache.get({"k": 1}, "missing") == "missing"
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores permissions")
+def test_read_only_cache_warns_and_returns_the_result(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    cache = DiskCache("unit", root=folder)
+    folder.chmod(0o500)
+    try:
+        with pytest.warns(cache_module.CacheWarning, match="could not be written"):
+            assert cache.get_or_compute({"k": 1}, lambda: 42) == 42
+        # and a read-only entry that is corrupt is still not trusted
+    finally:
+        folder.chmod(0o700)
+    assert list(folder.iterdir()) == []
+
+
+def test_unwritable_cache_warns_and_returns_the_result(isolated_cache, monkeypatch):
+    """The same as a read-only folder, for runs as root (which ignores permissions)."""
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cache_module, "write_bytes_atomic", refuse)
+    cache = DiskCache("unit")
+    with pytest.warns(cache_module.CacheWarning, match=r"could not be written.*Permission denied"):
+        assert cache.get_or_compute({"k": 1}, lambda: [1, 2]) == [1, 2]
+    assert cache.misses == 1
+
+
+def test_cache_key_holds_the_package_source_fingerprint(monkeypatch):
+    before = cache_key({"fold": 0})
+    monkeypatch.setattr(cache_module, "source_fingerprint", lambda: "edited")
+    assert cache_key({"fold": 0}) != before
+
+
+def test_fingerprint_is_computed_once_per_process():
+    cache_module.source_fingerprint.cache_clear()
+    cache_key({"a": 1})
+    cache_key({"a": 2})
+    assert cache_module.source_fingerprint.cache_info().misses == 1
+
+
+KEY_OF = "from lossbook.core.cache import cache_key; print(cache_key({'fold': 0}))"
+
+
+def test_editing_any_package_file_changes_every_cache_key(tmp_path):
+    """End to end: a copy of the package, one byte of one loss edited, a fresh process: a new key."""
+    import lossbook
+
+    copy = tmp_path / "src" / "lossbook"
+    shutil.copytree(Path(lossbook.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(copy.parent)}
+
+    def key():
+        return subprocess.run([sys.executable, "-c", KEY_OF], env=env, capture_output=True, text=True, check=True).stdout
+
+    first, again = key(), key()
+    assert first == again  # deterministic across processes
+    losses = copy / "core" / "losses.py"
+    losses.write_text(losses.read_text() + "\n# an edit\n")
+    assert key() != first
+    assert cache_module.fingerprint_sources(copy) != cache_module.fingerprint_sources(Path(lossbook.__file__).parent)

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lossbook.core import cache
+from lossbook.core.data import DataError
 from lossbook.nets import embeddings as emb
 
 
@@ -102,7 +104,8 @@ def test_corrupt_cache_entry_is_recomputed(images, tmp_path):
     first = emb.embed_images(images[:1], backbone=model, n_views=0, cache_root=tmp_path / "c", progress=False)
     store = emb.EmbeddingStore(model.name, model.input_size, emb.Augmentation(), tmp_path / "c")
     store.path(first.sha256[0], 0).write_bytes(b"not an npy file")
-    again = emb.embed_images(images[:1], backbone=model, n_views=0, cache_root=tmp_path / "c", progress=False)
+    with pytest.warns(cache.CacheWarning, match="could not be read"):
+        again = emb.embed_images(images[:1], backbone=model, n_views=0, cache_root=tmp_path / "c", progress=False)
     assert again.computed == 1 and np.array_equal(again.features, first.features)
 
 
@@ -171,3 +174,69 @@ def test_keras_b1_route_embeds_raw_pixels(monkeypatch, images):
     assert out.features.shape == (3, 2, 1280) and np.isfinite(out.features).all()
     pixels = np.stack([np.asarray(emb.load_image(p, 64)) for p in images])
     np.testing.assert_allclose(model.embed(pixels), out.features[:, 0], rtol=1e-4, atol=1e-5)
+
+
+# -- cache integrity and decoding errors --------------------------------------
+
+def _store(model, tmp_path):
+    return emb.EmbeddingStore(model.name, model.input_size, emb.Augmentation(), tmp_path / "c", dim=model.dim)
+
+
+@pytest.mark.parametrize("vector", [
+    np.zeros(5, dtype=np.float32),          # wrong length: would fail to broadcast
+    np.zeros((9, 2), dtype=np.float32),     # wrong rank
+    np.zeros(9, dtype=np.float64),          # wrong dtype
+    np.full(9, np.nan, dtype=np.float32),   # not finite
+])
+def test_cached_vector_of_the_wrong_shape_or_kind_is_corrupt(images, tmp_path, vector):
+    model = fake_backbone()
+    first = emb.embed_images(images[:2], backbone=model, n_views=0, cache_root=tmp_path / "c", progress=False)
+    store = _store(model, tmp_path)
+    buffer = __import__("io").BytesIO()
+    np.save(buffer, vector)
+    path = store.path(first.sha256[0], 0)
+    path.write_bytes(cache.seal(buffer.getvalue()))  # well sealed: only the content is wrong
+    with pytest.warns(cache.CacheWarning, match=path.name):
+        again = emb.embed_images(images[:2], backbone=model, n_views=0, cache_root=tmp_path / "c", progress=False)
+    assert again.computed == 1 and np.array_equal(again.features, first.features)
+
+
+def test_flipped_bits_in_an_embedding_entry_are_detected(images, tmp_path):
+    model = fake_backbone()
+    first = emb.embed_images(images[:1], backbone=model, n_views=0, cache_root=tmp_path / "c", progress=False)
+    path = _store(model, tmp_path).path(first.sha256[0], 0)
+    good = path.read_bytes()
+    for position in range(0, len(good), 5):
+        blob = bytearray(good)
+        blob[position] ^= 0x01
+        path.write_bytes(bytes(blob))
+        with pytest.warns(cache.CacheWarning):
+            again = emb.embed_images(images[:1], backbone=model, n_views=0, cache_root=tmp_path / "c", progress=False)
+        assert again.computed == 1 and np.array_equal(again.features, first.features)
+
+
+def test_unwritable_embedding_cache_returns_the_embeddings(images, tmp_path, monkeypatch):
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cache, "write_bytes_atomic", refuse)
+    model = fake_backbone()
+    with pytest.warns(cache.CacheWarning, match="could not be written"):
+        out = emb.embed_images(images, backbone=model, n_views=1, cache_root=tmp_path / "c", progress=False)
+    assert out.features.shape == (3, 2, 9) and np.isfinite(out.features).all()
+
+
+def test_a_truncated_image_is_named_when_embedded(images, tmp_path):
+    broken = tmp_path / "cut.jpg"
+    broken.write_bytes(images[0].read_bytes()[:-200])
+    with pytest.raises(DataError, match=r"cut.jpg: not a readable image.*truncated"):
+        emb.embed_images([images[1], broken], backbone=fake_backbone(), n_views=0, use_cache=False, progress=False)
+
+
+def test_images_of_any_size_are_resized_in_the_embedding_step(images, tmp_path):
+    """The original 640-px export and the shrunk copy give features of the same shape."""
+    big = tmp_path / "big.jpg"
+    Image.open(images[0]).resize((640, 640), Image.BILINEAR).save(big, quality=95)
+    out = emb.embed_images([images[0], big], backbone=fake_backbone(size=32), n_views=1, use_cache=False, progress=False)
+    assert out.features.shape == (2, 2, 9)
+    assert np.allclose(out.features[0, 0], out.features[1, 0], atol=0.02)  # same picture, same features

@@ -117,3 +117,60 @@ def test_command_line_parameter_override(project):
     assert json.loads((project / "book" / "results" / "tiny.json").read_text())["results"] == {"total": 6}
     with pytest.raises(SystemExit):
         main(["run", "tiny", "-p", "n"])
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1e-4", 1e-4), ("1e-3", 1e-3), ("1E3", 1000.0), ("-2.5e+2", -250.0), (".5e1", 5.0), ("2.", 2.0),
+    ("3", 3), ("0.5", 0.5), ("null", None), ("true", True), ("[1e-4, 3]", [1e-4, 3]), ("{a: 1e-2}", {"a": 0.01}),
+    ("focal", "focal"), ("e5", "e5"), ("'1e-4'", "1e-4"),
+])
+def test_parameter_values_are_read_as_a_user_writes_them(value, expected):
+    from lossbook.__main__ import parse_override
+
+    name, parsed = parse_override(f"x={value}")
+    assert name == "x" and parsed == expected and type(parsed) is type(expected)
+
+
+def test_a_value_in_e_notation_reaches_the_chapter_as_a_number(project):
+    from lossbook.__main__ import main
+
+    assert main(["run", "tiny", "-p", "n=4e0"]) == 1  # range(4.0) fails inside the chapter: it got a float
+    assert main(["run", "tiny", "-p", "n=4"]) == 0
+
+
+@pytest.mark.parametrize("item", ["n=[1,", "n={a: ]", "n='open", "n=a: b: c", "n", "=3", "1n=3"])
+def test_malformed_parameter_is_one_line_and_exit_code_2(project, capsys, item):
+    from lossbook.__main__ import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["run", "tiny", "-p", item])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "error:" in err and "Traceback" not in err
+    assert not (project / "book").exists()
+
+
+def test_output_dir_that_is_a_file_is_refused_with_exit_code_2(project, tmp_path, capsys):
+    from lossbook.__main__ import main
+
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("keep me")
+    assert main(["run", "tiny", "--output-dir", str(a_file)]) == 2
+    assert main(["run", "tiny", "--output-dir", str(a_file / "below")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all("is an existing file" in line or "which is an existing file" in line for line in err)
+    assert a_file.read_text() == "keep me"
+
+
+def test_command_line_exit_codes_in_a_fresh_process(project, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    a_file = tmp_path / "f"
+    a_file.write_text("")
+    env = {**os.environ, "LOSSBOOK_ROOT": str(project)}
+    for args in (["-p", "n=[1,"], ["--output-dir", str(a_file)]):
+        done = subprocess.run([sys.executable, "-m", "lossbook", "run", "tiny", *args], env=env,
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr

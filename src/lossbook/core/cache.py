@@ -1,39 +1,143 @@
 """A small on-disk cache for expensive, deterministic computations.
 
 Each entry is keyed by a hash of *everything* that affects it: the caller
-passes a mapping (parameters, data checksums, fold indices, seed...) and the
-package versions are added automatically. A changed input therefore never
-reuses a stale entry. Entries are written to a temporary file and renamed,
-so an interrupted run never leaves a half-written entry that a later run
-would trust; a corrupt entry (e.g. from a full disk) is discarded and
-recomputed.
+passes a mapping (parameters, data checksums, fold indices, seed...), and
+:func:`cache_key` adds the tracked package versions and a fingerprint of the
+``lossbook`` package's own source files (:func:`source_fingerprint`), so
+editing a loss or the trainer never reuses a stale entry.
+
+Integrity: every entry is written atomically (:func:`lossbook.core.io.atomic_target`)
+and sealed with a sha256 of its payload (:func:`seal`). A read that fails for
+any reason (missing header, checksum mismatch, a payload that will not
+unpickle) is a miss: the entry is dropped with a :class:`CacheWarning` naming
+it, and the value is recomputed. A cache folder that cannot be written (read
+only, full disk) costs the reuse, never the freshly computed value: ``put``
+warns and returns.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import pickle
-import tempfile
+import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
+from lossbook.core.io import package_versions, to_jsonable, write_bytes_atomic
 from lossbook.core.paths import cache_dir
-from lossbook.core.io import package_versions, to_jsonable
+
+__all__ = [
+    "CacheWarning",
+    "CorruptEntry",
+    "DiskCache",
+    "cache_key",
+    "seal",
+    "unseal",
+    "source_fingerprint",
+    "fingerprint_sources",
+]
+
+#: First bytes of every sealed entry: format name and version.
+MAGIC = b"lossbook-cache-v1\n"
+_DIGEST_BYTES = 32
+
+
+class CacheWarning(UserWarning):
+    """A cache entry could not be read, verified or written; the value was (re)computed."""
+
+
+class CorruptEntry(ValueError):
+    """A cache entry failed its integrity check; the message says how."""
+
+
+def seal(payload: bytes) -> bytes:
+    """``MAGIC + sha256(payload) + payload``: an entry that :func:`unseal` can verify."""
+    return MAGIC + hashlib.sha256(payload).digest() + payload
+
+
+def unseal(blob: bytes) -> bytes:
+    """The payload of a sealed entry; :class:`CorruptEntry` if the header or checksum is wrong."""
+    head = len(MAGIC) + _DIGEST_BYTES
+    if len(blob) < head or not blob.startswith(MAGIC):
+        raise CorruptEntry("no lossbook cache header (truncated, or written by another version)")
+    digest, payload = blob[len(MAGIC):head], blob[head:]
+    if hashlib.sha256(payload).digest() != digest:
+        raise CorruptEntry("checksum mismatch (the file changed after it was written)")
+    return payload
+
+
+def fingerprint_sources(root: str | os.PathLike) -> str:
+    """sha256 over every ``*.py`` file under ``root``: relative path and bytes, in sorted order."""
+    root = Path(root)
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@functools.cache
+def source_fingerprint() -> str:
+    """Fingerprint of the imported ``lossbook`` package's source (computed once per process).
+
+    Any edit to any module of the package changes it, and with it every cache
+    key: coarse (an edited docstring recomputes everything) but never stale.
+    """
+    import lossbook
+
+    return fingerprint_sources(Path(lossbook.__file__).parent)
 
 
 def cache_key(spec: Mapping[str, Any]) -> str:
-    """Stable hex key for a JSON-able mapping plus the tracked package versions."""
+    """Stable hex key for a JSON-able mapping, the tracked package versions and the package source."""
     blob = json.dumps(
-        {"spec": to_jsonable(spec), "versions": package_versions()},
+        {"spec": to_jsonable(spec), "versions": package_versions(), "source": source_fingerprint()},
         sort_keys=True,
         separators=(",", ":"),
     )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def read_sealed(path: Path, *, what: str = "cache entry") -> bytes | None:
+    """Payload of the sealed file at ``path``; ``None`` when absent or unreadable (warned, dropped)."""
+    try:
+        return unseal(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, CorruptEntry) as error:
+        discard(path, f"{what} {path} could not be read ({error}); recomputing it")
+        return None
+
+
+def write_sealed(path: Path, payload: bytes, *, what: str = "cache entry") -> bool:
+    """Seal and write ``payload`` atomically; on an unwritable folder warn and return ``False``."""
+    try:
+        write_bytes_atomic(path, seal(payload))
+        return True
+    except OSError as error:
+        warnings.warn(
+            f"{what} {path} could not be written ({error}); the result is returned but not cached",
+            CacheWarning, stacklevel=3,
+        )
+        return False
+
+
+def discard(path: Path, message: str) -> None:
+    """Warn with ``message`` and remove a bad entry (if the folder allows it)."""
+    warnings.warn(message, CacheWarning, stacklevel=3)
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only cache keeps the bad file; it is never trusted anyway
+
+
 class DiskCache:
-    """Pickle-backed cache in ``<cache_dir>/<namespace>/``.
+    """Pickle-backed cache in ``<cache_dir>/<namespace>/``, one sealed file per entry.
 
     Examples
     --------
@@ -50,26 +154,20 @@ class DiskCache:
         return self.folder / f"{cache_key(spec)}.pkl"
 
     def get(self, spec: Mapping[str, Any], default: Any = None) -> Any:
+        """The cached value, or ``default`` when absent or corrupt (a corrupt entry is warned about and dropped)."""
         path = self.path(spec)
-        try:
-            with open(path, "rb") as handle:
-                return pickle.load(handle)
-        except FileNotFoundError:
+        payload = read_sealed(path)
+        if payload is None:
             return default
-        except (pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            path.unlink(missing_ok=True)  # corrupt: drop it and recompute
+        try:
+            return pickle.loads(payload)
+        except Exception as error:  # noqa: BLE001 - a verified payload that still fails: written by other code
+            discard(path, f"cache entry {path} could not be unpickled ({type(error).__name__}: {error}); recomputing it")
             return default
 
-    def put(self, spec: Mapping[str, Any], value: Any) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path(spec))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def put(self, spec: Mapping[str, Any], value: Any) -> bool:
+        """Store ``value``; returns ``False`` (with a :class:`CacheWarning`) when the folder is not writable."""
+        return write_sealed(self.path(spec), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def get_or_compute(self, spec: Mapping[str, Any], compute: Callable[[], Any]) -> Any:
         missing = object()

@@ -12,10 +12,13 @@ problem, instead of letting a traceback escape from deep inside pandas.
 """
 from __future__ import annotations
 
+import csv
 import difflib
 import hashlib
 import io
 import os
+import re
+import stat
 import tempfile
 import urllib.error
 import urllib.request
@@ -36,8 +39,16 @@ __all__ = [
     "ACNE_CLASSES",
     "dia_dir",
     "load_dia",
+    "load_dia_pair",
+    "check_same_columns",
+    "read_descriptor_csv",
     "acne_dir",
     "load_acne_index",
+    "read_splits_csv",
+    "SPLITS_COLUMNS",
+    "image_files",
+    "open_image",
+    "check_image",
     "sha256_file",
     "safe_extract",
 ]
@@ -45,6 +56,14 @@ __all__ = [
 
 class DataError(ValueError):
     """Raised when a data file is missing or malformed. The message names the file."""
+
+
+def is_regular_file(path: Path) -> bool:
+    """True for a regular file (or a link to one): never a folder, a named pipe or a device."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 # -- DIA ----------------------------------------------------------------------
@@ -84,6 +103,8 @@ class DIAData:
         The CSV that was read.
     sha256 : str
         Its checksum, recorded in the chapter's results file.
+    columns : tuple of str
+        The file's header, in order (label and SMILES included).
     """
 
     X: pd.DataFrame
@@ -91,10 +112,14 @@ class DIAData:
     smiles: pd.Series
     path: Path
     sha256: str = field(repr=False)
+    columns: tuple[str, ...] = field(default=(), repr=False)
 
 
 def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in chunks."""
+    """Hex sha256 of a file, read in chunks; :class:`DataError` for anything but a regular file."""
+    path = Path(path)
+    if path.exists() and not is_regular_file(path):
+        raise DataError(f"{path}: not a regular file")  # a named pipe would block the read forever
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -228,32 +253,91 @@ def load_dia(
         smiles=frame[DIA_ID] if DIA_ID in frame else pd.Series(dtype=str),
         path=path,
         sha256=checksum,
+        columns=tuple(frame.columns),
+    )
+
+
+def load_dia_pair(
+    data_dir: str | os.PathLike | None = None,
+    *,
+    verify_checksum: bool = False,
+) -> tuple[DIAData, DIAData]:
+    """The training set and the external test set, with the test file's columns checked.
+
+    Same parameters as :func:`load_dia`. Raises :class:`DataError` (via
+    :func:`check_same_columns`) unless the test file has exactly the training
+    file's columns, in the same order, so no model ever sees a column by the
+    wrong name.
+    """
+    train = load_dia("train", data_dir, verify_checksum=verify_checksum)
+    test = load_dia("test", data_dir, verify_checksum=verify_checksum)
+    check_same_columns(test, reference=train)
+    return train, test
+
+
+def check_same_columns(other: DIAData, *, reference: DIAData) -> None:
+    """Refuse ``other`` unless its columns equal ``reference``'s in name and order.
+
+    Models take descriptors by position, so a reordered, renamed, missing or
+    extra column would be scored silently as the wrong descriptor. The
+    :class:`DataError` names ``other``'s file, the first position that differs
+    and the two names found there.
+    """
+    expected = list(reference.columns) or [DIA_LABEL, DIA_ID, *reference.X.columns]
+    found = list(other.columns) or [DIA_LABEL, DIA_ID, *other.X.columns]
+    if found == expected:
+        return
+    for position, (want, got) in enumerate(zip(expected, found), start=1):
+        if want != got:
+            detail = f"column {position} is {got!r} where {reference.path.name} has {want!r}"
+            break
+    else:
+        if len(found) < len(expected):
+            detail = f"it ends after {len(found)} columns; {reference.path.name} continues with {expected[len(found)]!r}"
+        else:
+            detail = f"it has an extra column {found[len(expected)]!r} after the {len(expected)} of {reference.path.name}"
+    raise DataError(
+        f"{other.path}: columns differ from the training file {reference.path} "
+        f"({len(found)} vs {len(expected)} columns): {detail}. "
+        "Descriptors are used by position, so both files need the same columns in the same order."
     )
 
 
 def read_descriptor_csv(path: str | os.PathLike, label: str = DIA_LABEL) -> pd.DataFrame:
     """Read a descriptor CSV and check it: label column, 0/1 labels, finite numbers.
 
-    Returns the frame unchanged (label, optional SMILES, descriptors).
+    The header row is read as written and is the only source of column names:
+    no column becomes a row index (``index_col=False``), unnamed and duplicated
+    names are refused (pandas would invent ``Unnamed: 0`` or ``Label.1``), and
+    every row must have as many fields as the header (a trailing comma would
+    otherwise shift columns). Also refused: a column that holds the row
+    numbers (a saved index under a name), a descriptor that copies the label
+    (or its complement), and values whose scaling would overflow (a column
+    whose sum of squares is not finite in float64).
+
+    Returns the frame (label, optional SMILES, descriptors), columns as in the header.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: file not found")
+    if not is_regular_file(path):
+        raise DataError(f"{path}: not a regular file")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
+    raw = path.read_bytes()
     try:
-        frame = pd.read_csv(path, encoding="utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from error
+    header = _check_csv_structure(path, text)
+    try:
+        frame = pd.read_csv(io.StringIO(text), index_col=False, dtype={DIA_ID: str} if DIA_ID in header else None)
     except pd.errors.EmptyDataError as error:
         raise DataError(f"{path}: no header or rows") from error
     except pd.errors.ParserError as error:
         raise DataError(f"{path}: not a well-formed CSV ({error})") from error
-    if frame.shape[1] == 1 and any(sep in frame.columns[0] for sep in ";\t|"):
-        raise DataError(
-            f"{path}: only one column was found ({frame.columns[0][:60]!r}...); "
-            "the file seems to use another delimiter than ','"
-        )
+    if list(map(str, frame.columns)) != header:
+        raise DataError(f"{path}: pandas read the columns {list(frame.columns)[:5]}..., the header row says {header[:5]}...")
     if label not in frame.columns:
         close = difflib.get_close_matches(label, map(str, frame.columns), n=1, cutoff=0.6)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -280,18 +364,90 @@ def read_descriptor_csv(path: str | os.PathLike, label: str = DIA_LABEL) -> pd.D
         # when copies land on both sides of a split.
         warnings.warn(f"{path}: {duplicated} row(s) duplicate an earlier row exactly (kept)", stacklevel=2)
     descriptors = frame.drop(columns=[label, DIA_ID], errors="ignore")
+    target = frame[label].to_numpy(dtype=float)
+    copies = []
     for column in descriptors.columns:
         values = pd.to_numeric(descriptors[column], errors="coerce")
-        broken = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        broken = values.isna().to_numpy() | ~np.isfinite(numbers)
         if broken.any():
-            row = int(np.flatnonzero(broken.to_numpy())[0])
+            row = int(np.flatnonzero(broken)[0])
             raise DataError(
                 f"{path}: column {column!r} has a non-numeric, missing or infinite value "
                 f"({_cell(descriptors[column], row)!r} in row {row + 2}); "
                 f"{int(broken.sum())} such value(s) in that column"
             )
+        with np.errstate(over="ignore"):
+            overflows = not np.isfinite(np.sum(np.square(numbers)))
+        if overflows:
+            row = int(np.argmax(np.abs(numbers)))
+            raise DataError(
+                f"{path}: column {column!r} has values too large to scale ({numbers[row]!r} in row {row + 2}): "
+                "their squares overflow float64; rescale the column before use"
+            )
+        if np.array_equal(numbers, target) or np.array_equal(numbers, 1.0 - target):
+            copies.append(str(column))
+        n = len(numbers)
+        if n > 2 and (np.array_equal(numbers, np.arange(n)) or np.array_equal(numbers, np.arange(1, n + 1))):
+            raise DataError(
+                f"{path}: column {column!r} holds the row numbers {int(numbers[0])}..{int(numbers[-1])} "
+                "(a saved row index?); remove it, it is not a descriptor"
+            )
         frame[column] = values
+    if copies:
+        raise DataError(
+            f"{path}: column(s) {copies} copy the label {label!r} (or its complement) in every row; "
+            "a descriptor that is the answer would leak it into every model"
+        )
     return frame
+
+
+def _check_csv_structure(path: Path, text: str) -> list[str]:
+    """The raw header row, after refusing unnamed or duplicated names and rows of the wrong width."""
+    rows = csv.reader(io.StringIO(text))
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise DataError(f"{path}: no header or rows") from None
+    except csv.Error as error:
+        raise DataError(f"{path}: not a well-formed CSV ({error})") from error
+    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+        raise DataError(
+            f"{path}: only one column was found ({header[0][:60]!r}...); "
+            "the file seems to use another delimiter than ','"
+        )
+    # "Unnamed: 3" is what pandas calls a nameless column; written back, it is a saved index.
+    unnamed = [position for position, name in enumerate(header, start=1)
+               if not name.strip() or re.fullmatch(r"Unnamed: \d+", name.strip())]
+    if unnamed:
+        trailing = unnamed == [len(header)]
+        raise DataError(
+            f"{path}: unnamed column(s) at position(s) {unnamed} of {len(header)} in the header"
+            + (" (a trailing comma at the end of the header?)" if trailing else " (a saved row index?)")
+            + "; every column needs a name"
+        )
+    counts = pd.Series(header).value_counts()
+    duplicated = sorted(counts.index[counts > 1])
+    if duplicated:
+        raise DataError(
+            f"{path}: duplicated column name(s) {duplicated} in the header; "
+            "each column must have its own name (pandas would rename the copies silently)"
+        )
+    try:
+        for fields in rows:
+            if not fields:
+                continue  # blank line, skipped by pandas as well
+            if len(fields) != len(header):
+                line = rows.line_num
+                extra = fields[len(header):]
+                hint = (" (a trailing comma?)" if extra and not any(f.strip() for f in extra) else "")
+                raise DataError(
+                    f"{path}: line {line} has {len(fields)} fields but the header has {len(header)} names{hint}; "
+                    "columns would shift"
+                )
+    except csv.Error as error:
+        raise DataError(f"{path}: not a well-formed CSV ({error})") from error
+    return header
 
 
 def _cell(column: pd.Series, row: int):
@@ -318,24 +474,41 @@ def acne_dir(data_dir: str | os.PathLike | None = None) -> Path:
     return folder
 
 
+#: Columns of ``splits.csv`` (see the data folder's PROVENANCE.md and :mod:`lossbook.core.near_duplicates`).
+SPLITS_COLUMNS = (
+    "class_name", "filename", "roboflow_split", "near_dup_group",
+    "orig_width", "orig_height", "orig_bytes", "orig_sha256", "width", "height", "bytes", "sha256",
+)
+#: The columns :func:`load_acne_index` needs from ``splits.csv``.
+SPLITS_REQUIRED = ("class_name", "filename", "roboflow_split", "near_dup_group")
+ROBOFLOW_SPLITS = ("train", "valid", "test")
+
+
 def load_acne_index(
     data_dir: str | os.PathLike | None = None,
     *,
     classes: tuple[str, ...] | None = None,
     check_images: bool = True,
+    min_per_class: int = 2,
 ) -> pd.DataFrame:
     """Index the acne image folder: one row per image.
 
     Parameters
     ----------
     data_dir : path, optional
-        Folder with one subfolder per class (see :func:`acne_dir`).
+        Folder with one subfolder per class (see :func:`acne_dir`). Only
+        regular, non-hidden files with an image suffix count as images; images
+        may be of any size (the embedding step resizes them).
     classes : tuple of str, optional
-        Class folders to use, in label order; default: every subfolder holding
-        images, sorted (for the book's data, :data:`ACNE_CLASSES`).
+        Class folders to use, in label order. Default: every non-hidden
+        subfolder, sorted, except those holding files but no images (such as
+        ``roboflow_export/``); an *empty* subfolder is an error, never dropped,
+        so labels are not renumbered behind the caller's back.
     check_images : bool
-        Open each file's header with Pillow and fail on anything that is not
-        a readable image.
+        Decode every image fully (at reduced resolution for JPEG, which is
+        cheap) and fail on a truncated, corrupt or oversized one.
+    min_per_class : int
+        Fewest images a class may have (a stratified split needs two).
 
     Returns
     -------
@@ -343,12 +516,19 @@ def load_acne_index(
         Columns ``path`` (str), ``class_name``, ``label`` (int, index into the
         class list) and, when the folder has a ``splits.csv``, that file's
         ``roboflow_split`` and ``near_dup_group``. Sorted by class then file name.
+
+    Raises
+    ------
+    DataError
+        Naming the folder or file and the problem.
     """
     folder = acne_dir(data_dir)
-    if classes is None:
-        classes = tuple(
-            sorted(p.name for p in folder.iterdir() if p.is_dir() and _images_in(p))
-        )
+    inferred = classes is None
+    if inferred:
+        classes = tuple(sorted(
+            p.name for p in folder.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and (image_files(p) or not any(not q.name.startswith(".") for q in p.iterdir()))
+        ))
         if len(classes) < 2:
             raise DataError(f"{folder}: expected at least two class subfolders with images")
     rows = []
@@ -356,31 +536,144 @@ def load_acne_index(
         class_folder = folder / name
         if not class_folder.is_dir():
             raise DataError(f"{class_folder}: class folder not found")
-        images = _images_in(class_folder)
+        images = image_files(class_folder)
         if not images:
-            raise DataError(f"{class_folder}: class folder has no images")
+            raise DataError(
+                f"{class_folder}: class folder has no images"
+                + ("; remove it or pass classes=(...) to choose the classes" if inferred else "")
+            )
+        if len(images) < min_per_class:
+            raise DataError(
+                f"{class_folder}: class folder has {len(images)} image(s); a stratified split needs "
+                f"at least {min_per_class} per class"
+            )
         for image in images:
             if check_images:
-                _check_image(image)
+                check_image(image)
             rows.append((str(image), name, label, image.name))
     index = pd.DataFrame(rows, columns=["path", "class_name", "label", "filename"])
     splits = folder / "splits.csv"
-    if splits.is_file():
-        extra = pd.read_csv(splits, usecols=["class_name", "filename", "roboflow_split", "near_dup_group"])
-        index = index.merge(extra, on=["class_name", "filename"], how="left", validate="one_to_one")
+    if splits.exists():
+        index = _merge_splits(index, read_splits_csv(splits), splits)
     return index.drop(columns="filename")
 
 
-def _images_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+def read_splits_csv(path: str | os.PathLike) -> pd.DataFrame:
+    """Read and check a ``splits.csv``: required columns, one row per image, valid values.
 
-
-def _check_image(path: Path) -> None:
-    from PIL import Image, UnidentifiedImageError
-
+    Raises :class:`DataError` naming the file for: not a regular file, no
+    content, missing columns, a (class_name, filename) pair listed twice, a
+    ``roboflow_split`` other than train/valid/test (empty is allowed: unknown)
+    or a missing or non-integer ``near_dup_group``.
+    """
+    path = Path(path)
+    if not is_regular_file(path):
+        raise DataError(f"{path}: not a regular file")
     try:
-        with Image.open(path) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise DataError(f"{path}: not a readable image ({error})") from error
+        frame = pd.read_csv(path, index_col=False, dtype={"class_name": str, "filename": str})
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: file is empty (expected the columns {list(SPLITS_REQUIRED)})") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: not a well-formed UTF-8 CSV ({error})") from error
+    missing = [c for c in SPLITS_REQUIRED if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {missing}; found {list(map(str, frame.columns))[:8]}")
+    if frame.empty:
+        raise DataError(f"{path}: has a header but no rows")
+    keys = frame[["class_name", "filename"]]
+    repeated = keys.duplicated(keep=False)
+    if repeated.any():
+        first = keys[repeated].iloc[0]
+        raise DataError(
+            f"{path}: {int(keys.duplicated().sum())} duplicated row(s); "
+            f"e.g. {first['class_name']}/{first['filename']} is listed {int(repeated.sum())} times in all"
+        )
+    # An empty roboflow_split is allowed (a folder built without the export's label files).
+    unknown = ~(frame["roboflow_split"].isin(ROBOFLOW_SPLITS) | frame["roboflow_split"].isna())
+    if unknown.any():
+        row = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise DataError(
+            f"{path}: roboflow_split must be one of {list(ROBOFLOW_SPLITS)}; row {row + 2} has "
+            f"{_cell(frame['roboflow_split'], row)!r}"
+        )
+    groups = pd.to_numeric(frame["near_dup_group"], errors="coerce")
+    broken = groups.isna() | (groups != groups.round())
+    if broken.any():
+        row = int(np.flatnonzero(broken.to_numpy())[0])
+        raise DataError(
+            f"{path}: near_dup_group must be an integer; row {row + 2} has {_cell(frame['near_dup_group'], row)!r}"
+        )
+    frame["near_dup_group"] = groups.astype(int)
+    return frame
 
+
+def _merge_splits(index: pd.DataFrame, splits: pd.DataFrame, path: Path) -> pd.DataFrame:
+    merged = index.merge(splits[list(SPLITS_REQUIRED)], on=["class_name", "filename"], how="left",
+                         validate="one_to_one", indicator=True)
+    unlisted = merged["_merge"] != "both"
+    if unlisted.any():
+        first = merged[unlisted].iloc[0]
+        raise DataError(
+            f"{path}: {int(unlisted.sum())} image(s) have no row, e.g. {first['class_name']}/{first['filename']}; "
+            "rebuild it with lossbook.core.near_duplicates.build_splits"
+        )
+    merged["near_dup_group"] = merged["near_dup_group"].astype(int)
+    return merged.drop(columns="_merge")
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Sorted image files in ``folder``: regular, non-hidden files with an image suffix."""
+    return sorted(
+        p for p in folder.iterdir()
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and is_regular_file(p)
+    )
+
+
+class open_image:  # lower case: used like open()
+    """``with open_image(path) as image:`` a PIL image, with every failure a :class:`DataError` naming ``path``.
+
+    Refuses anything but a regular file (a named pipe would block), and
+    images over Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``),
+    where Pillow itself would only warn. Errors while decoding inside the
+    ``with`` block (a truncated JPEG) are re-raised with the path as well.
+    """
+
+    _ERRORS = (OSError, SyntaxError, ValueError, MemoryError)
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._image = None
+
+    def __enter__(self):
+        from PIL import Image, UnidentifiedImageError
+
+        if not is_regular_file(self.path):
+            raise DataError(f"{self.path}: not a regular file")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                self._image = Image.open(self.path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+            raise DataError(f"{self.path}: image too large, refused as a possible decompression bomb ({error})") from None
+        except (UnidentifiedImageError, *self._ERRORS) as error:
+            raise DataError(f"{self.path}: not a readable image ({error})") from error
+        return self._image
+
+    def __exit__(self, kind, error, traceback):
+        if self._image is not None:
+            self._image.close()
+        if error is not None and isinstance(error, self._ERRORS) and not isinstance(error, DataError):
+            raise DataError(f"{self.path}: not a readable image ({type(error).__name__}: {error})") from error
+        return False
+
+
+def check_image(path: str | os.PathLike) -> None:
+    """Decode an image completely, cheaply: :class:`DataError` naming ``path`` if it cannot be.
+
+    ``verify()`` alone does not decode JPEG data, so a truncated file would
+    pass. A JPEG is decoded at 1/8 scale (every byte of its entropy-coded data
+    is still read, at a fraction of the cost); other formats in full.
+    """
+    with open_image(path) as image:
+        image.draft(image.mode, (1, 1))
+        image.load()

