@@ -1,9 +1,12 @@
-"""Repository-wide pytest set-up: what nbval compares when it re-executes book/.
+"""Repository-wide pytest set-up for re-executing book/ with nbval.
 
-The book never shows stderr (``nb_output_stderr: remove`` in _config.yml): it
-holds progress bars, framework start-up logs and warnings whose number and
-wording vary from run to run and from checkout to checkout. nbval therefore
-compares every output except stderr streams; results are never on stderr.
+* What nbval compares. The book never shows stderr (``nb_output_stderr: remove`` in
+  _config.yml): it holds progress bars, framework start-up logs and warnings whose number
+  and wording vary from run to run and from checkout to checkout. nbval therefore compares
+  every output except stderr streams; results are never on stderr.
+* Where the chapters write, in which order, and when they cannot run (see below).
+* How long each phase took: a "time per phase" section at the end, also written as JSON to
+  ``$LOSSBOOK_PHASE_TIMES`` (.ci/run prints it with its own set-up and build times).
 """
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ IPyNbCell.compare_outputs = _compare_outputs_but_stderr
 REPO = Path(__file__).resolve().parent
 BOOK = REPO / "book"
 _phase_seconds: dict[str, float] = defaultdict(float)
+_STARTED_AT = time.time()  # when pytest loaded this file: .ci/run's HTML build time ends here
 
 
 def _chapter_of(item) -> str | None:
@@ -90,10 +94,23 @@ def pytest_collection_modifyitems(session, config, items):
     items.sort(key=lambda item: -1 if _chapter_of(item) is None else order.get(_chapter_of(item), len(order)))
 
 
+#: Test modules timed as phases of their own (they build or run whole books and chapters).
+_MODULE_PHASES = {
+    "test_browser.py": "browser",
+    "test_binder.py": "binder: chapters as Binder runs them",
+    "test_newcomer.py": "newcomer (no data, offline)",
+    "test_repository_links.py": "HTML builds with faked remotes",
+    "test_pdf.py": "PDF checks",
+}
+
+
 def _phase_of(item) -> str:
     chapter = _chapter_of(item)
     if chapter:
         return f"nbval {chapter}"
+    name = Path(str(getattr(item, "path", item.fspath))).name
+    if name in _MODULE_PHASES:
+        return _MODULE_PHASES[name]
     return "browser" if item.get_closest_marker("browser") else "unit tests"
 
 
@@ -109,7 +126,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     terminalreporter.section("time per phase (s)")
     for phase, seconds in _phase_seconds.items():
-        terminalreporter.write_line(f"{phase:<24} {seconds:8.1f}")
+        terminalreporter.write_line(f"{phase:<40} {seconds:8.1f}")
     target = os.environ.get("LOSSBOOK_PHASE_TIMES")
     if target:
-        Path(target).write_text(json.dumps(dict(_phase_seconds), indent=1), encoding="utf-8")
+        report = {"started_at": _STARTED_AT, "phases": dict(_phase_seconds)}
+        Path(target).write_text(json.dumps(report, indent=1), encoding="utf-8")
