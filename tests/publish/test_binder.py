@@ -6,6 +6,7 @@ resident memory must stay under Binder's 2 GB.
 """
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -35,9 +36,9 @@ def test_quick_copies_carry_the_quick_profile_parameters(tmp_path):
             assert not injected
             continue
         assert len(injected) == 1
-        namespace: dict = {}
-        exec(injected[0].source, namespace)
-        assert {k: namespace[k] for k in quick} == quick
+        assigned = {node.targets[0].id: ast.literal_eval(node.value)
+                    for node in ast.parse(injected[0].source).body if isinstance(node, ast.Assign)}
+        assert {k: assigned[k] for k in quick} == quick
         tags = [c.metadata.get("tags", []) for c in notebook.cells]
         assert tags.index(["injected-parameters"]) == tags.index(["parameters"]) + 1
 
@@ -49,7 +50,7 @@ def test_binder_start_exports_an_output_folder_outside_book():
 
 def _run_as_binder(name: str, env: dict) -> dict:
     done = subprocess.run([sys.executable, "-m", "lossbook.publish.binder", "run", name], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=1500)
+                          env=env, capture_output=True, text=True, timeout=1500, check=False)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -58,7 +58,7 @@ def _glued(notebook: Path) -> dict[str, str]:
 
 def test_pdf_has_pages_and_every_named_figure_and_table(pdf_text):
     info = subprocess.run(["pdfinfo", str(PDF)], capture_output=True, text=True, check=True).stdout
-    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
     sources = _book_sources()
     figures = set(re.findall(r"\bfig-[\w-]+", sources))
     tables = set(re.findall(r"\btbl-[\w-]+", sources))
@@ -78,12 +78,12 @@ def test_bibliography_lists_every_cited_work(pdf_text):
     bib = (BOOK / "references.bib").read_text(encoding="utf-8")
     cited = set(re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", _book_sources()))
     keys = {key.strip() for group in cited for key in group.split(",")}
-    first_page = re.search(r"^Bibliography\s+(\d+)\s*$", pdf_text, re.M).group(1)  # from the contents
+    first_page = re.search(r"^Bibliography\s+(\d+)\s*$", pdf_text, re.MULTILINE).group(1)  # from the contents
     bibliography = subprocess.run(["pdftotext", "-layout", "-f", first_page, str(PDF), "-"],
                                   capture_output=True, text=True, check=True).stdout
     bibliography = " ".join(bibliography.split())
     for key in keys:
-        entry = re.search(r"@\w+\{" + re.escape(key) + r",(.*?)\n\}", bib, re.S)
+        entry = re.search(r"@\w+\{" + re.escape(key) + r",(.*?)\n\}", bib, re.DOTALL)
         assert entry, f"{key} cited but not in references.bib"
         year = re.search(r"year\s*=\s*[{\"]?(\d{4})", entry.group(1)).group(1)
         assert year in bibliography, f"{key} ({year}) missing from the PDF's bibliography"

@@ -468,15 +468,16 @@ def unavailable_reason(name: str, data_dir: str | os.PathLike | None = None, *,
     try:
         find_dataset(name, data_dir, download=False)
         return None
-    except DataError as error:
-        offline_error = error
-    if download and name == "dia" and data_dir is None and _data_root_from_env("dia") is None:
-        if _reachable(DIA_URL, probe_timeout):
-            try:
-                find_dataset(name, data_dir, download=True)
-                return None
-            except DataError as error:
-                offline_error = error
+    except DataError:
+        pass
+    # Only DIA is downloadable, and only into the user cache (no folder was named).
+    downloadable = name == "dia" and data_dir is None and _data_root_from_env("dia") is None
+    if download and downloadable and _reachable(DIA_URL, probe_timeout):
+        try:
+            find_dataset(name, download=True)
+            return None
+        except DataError:
+            pass
     return f"{name} data not available: {HOW_TO_GET[name]}"
 
 

@@ -86,7 +86,6 @@ def run_as_binder(name: str, root: Path | None = None, timeout: int = 1200) -> d
     reader sees in place of a traceback.
     """
     import nbclient
-    import nbformat
 
     root = root or repo_root()
     chapter = load_chapters(root)[name]

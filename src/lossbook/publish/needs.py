@@ -15,7 +15,7 @@ reason, the re-execution of chapters that cannot run on this machine.
 from __future__ import annotations
 
 import ast
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from lossbook.core import data as lbdata
 from lossbook.publish.runner import Chapter, declared_parameters, load_chapters

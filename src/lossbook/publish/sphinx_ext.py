@@ -76,7 +76,7 @@ def git_remote(folder: str | os.PathLike, name: str = "origin") -> str | None:
     try:
         done = subprocess.run(
             ["git", "-C", str(folder), "config", "--get", f"remote.{name}.url"],
-            capture_output=True, text=True, timeout=10,
+            capture_output=True, text=True, timeout=10, check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
