@@ -22,6 +22,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 BOOK = REPO / "book"
 PDF = REPO / "_build" / "latex" / "lossbook.pdf"
+HTML = REPO / "_build" / "html"
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +98,15 @@ def test_front_page_glued_numbers_appear(pdf_text):
     for notebook, name, spec in numeric:
         value = ast.literal_eval(_glued(BOOK / f"{notebook}.ipynb")[name])
         assert format(value, spec) in flat, f"{notebook}::{name} = {format(value, spec)} not in the PDF"
+
+
+def test_html_offers_the_pdf_for_download(pdf_text):
+    """Built after the PDF (as .ci/run does), every page's download menu links the book's PDF."""
+    if not (HTML / "index.html").is_file():
+        why = f"{HTML} not built: run `jupyter-book build book` after the PDF"
+        if os.environ.get("LOSSBOOK_REQUIRE_TOOLS") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
+    assert (HTML / "lossbook.pdf").read_bytes() == PDF.read_bytes()
+    for page in ("intro.html", "dia.html"):
+        assert 'href="lossbook.pdf"' in (HTML / page).read_text(encoding="utf-8"), page
