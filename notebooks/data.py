@@ -104,6 +104,7 @@ glue("dia_prevalence", float(train.y.mean()), display=False)
 # It cannot be downloaded automatically; README's Data section says how to get it.
 
 # %%
+lbdata.require("acne", root / "acne" if root else None)  # without the images: how to get them, then stop
 acne = lbdata.load_acne_index(root / "acne" if root else None, classes=lbdata.ACNE_CLASSES)
 counts = acne.groupby(["class_name", "roboflow_split"]).size().unstack(fill_value=0)
 counts["total"] = counts.sum(axis=1)

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from lossbook.core import data as lbdata
-from lossbook.publish import binder
+from lossbook.publish import binder, needs
 from lossbook.publish.runner import load_chapters
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,9 +55,16 @@ def _run_as_binder(name: str, env: dict) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_acne_without_data_stops_with_how_to_get_it_not_a_traceback(tmp_path):
-    env = {**os.environ, "LOSSBOOK_DATA_DIR": str(tmp_path), "LOSSBOOK_CACHE_DIR": str(tmp_path / "cache")}
-    report = _run_as_binder("acne", env)
+ACNE_CHAPTERS = [name for name, chapter in load_chapters(REPO).items() if "acne" in needs.chapter_datasets(chapter)]
+
+
+@pytest.mark.parametrize("name", ACNE_CHAPTERS)
+def test_without_acne_images_a_chapter_stops_with_how_to_get_them_not_a_traceback(name, data_root, tmp_path):
+    """As on Binder: DIA is there (downloaded), the acne images are not."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "dia").symlink_to(data_root / "dia")
+    env = {**os.environ, "LOSSBOOK_DATA_DIR": str(tmp_path / "data"), "LOSSBOOK_CACHE_DIR": str(tmp_path / "cache")}
+    report = _run_as_binder(name, env)
     assert report["stopped_for_data"] == f"This chapter stops here. acne data not available: {lbdata.HOW_TO_GET['acne']}"
 
 
