@@ -107,6 +107,8 @@ def test_html_offers_the_pdf_for_download(pdf_text):
         if os.environ.get("LOSSBOOK_REQUIRE_TOOLS") == "1":
             pytest.fail(why)
         pytest.skip(why)
-    assert (HTML / "lossbook.pdf").read_bytes() == PDF.read_bytes()
+    copied = HTML / "lossbook.pdf"
+    assert copied.is_file(), f"{copied} missing: build the HTML (jupyter-book build book) after the PDF"
+    assert copied.read_bytes() == PDF.read_bytes(), f"{copied} is older than {PDF}: rebuild the HTML"
     for page in ("intro.html", "dia.html"):
         assert 'href="lossbook.pdf"' in (HTML / page).read_text(encoding="utf-8"), page
