@@ -1,8 +1,8 @@
 """Repository, issue, edit and Binder links come from the checkout's git remote, at build time.
 
-The book is built twice with ``-W`` into temporary folders: once with a faked GitHub
-``origin`` (git reads ``GIT_CONFIG_*`` from the environment, so the checkout is not
-touched) and once with a remote that is not GitHub.
+The book is built twice with ``-W`` into temporary folders, side by side: once with a
+faked GitHub ``origin`` (git reads ``GIT_CONFIG_*`` from the environment, so the
+checkout is not touched) and once with a remote that is not GitHub.
 """
 from __future__ import annotations
 
@@ -51,9 +51,20 @@ def test_git_remote_reads_the_faked_origin(monkeypatch):
     assert git_remote(REPO) == "git@github.com:someone/lossbook.git"
 
 
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory) -> dict[str, tuple[str, Path]]:
+    """Both builds at once (each is one single-threaded Sphinx process): ``{"github"|"other": (log, html)}``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    remotes = {"github": "git@github.com:someone/lossbook.git", "other": "/srv/git/lossbook.git"}
+    with ThreadPoolExecutor(max_workers=len(remotes)) as pool:
+        futures = {kind: pool.submit(_build, tmp_path_factory.mktemp(kind), remote) for kind, remote in remotes.items()}
+        return {kind: future.result() for kind, future in futures.items()}
+
+
 @pytest.mark.slow
-def test_built_html_links_follow_a_github_remote(tmp_path):
-    log, html = _build(tmp_path, "git@github.com:someone/lossbook.git")
+def test_built_html_links_follow_a_github_remote(builds):
+    log, html = builds["github"]
     assert "buttons point at https://github.com/someone/lossbook" in log
     links = _links(html / "dia.html")
     repo = "https://github.com/someone/lossbook"
@@ -66,8 +77,8 @@ def test_built_html_links_follow_a_github_remote(tmp_path):
 
 
 @pytest.mark.slow
-def test_without_a_github_remote_there_are_no_buttons_and_the_build_says_why(tmp_path):
-    log, html = _build(tmp_path, "/srv/git/lossbook.git")
+def test_without_a_github_remote_there_are_no_buttons_and_the_build_says_why(builds):
+    log, html = builds["other"]
     assert "no launch, repository, issue or edit buttons" in log and "not a GitHub URL" in log
     links = _links(html / "dia.html")
     assert not any("mybinder.org" in link or "github.com" in link for link in links)
