@@ -62,6 +62,12 @@ backbone_learning_rate = 1e-4  # Adam learning rate of the backbone, used only w
 threads = 1  # torch threads for the small heads (1 is fastest on a shared 2-core machine); embedding uses every core
 seed = 0
 
+# %% tags=["remove-cell"]
+# Without the images (e.g. on Binder) the chapter stops here with one message saying how to get them.
+from lossbook.core import data as lbdata
+
+lbdata.require("acne", f"{data_dir}/acne" if data_dir else None)
+
 # %%
 import hashlib
 import os

@@ -49,6 +49,10 @@ train, test = lbdata.load_dia_pair(root / "dia" if root else None, verify_checks
 #
 # The training set and the external test set come as two CSV files of RDKit
 # descriptors. Both checksums match the ones published with the data.
+#
+# **Source and licence.** Dataset 1104 of the UCI Machine Learning Repository
+# {cite:p}`uci_dia`, made by Huang, Liu and Huang {cite:p}`huang2025interdia`, licensed
+# [CC BY 4.0](https://creativecommons.org/licenses/by/4.0/): reuse it with that attribution.
 
 # %%
 def describe(split, name):
@@ -94,8 +98,14 @@ glue("dia_prevalence", float(train.y.mean()), display=False)
 
 # %% [markdown]
 # ## Acne types (Roboflow "Acne Scanner" v2)
+#
+# **Source and licence.** The *Acne Scanner* project, version 2, by the AcneScan team on
+# Roboflow Universe {cite:p}`acnescan2024roboflow`, licensed
+# [CC BY 4.0](https://creativecommons.org/licenses/by/4.0/): reuse it with that attribution.
+# It cannot be downloaded automatically; README's Data section says how to get it.
 
 # %%
+lbdata.require("acne", root / "acne" if root else None)  # without the images: how to get them, then stop
 # check_images=False: every image is decoded in full once, below, when its thumbnail is made
 # (a broken file stops the chapter with a DataError naming it).
 acne = lbdata.load_acne_index(root / "acne" if root else None, classes=lbdata.ACNE_CLASSES, check_images=False)

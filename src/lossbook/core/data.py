@@ -51,6 +51,12 @@ __all__ = [
     "check_image",
     "sha256_file",
     "safe_extract",
+    "DATASETS",
+    "HOW_TO_GET",
+    "DataUnavailable",
+    "find_dataset",
+    "unavailable_reason",
+    "require",
 ]
 
 
@@ -677,3 +683,104 @@ def check_image(path: str | os.PathLike) -> None:
     with open_image(path) as image:
         image.draft(image.mode, (1, 1))
         image.load()
+
+
+# -- Availability: one lookup for the chapters, the test suite and the reader ----
+
+#: Dataset name -> the loader functions that read it. A chapter that calls one of
+#: these needs that dataset (lossbook.publish.needs reads chapter sources for them).
+DATASETS = {
+    "dia": ("load_dia", "dia_dir"),
+    "acne": ("load_acne_index", "acne_dir"),
+}
+
+#: How a reader gets each dataset; README's "Data" section quotes these sentences
+#: word for word (tests/core/test_availability.py checks it).
+HOW_TO_GET = {
+    "dia": (
+        "DIA (UCI 1104) is downloaded from the UCI repository into the user cache when the machine "
+        "is online; offline, unzip DIA_trainingset_RDKit_descriptors.csv and "
+        "DIA_testset_RDKit_descriptors.csv from " + DIA_URL + " into $LOSSBOOK_DATA_DIR/dia/."
+    ),
+    "acne": (
+        "Acne (Roboflow Universe, project acnescan/acne-scanner-2qfa0, version 2, CC BY 4.0) cannot be "
+        "downloaded automatically: download its multi-class classification export with your own "
+        "Roboflow account and put each class's images into its folder "
+        "(Blackheads, Cyst, Papules, Pustules, Whiteheads) under $LOSSBOOK_DATA_DIR/acne/."
+    ),
+}
+
+
+class DataUnavailable(DataError):
+    """A dataset is neither on this machine nor downloadable; the message says how to get it.
+
+    In a notebook it shows as its message alone, not as a traceback, so a reader
+    without the data sees what to do (IPython honours ``_render_traceback_``).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
+def find_dataset(name: str, data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
+    """Folder of dataset ``name`` by the loaders' own lookup (argument, env, user cache, download).
+
+    Raises :class:`DataError` when it is not there. For acne the class
+    folders are listed as well (images not opened), as :func:`load_acne_index` does.
+    """
+    if name == "dia":
+        return dia_dir(data_dir, download=download)
+    if name == "acne":
+        folder = acne_dir(data_dir)
+        load_acne_index(folder, classes=ACNE_CLASSES, check_images=False)
+        return folder
+    raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {name!r}")
+
+
+def _reachable(url: str, timeout: float) -> bool:
+    """Whether a TCP connection to ``url``'s host opens within ``timeout`` seconds."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def unavailable_reason(name: str, data_dir: str | os.PathLike | None = None, *,
+                       download: bool = True, probe_timeout: float = 3.0) -> str | None:
+    """None when dataset ``name`` can be had, else why not and how to get it.
+
+    Uses :func:`find_dataset`. A download is attempted (and kept in the user cache)
+    only after a quick connection probe, so an offline machine answers within
+    ``probe_timeout`` seconds instead of waiting for the download's time-out.
+    """
+    try:
+        find_dataset(name, data_dir, download=False)
+        return None
+    except DataError:
+        pass
+    # Only DIA is downloadable, and only into the user cache (no folder was named).
+    downloadable = name == "dia" and data_dir is None and _data_root_from_env("dia") is None
+    if download and downloadable and _reachable(DIA_URL, probe_timeout):
+        try:
+            find_dataset(name, download=True)
+            return None
+        except DataError:
+            pass
+    return f"{name} data not available: {HOW_TO_GET[name]}"
+
+
+def require(name: str, data_dir: str | os.PathLike | None = None) -> Path:
+    """The folder of dataset ``name``, or :class:`DataUnavailable` saying how to get it.
+
+    A chapter calls this first, so a reader without the data sees one message
+    (the first output) instead of a traceback from deep inside a loader.
+    """
+    reason = unavailable_reason(name, data_dir)
+    if reason is not None:
+        raise DataUnavailable(f"This chapter stops here. {reason}")
+    return find_dataset(name, data_dir, download=False)
