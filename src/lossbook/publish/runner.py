@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from lossbook.core.paths import repo_root
+from lossbook.publish.presentation import tag_code_cells
 from lossbook.publish.results import load_timing
 from lossbook.core.io import write_json_atomic
 
@@ -104,6 +105,7 @@ def run_chapter(
         wall = time.perf_counter() - start
         slowest = _slowest_cells(executed)
         _strip_volatile_metadata(executed)
+        tag_code_cells(executed)  # what the page shows; the notebook keeps all its code
         nbformat.write(executed, tmp)
         os.replace(tmp, target)
     except papermill.PapermillExecutionError as error:
