@@ -173,16 +173,23 @@ def _register_bibliography_style() -> None:
     from pybtex.plugin import register_plugin
     from pybtex.style.formatting.unsrt import Style as UnsrtStyle
     from pybtex.style.labels import BaseLabelStyle
+    from pybtex.style.sorting import BaseSortingStyle
 
     class AuthorYearLabels(BaseLabelStyle):
         def format_labels(self, sorted_entries):
             return iter(author_year_labels(list(sorted_entries)))
 
+    class AuthorYearSorting(BaseSortingStyle):
+        def sorting_key(self, entry):
+            # plain text, so a braced corporate author ({BITS 7(3) authors}) sorts by its letters
+            return (author_year_label(entry).lower(), _plain(entry.fields.get("title", "")).lower())
+
     class AuthorYearStyle(UnsrtStyle):
         default_label_style = "lossbook_author_year"
-        default_sorting_style = "author_year_title"
+        default_sorting_style = "lossbook_author_year"
 
     register_plugin("pybtex.style.labels", "lossbook_author_year", AuthorYearLabels, force=True)
+    register_plugin("pybtex.style.sorting", "lossbook_author_year", AuthorYearSorting, force=True)
     register_plugin("pybtex.style.formatting", "lossbook_author_year", AuthorYearStyle, force=True)
 
 
