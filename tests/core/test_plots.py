@@ -235,3 +235,16 @@ def test_save_figure_glues_the_saved_svg(tmp_path, monkeypatch):
     value, display = glued["fig_unit_line"]
     assert saved.glue_key == "fig_unit_line" and display is False
     assert value._repr_svg_().strip().startswith("<svg")
+    # a chapter cell ending with save_figure(...) shows nothing (no path on the page)
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert InteractiveShell.instance().display_formatter.format(saved) == ({}, {})
+
+
+def test_shades_run_from_light_to_the_palette_colour():
+    tones = plots.shades(plots.LOSS_COLORS["focal"], 4)
+    assert len(tones) == 4 and tones[-1].lower() == plots.LOSS_COLORS["focal"].lower()
+    lightness = [sum(matplotlib.colors.to_rgb(t)) for t in tones]
+    assert lightness == sorted(lightness, reverse=True)
+    with pytest.raises(ValueError, match="n must be"):
+        plots.shades("#000000", 0)

@@ -74,3 +74,16 @@ def test_glue_table_refuses_unexplained_dashes_and_glues_markdown(monkeypatch):
     assert "| CNN | — | 0.660 |" in value._repr_markdown_()
     with pytest.raises(ValueError, match="glue key"):
         tables.glue_table("bad key", frame.dropna())
+
+
+def test_a_cell_ending_with_glue_table_shows_nothing(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setattr("myst_nb.glue", lambda key, value, display=True: None)
+    returned = tables.glue_table("tbl_y", pd.DataFrame({"a": [0.5]}))
+    assert list(returned["a"]) == ["0.500"]
+    assert InteractiveShell.instance().display_formatter.format(returned) == ({}, {})
+    # while the glued value itself carries Markdown and plain text
+    page = tables.PageTable("| a |", "a")
+    data, _ = InteractiveShell.instance().display_formatter.format(page)
+    assert data["text/markdown"] == "| a |" and data["text/plain"] == "a"

@@ -110,6 +110,19 @@ def color_for(label: str, i: int = 0) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+def shades(color: str, n: int, *, lightest: float = 0.55) -> list[str]:
+    """``n`` shades of one palette colour, light to dark (e.g. focal loss at increasing gamma).
+
+    The lightest is ``color`` mixed with ``lightest`` parts white; the darkest
+    is ``color`` itself, so the series still reads as that loss.
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n!r}")
+    base = np.array(matplotlib.colors.to_rgb(color))
+    mix = np.linspace(lightest, 0.0, n) if n > 1 else np.array([0.0])
+    return [matplotlib.colors.to_hex(base * (1 - m) + m) for m in mix]
+
+
 def _new(ax, ncols=1, figsize=None):
     if ax is not None:
         axes = np.atleast_1d(ax)
@@ -134,6 +147,9 @@ class SavedFigure:
     height_in: float
     display_scale: float
     min_font_pt: float
+
+    def _ipython_display_(self) -> None:
+        """Nothing on the page when a chapter cell ends with ``save_figure(...)``: the figure is glued."""
 
 
 def display_scale(width_in: float) -> float:

@@ -192,12 +192,19 @@ class PageTable:
         return self.plain
 
 
+class GluedTable(pd.DataFrame):
+    """The formatted table :func:`glue_table` returns; shows nothing when a cell ends with the call."""
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
 def glue_table(key: str, frame: pd.DataFrame, *, missing_means: str | None = None, **options) -> pd.DataFrame:
     """Format ``frame`` with :func:`page_table` (``options``) and glue it as ``key`` for ``{glue:md}``.
 
     Raises ``ValueError`` naming ``key`` when missing values remain and
     ``missing_means`` does not say what a dash means. Returns the formatted
-    table (strings).
+    table (strings), which shows nothing on the page: the ``{glue:md}`` block shows it.
     """
     if not key or any(c.isspace() for c in key):
         raise ValueError(f"glue key must be a non-empty name without spaces, got {key!r}")
@@ -209,4 +216,4 @@ def glue_table(key: str, frame: pd.DataFrame, *, missing_means: str | None = Non
     from myst_nb import glue
 
     glue(key, PageTable(to_markdown(table), table.to_string(index=False)), display=False)
-    return table
+    return GluedTable(table)
