@@ -87,3 +87,9 @@ def test_a_cell_ending_with_glue_table_shows_nothing(monkeypatch):
     page = tables.PageTable("| a |", "a")
     data, _ = InteractiveShell.instance().display_formatter.format(page)
     assert data["text/markdown"] == "| a |" and data["text/plain"] == "a"
+
+
+@pytest.mark.parametrize("values, decimals", [([0.25, 1.0], 3), ([0.5, 4.2], 2), ([12.0, 3.0], 1), ([150.0], 0),
+                                               ([np.nan, None], 3)])
+def test_auto_decimals_by_the_largest_magnitude(values, decimals):
+    assert tables.auto_decimals(values) == decimals

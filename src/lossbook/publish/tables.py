@@ -28,7 +28,8 @@ The formatting rules (:func:`page_table`):
   words (:func:`lossbook.core.plots.label`: ``leak_free`` -> ``leak-free``,
   tuples -> ``"MLP, BCE"``);
 * numbers with the same decimals down a column: 3 when the column's largest
-  magnitude is below 1, 2 below 10, 1 below 100, else 0 (or ``decimals``);
+  magnitude is at most 1 (scores, shares), 2 below 10, 1 below 100, else 0
+  (or ``decimals``);
   integers as integers; never scientific notation; a value that rounds to
   zero is ``0`` without a sign, a non-zero one that would print as zero is
   ``< 0.001``; a minus sign, not a hyphen;
@@ -54,12 +55,12 @@ MINUS = "−"
 
 
 def auto_decimals(values) -> int:
-    """Decimals for a column of numbers: 3 below 1 in magnitude, 2 below 10, 1 below 100, else 0."""
+    """Decimals for a column of numbers: 3 up to 1 in magnitude (scores, shares), 2 below 10, 1 below 100, else 0."""
     finite = [abs(float(v)) for v in values if _is_number(v) and math.isfinite(float(v))]
     if not finite:
         return 3
     top = max(finite)
-    return 3 if top < 1 else 2 if top < 10 else 1 if top < 100 else 0
+    return 3 if top <= 1 else 2 if top < 10 else 1 if top < 100 else 0
 
 
 def _is_missing(value) -> bool:
