@@ -1,4 +1,4 @@
-"""Open every page of the built book in headless Chromium and report what a reader would see broken.
+r"""Open every page of the built book in headless Chromium and report what a reader would see broken.
 
 Used by ``tests/publish/test_browser.py``; also runs on its own::
 
@@ -323,7 +323,7 @@ def inspect_page(driver, origin: str, report: PageReport) -> None:
         report.raw_tex.append("in the text: ..." + found["text"][start:match.end() + 30].replace("\n", " ") + "...")
     report.sideways_scroll = list(found["scroll"])
     for code in found["code"]:
-        lines = [m.group(0).strip() for m in BOOKKEEPING_CODE.finditer(code)]
+        lines = [line.strip() for line in code.splitlines() if BOOKKEEPING_CODE.match(line)]
         if lines:
             report.visible_bookkeeping.append("; ".join(lines[:3]))
     for caption in found["captions"]:
