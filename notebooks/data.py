@@ -112,7 +112,8 @@ acne = lbdata.load_acne_index(root / "acne" if root else None, classes=lbdata.AC
 counts = acne.groupby(["class_name", "roboflow_split"]).size().unstack(fill_value=0)
 counts["total"] = counts.sum(axis=1)
 counts.index.name = "class"
-tables.glue_table("tbl_data_acne", counts, headers={"train": "training", "valid": "validation"})
+in_split_order = [c for c in ("train", "valid", "test") if c in counts] + ["total"]
+tables.glue_table("tbl_data_acne", counts[in_split_order], headers={"train": "training", "valid": "validation"})
 
 # %%
 groups = acne.groupby("near_dup_group")["roboflow_split"].nunique()

@@ -295,20 +295,19 @@ return out;
 """
 
 
-def _full_page_screenshot(driver, path: Path) -> None:
-    """The whole page at the window's width (Chromium's DevTools capture beyond the viewport)."""
-    import base64
+def _full_page_screenshot(driver, path: Path, max_height: int = 16000) -> None:
+    """The whole page at the window's width: the window is made as tall as the page, then restored.
 
+    (Chromium's capture-beyond-viewport re-lays the page out without its sidebar; a tall window does not.)
+    """
+    size = driver.get_window_size()
     height = int(driver.execute_script(
         "return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight);"))
-    width = int(driver.execute_script("return document.documentElement.clientWidth;"))
     try:
-        shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 30000), "scale": 1}})
-        path.write_bytes(base64.b64decode(shot["data"]))
-    except Exception:  # a driver without DevTools commands: the first screen only
+        driver.set_window_size(size["width"], min(max(height, size["height"]), max_height))
         driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(size["width"], size["height"])
 
 
 def inspect_page(driver, origin: str, report: PageReport) -> None:
