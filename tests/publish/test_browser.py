@@ -166,11 +166,11 @@ def test_every_page_of_the_book(browser, html_dir, tmp_path):
     files = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
     missing = [f for f in files if f"{f}.html" not in pages]
     assert not missing, f"pages in _toc.yml but not in {html_dir}: {missing} (stale build?)"
-    bad = [r.describe() for r in reports if not r.ok]
-    assert not bad, "problems a reader would see:\n" + "\n".join(bad)
     for r in reports:
         assert r.screenshot and Path(r.screenshot).stat().st_size > 0, r.page
     # the formulas are typeset by the MathJax shipped with the book (the losses page has dozens)
     losses = next(r for r in reports if r.page == "losses.html")
     assert losses.math_total >= 20 and losses.math_typeset == losses.math_total, (losses.math_typeset,
                                                                                    losses.math_total)
+    bad = [r.describe() for r in reports if not r.ok]
+    assert not bad, "problems a reader would see:\n" + "\n".join(bad)
