@@ -93,3 +93,14 @@ def test_a_cell_ending_with_glue_table_shows_nothing(monkeypatch):
                                                ([np.nan, None], 3)])
 def test_auto_decimals_by_the_largest_magnitude(values, decimals):
     assert tables.auto_decimals(values) == decimals
+
+
+def test_estimates_print_with_their_interval_in_the_column_decimals():
+    from lossbook.core.estimate import Estimate
+
+    frame = pd.DataFrame({"leak-free ROC-AUC": [Estimate(0.75012, 0.68, 0.8213, n=50, method="bootstrap"),
+                                                Estimate(0.9, None, None)]}, index=["MLP", "CNN"])
+    table = tables.page_table(frame)
+    assert list(table["leak-free ROC-AUC"]) == ["0.750 [0.680, 0.821]", "0.900"]
+    # a numeric column of estimates is right-aligned on the page
+    assert tables.to_markdown(table).splitlines()[1] == "| --- | ---: |"

@@ -33,7 +33,8 @@ The formatting rules (:func:`page_table`):
   integers as integers; never scientific notation; a value that rounds to
   zero is ``0`` without a sign, a non-zero one that would print as zero is
   ``< 0.001``; a minus sign, not a hyphen;
-* booleans as "yes"/"no";
+* booleans as "yes"/"no"; an :class:`~lossbook.core.estimate.Estimate` as
+  ``0.750 [0.680, 0.821]`` (estimate and interval, the column's decimals);
 * missing values: rows and columns with nothing in them are dropped; any that
   remain print as an em dash, and :func:`glue_table` refuses them unless
   ``missing_means`` says what a dash means (write that in the caption).
@@ -96,6 +97,18 @@ def format_number(value, decimals: int) -> str:
     return text.replace("-", MINUS)
 
 
+def _is_estimate(value) -> bool:
+    return all(hasattr(value, name) for name in ("estimate", "ci_low", "ci_high"))
+
+
+def format_estimate(value, decimals: int) -> str:
+    """An :class:`~lossbook.core.estimate.Estimate` as ``0.750 [0.680, 0.821]`` (its interval when it has one)."""
+    text = format_number(value.estimate, decimals)
+    if value.ci_low is None or value.ci_high is None:
+        return text
+    return f"{text} [{format_number(value.ci_low, decimals)}, {format_number(value.ci_high, decimals)}]"
+
+
 def _integral_column(values) -> bool:
     numbers = [v for v in values if _is_number(v)]
     return bool(numbers) and all(isinstance(v, (Integral, np.integer)) for v in numbers)
@@ -139,8 +152,11 @@ def page_table(frame: pd.DataFrame, *, headers: Mapping | None = None, decimals:
         else:
             places = decimals
         if places is None:
-            places = auto_decimals(values)
-        if data[column].dtype.kind in "iu" or _integral_column(values):
+            places = auto_decimals([v.estimate if _is_estimate(v) else v for v in values])
+        if any(_is_estimate(v) for v in values):
+            formatted = [format_estimate(v, places) if _is_estimate(v) else format_number(v, places)
+                         if (_is_number(v) or _is_missing(v)) else str(v) for v in values]
+        elif data[column].dtype.kind in "iu" or _integral_column(values):
             formatted = [format_number(int(v), 0) if _is_number(v) else format_number(v, 0) for v in values]
         else:
             formatted = [format_number(v, places) if (_is_number(v) or _is_missing(v) or isinstance(v, bool))
@@ -161,7 +177,8 @@ def _cell(text: str) -> str:
 def _numeric_column(values) -> bool:
     """True when every non-dash entry of a formatted column reads as a number (right-align it)."""
     def numeric(text):
-        t = text.replace(MINUS, "-").replace("< ", "").replace("> ", "").replace("∞", "inf")
+        t = text.split(" [", 1)[0]  # an estimate with its interval reads as its estimate
+        t = t.replace(MINUS, "-").replace("< ", "").replace("> ", "").replace("∞", "inf")
         try:
             float(t)
             return True
