@@ -198,7 +198,13 @@ def test_save_figure_sizes_glues_and_refuses_small_text(tmp_path, monkeypatch):
     ax.legend()
     saved = plots.save_figure(fig, "unit", "wide.png", glue_key="")  # suffix replaced: SVG by default
     assert saved.path == tmp_path / "figures" / "unit" / "wide.svg"
-    assert saved.width_in <= plots.PAGE_WIDTH_IN + 0.05 and saved.display_scale == pytest.approx(1.0, abs=0.01)
+    assert saved.width_in <= plots.PAGE_WIDTH_IN + 1e-3 and saved.display_scale == 1.0
+    # a legend placed outside the axes widens the saved box: the figure is narrowed so the file still fits
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="a legend entry long enough to stick out")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    saved = plots.save_figure(fig, "unit", "outside_legend", glue_key="")
+    assert saved.width_in <= plots.PAGE_WIDTH_IN + 1e-3 and saved.display_scale == 1.0
     assert "<text" in saved.path.read_text()  # text kept as text
     # raster: a PNG at twice the density, carrying its measured font size
     fig, ax = plt.subplots()

@@ -215,10 +215,16 @@ def save_figure(fig, chapter: str, name: str, *, glue_key: str | None = None, wi
     stem = Path(name).stem
     if not re.fullmatch(r"[A-Za-z0-9_-]+", stem):
         raise ValueError(f"figure name must be a plain file name (letters, digits, _ and -), got {name!r}")
-    fig.set_size_inches(width_in, height_in if height_in is not None else fig.get_size_inches()[1])
-    if fig.get_layout_engine() is None:
-        fig.tight_layout()
-    bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.04)
+    height = height_in if height_in is not None else fig.get_size_inches()[1]
+    figure_width = width_in
+    for _ in range(3):  # text sticking out (legends, suptitles) widens the tight box: narrow the figure to match
+        fig.set_size_inches(figure_width, height)
+        if fig.get_layout_engine() is None:
+            fig.tight_layout()
+        bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.04)
+        if bbox.width <= width_in + 1e-3:
+            break
+        figure_width = max(0.5 * width_in, figure_width - (bbox.width - width_in) - 0.01)
     svg_text = _render_svg(fig, bbox)
     saved_w, saved_h = float(bbox.width), float(bbox.height)
     scale = display_scale(saved_w)
