@@ -254,3 +254,17 @@ def test_shades_run_from_light_to_the_palette_colour():
     assert lightness == sorted(lightness, reverse=True)
     with pytest.raises(ValueError, match="n must be"):
         plots.shades("#000000", 0)
+
+
+def test_log_axis_labels_read_at_full_size(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSBOOK_OUTPUT_DIR", str(tmp_path))
+    fig, ax = plt.subplots()
+    ax.plot([1e-3, 1e-1, 1.0], [0.2, 0.5, 0.9])
+    ax.set_xscale("log")
+    with pytest.raises(ValueError, match="plots.log_axis"):  # 10^{-2}: exponents below 9 pt
+        plots.save_figure(fig, "unit", "log_default", glue_key="")
+    fig, ax = plt.subplots()
+    ax.plot([1e-3, 1e-1, 1.0], [0.2, 0.5, 0.9])
+    plots.log_axis(ax, "x")
+    saved = plots.save_figure(fig, "unit", "log_plain", glue_key="")
+    assert saved.min_font_pt >= plots.MIN_FONT_PT and ax.get_xscale() == "log"

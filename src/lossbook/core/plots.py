@@ -123,6 +123,22 @@ def shades(color: str, n: int, *, lightest: float = 0.55) -> list[str]:
     return [matplotlib.colors.to_hex(base * (1 - m) + m) for m in mix]
 
 
+def log_axis(ax, which: str = "x") -> None:
+    """Put a log scale on ``ax``'s x (or y) axis with plain-number tick labels (0.001, 0.01, ...).
+
+    matplotlib's default log labels are ``10^{-2}`` with exponents at 70 % of
+    the tick size, below the book's 9-pt minimum; plain numbers read at full size.
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    if which not in ("x", "y"):
+        raise ValueError(f"which must be 'x' or 'y', got {which!r}")
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def _new(ax, ncols=1, figsize=None):
     if ax is not None:
         axes = np.atleast_1d(ax)
@@ -217,14 +233,14 @@ def save_figure(fig, chapter: str, name: str, *, glue_key: str | None = None, wi
         raise ValueError(f"figure name must be a plain file name (letters, digits, _ and -), got {name!r}")
     height = height_in if height_in is not None else fig.get_size_inches()[1]
     figure_width = width_in
-    for _ in range(3):  # text sticking out (legends, suptitles) widens the tight box: narrow the figure to match
+    for _ in range(8):  # text sticking out (legends, suptitles) widens the tight box: narrow the figure to match
         fig.set_size_inches(figure_width, height)
         if fig.get_layout_engine() is None:
             fig.tight_layout()
         bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.04)
         if bbox.width <= width_in + 1e-3:
             break
-        figure_width = max(0.5 * width_in, figure_width - (bbox.width - width_in) - 0.01)
+        figure_width = max(0.5 * width_in, figure_width - 1.5 * (bbox.width - width_in) - 0.01)
     svg_text = _render_svg(fig, bbox)
     saved_w, saved_h = float(bbox.width), float(bbox.height)
     scale = display_scale(saved_w)
@@ -236,7 +252,8 @@ def save_figure(fig, chapter: str, name: str, *, glue_key: str | None = None, wi
         raise ValueError(
             f"figure {stem!r} of chapter {chapter!r}: its smallest text would be displayed at {min_font:.1f} pt "
             f"(< {MIN_FONT_PT:g} pt); saved {saved_w:.2f} in wide, shrunk by {scale:.2f} to fit the column. "
-            f"Use fewer or larger panels, or drop explicit font sizes below {MIN_FONT_PT:g}")
+            f"Use fewer or larger panels, drop explicit font sizes below {MIN_FONT_PT:g}, "
+            f"and label log axes with plots.log_axis (exponents are drawn small)")
     path = figure_path(chapter, f"{stem}.{'png' if raster else 'svg'}")
     tmp = path.with_name(f".{path.name}.tmp")
     try:
