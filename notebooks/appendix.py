@@ -24,14 +24,13 @@
 results_root = None  # folder holding results/; None means the runner's output folder (book/ for full)
 
 # %%
-import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
 from lossbook.core import data as lbdata
+from lossbook.core.seeding import seed_everything
 from lossbook.publish import report, tables
 from lossbook.publish.runner import load_chapters
-from lossbook.core.seeding import seed_everything
 
 if results_root is not None and not isinstance(results_root, str):
     raise ValueError(f"results_root must be a folder path or None, got {results_root!r}")

@@ -69,10 +69,10 @@ from myst_nb import glue
 
 from lossbook.core import data as lbdata
 from lossbook.core import losses, metrics, plots
-from lossbook.studies.dia import PAPER_TABLE1
+from lossbook.core.seeding import seed_everything
 from lossbook.publish import tables
 from lossbook.publish.results import save_results
-from lossbook.core.seeding import seed_everything
+from lossbook.studies.dia import PAPER_TABLE1
 
 
 def check_parameters():

@@ -110,9 +110,10 @@ def test_a_missing_mathjax_says_what_to_install(monkeypatch):
 def test_installed_toolchain_is_the_pinned_one():
     """The book was checked with these versions together; pyproject.toml pins them."""
     import re
-    import tomllib
     from importlib.metadata import version
     from pathlib import Path
+
+    import tomllib
 
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     pins = dict(re.match(r"([\w.-]+)==(\S+)", d).groups() for d in pyproject["project"]["dependencies"] if "==" in d)

@@ -81,7 +81,7 @@ def mathjax_source() -> Path:
     spec = importlib.util.find_spec("mathjax")
     folder = None
     if spec is not None and spec.submodule_search_locations:
-        folder = Path(list(spec.submodule_search_locations)[0]) / "static" / "mathjax" / "es5"
+        folder = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax" / "es5"
     if folder is None or not (folder / MATHJAX_ENTRY).is_file():
         raise RuntimeError(
             "MathJax 3 is not installed, so the book's formulas cannot be typeset offline: "

@@ -42,8 +42,8 @@ The formatting rules (:func:`page_table`):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from numbers import Integral, Real
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
