@@ -268,3 +268,20 @@ def test_log_axis_labels_read_at_full_size(tmp_path, monkeypatch):
     plots.log_axis(ax, "x")
     saved = plots.save_figure(fig, "unit", "log_plain", glue_key="")
     assert saved.min_font_pt >= plots.MIN_FONT_PT and ax.get_xscale() == "log"
+
+
+def test_long_tick_labels_wrapped_fit_the_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSBOOK_OUTPUT_DIR", str(tmp_path))
+    labels = ["focal as in the tutorial (alpha 0.25 on every example, gamma 2)",
+              "BCE, threshold chosen by F1 on a validation split", "BCE"]
+    assert plots.wrap(labels[0]).count("\n") == 2 and plots.wrap("BCE") == "BCE"
+
+    def draw(names):
+        fig, axes = plt.subplots(1, 2, figsize=(13, 2.6), sharey=True)
+        for ax in axes:
+            ax.boxplot([np.linspace(0, 1, 5)] * 3, orientation="horizontal")
+            ax.set_yticks(range(1, 4), names)
+        return fig
+
+    saved = plots.save_figure(draw([plots.wrap(n) for n in labels]), "unit", "wrapped_labels", glue_key="")
+    assert saved.display_scale == 1.0 and saved.min_font_pt >= plots.MIN_FONT_PT

@@ -101,6 +101,13 @@ def label(value) -> str:
     return DISPLAY_NAMES.get(text, text.replace("_", " "))
 
 
+def wrap(text: str, width: int = 28) -> str:
+    """``text`` broken into lines of at most ``width`` characters, for long tick labels that must fit the page."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width=width)) or str(text)
+
+
 def color_for(label: str, i: int = 0) -> str:
     """The loss's colour when ``label`` names a loss, else the i-th palette colour."""
     key = str(label).lower()
