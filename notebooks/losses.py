@@ -68,31 +68,28 @@ import pandas as pd
 from myst_nb import glue
 
 from lossbook.core import data as lbdata
-from lossbook.core import losses, metrics, plots
+from lossbook.core import losses, metrics, params, plots
 from lossbook.core.seeding import seed_everything
 from lossbook.publish import tables
 from lossbook.publish.results import save_results
 from lossbook.studies.dia import PAPER_TABLE1
 
-
-def check_parameters():
-    """Refuse bad parameters before anything is computed."""
-    if not (isinstance(gammas, list) and gammas and all(isinstance(g, (int, float)) and g >= 0 for g in gammas)):
-        raise ValueError(f"gammas must be a non-empty list of numbers >= 0, got {gammas!r}")
-    if not (isinstance(alphas, list) and alphas and all(a is None or 0 <= a <= 1 for a in alphas)):
-        raise ValueError(f"alphas must be a non-empty list of None or numbers in [0, 1], got {alphas!r}")
-    if not (isinstance(batch_size, int) and batch_size >= 2):
-        raise ValueError(f"batch_size must be an integer >= 2, got {batch_size!r}")
-    if not (isinstance(n_points, int) and n_points >= 11):
-        raise ValueError(f"n_points must be an integer >= 11, got {n_points!r}")
-    # the loss parameters are checked by losses.make itself
-    losses.make("focal", gamma=focal_gamma, alpha=focal_alpha)
-    losses.make("dice", eps=dice_eps)
-
-
-check_parameters()
+# %%
+# Refuse bad parameters before anything is computed; losses.make checks the loss parameters.
+if not (isinstance(gammas, list) and gammas and isinstance(alphas, list) and alphas):
+    raise ValueError(f"gammas and alphas must be non-empty lists, got {gammas!r} and {alphas!r}")
+for g in gammas:
+    params.number("gammas", g, 0, float("inf"))
+for a in [a for a in alphas if a is not None]:
+    params.number("alphas", a, 0, 1)
+params.integer("batch_size", batch_size, 2)
+params.integer("n_points", n_points, 11)
+losses.make("focal", gamma=focal_gamma, alpha=focal_alpha)
+losses.make("dice", eps=dice_eps)
 seed_everything(seed)
 plots.set_style()
+
+# %%
 root = Path(data_dir) / "dia" if data_dir else None
 train = lbdata.load_dia("train", root, verify_checksum=True)
 y_train = np.asarray(train.y, dtype=int)
@@ -252,30 +249,13 @@ scorers = {
     f"focal γ={focal_gamma:g}, no α": losses.make("focal", gamma=focal_gamma, alpha=None),
     "Dice (whole set)": losses.make("dice", eps=dice_eps),
 }
-batch_dice = losses.make("dice", eps=dice_eps, axis=-1)
-order = np.random.default_rng(seed + 1).permutation(n_train)
-n_batches = n_train // batch_size  # full batches only, so every batch has the same size
-
-
-def score_row(p):
-    row = {name: float(fn(y_train, p)) for name, fn in scorers.items()}
-    idx = order[: n_batches * batch_size].reshape(n_batches, batch_size)
-    row[f"Dice (mean over batches of {batch_size})"] = float(batch_dice(y_train[idx], p[idx]).mean())
-    report = metrics.binary_report(y_train, p)
-    row["ROC-AUC"] = report["roc_auc"]
-    row["F1 at 0.5"] = report["f1"]
-    return row
-
-
-comparison = pd.DataFrame({name: score_row(p) for name, p in predictors.items()}).T
-comparison.index.name = "predictor"
+comparison = metrics.score_fixed_predictions(
+    y_train, predictors, scorers, batch_size=batch_size, order=np.random.default_rng(seed + 1).permutation(n_train),
+    batch_losses={f"Dice (mean over batches of {batch_size})": losses.make("dice", eps=dice_eps, axis=-1)})
 tables.glue_table("tbl_losses_scales", comparison)
 
 # %%
-loss_columns = [c for c in comparison.columns if c not in ("ROC-AUC", "F1 at 0.5")]
-# rank 1 = the lowest loss; the metrics are ranked so that 1 is the best too
-ranking = pd.concat([comparison[loss_columns].rank(method="min"),
-                     comparison[["ROC-AUC", "F1 at 0.5"]].rank(ascending=False, method="min")], axis=1).astype(int)
+ranking = metrics.rank_columns(comparison, higher_is_better=("ROC-AUC", "F1 at 0.5"))  # 1 = best
 dice_col = "Dice (whole set)"
 glue("bce_const_pi", float(comparison.loc["constant π", "BCE"]), display=False)
 glue("bce_all_pos", float(comparison.loc["all positive (0.99)", "BCE"]), display=False)
@@ -360,21 +340,10 @@ tables.glue_table("tbl_losses_ranking", ranking)
 
 # %%
 n_neg = n_train - n_pos
-cases = {
+all_positive, checks = metrics.all_positive_table({
     "DIA training set": (n_pos, n_train),
     "SMOTE-balanced DIA training set": (n_neg, 2 * n_neg),
-}
-rows, checks = {}, {}
-for case, (pos, n) in cases.items():
-    y = np.r_[np.ones(pos, dtype=int), np.zeros(n - pos, dtype=int)]
-    report = metrics.binary_report(y, np.ones(n))
-    formula = metrics.all_positive_scores(pos / n)
-    checks[case] = all(abs(report[k] - formula[k]) < 1e-12 for k in formula)
-    rows[case] = {"positives": pos, "examples": n, "π": pos / n, **{k: report[k] for k in
-                  ("accuracy", "precision", "recall", "f1", "balanced_accuracy", "mcc", "roc_auc")},
-                  "F1 formula 2π/(1+π)": formula["f1"]}
-all_positive = pd.DataFrame(rows).T
-all_positive[["positives", "examples"]] = all_positive[["positives", "examples"]].astype(int)
+})
 if not all(checks.values()):
     raise AssertionError(f"metrics.binary_report disagrees with the all-positive formulas: {checks}")
 # one column per case, one row per quantity: the table fits the page
