@@ -23,15 +23,14 @@
 # %% tags=["parameters"]
 results_root = None  # folder holding results/; None means the runner's output folder (book/ for full)
 
-# %% tags=["hide-input"]
-import pandas as pd
-from IPython.display import Markdown, display
+# %%
+from IPython.display import Markdown
 from myst_nb import glue
 
 from lossbook.core import data as lbdata
-from lossbook.publish import report
-from lossbook.publish.runner import load_chapters
 from lossbook.core.seeding import seed_everything
+from lossbook.publish import report, tables
+from lossbook.publish.runner import load_chapters
 
 if results_root is not None and not isinstance(results_root, str):
     raise ValueError(f"results_root must be a folder path or None, got {results_root!r}")
@@ -42,7 +41,6 @@ names = [n for n in chapters if n != "appendix"]
 results = report.load_all(names, results_root)
 ran = [n for n in names if results[n] is not None]
 missing = [n for n in names if results[n] is None]
-pd.set_option("display.max_colwidth", 80)
 
 # %% [markdown]
 # ## Chapters and wall times
@@ -56,26 +54,30 @@ pd.set_option("display.max_colwidth", 80)
 # run far faster when the cache is warm, and a recorded time does not say
 # whether it was: a full-profile time below the quick one most likely means a warm cache.
 
-# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
-SOURCE = "(made by `notebooks/appendix.py` from `book/results/`; default parameters)"
+# %%
 timing = report.timing_table(names, results_root)
 glue("appendix_n_chapters", len(names), display=False)
 glue("appendix_n_ran", len(ran), display=False)
 glue("appendix_total_full_min", float(timing["full wall time (s)"].sum()) / 60, display=False)
 glue("appendix_total_quick_min", float(timing["quick wall time (s)"].sum()) / 60, display=False)
-display(Markdown(report.myst_table(
-    timing, f"Wall time of each chapter in the full and the quick profile, and the machine's CPU count {SOURCE}.",
-    "tbl-appendix-timing")))
+glue("appendix_missing", Markdown(", ".join(missing) if missing else "none"), display=False)
+tables.glue_table("tbl_appendix_timing", timing, missing_means="the profile has not been recorded",
+                  decimals={f"{profile} wall time (s)": 1 for profile in ("full", "quick")})
 
 # %% [markdown]
+# :::{table} Wall time of each chapter in the full and the quick profile, and the CPU count of the machine it ran on; a dash: that profile has not been recorded (`notebooks/appendix.py`, from `book/results/`).
+# :name: tbl-appendix-timing
+#
+# ```{glue:md} tbl_appendix_timing
+# :format: myst
+# ```
+# :::
+#
 # In {numref}`tbl-appendix-timing`, of the {glue:text}`appendix_n_chapters` chapters, {glue:text}`appendix_n_ran`
 # have a results file. Their recorded full-profile wall times add up to
 # {glue:text}`appendix_total_full_min:.1f` minutes, the quick-profile ones to
-# {glue:text}`appendix_total_quick_min:.1f` minutes (a dash: that profile
-# has not been recorded for the chapter). Chapters without results:
-
-# %% tags=["hide-input"]
-print(", ".join(missing) if missing else "none")
+# {glue:text}`appendix_total_quick_min:.1f` minutes. Chapters without results:
+# {glue:md}`appendix_missing`.
 
 # %% [markdown]
 # ## Package versions
@@ -84,13 +86,27 @@ print(", ".join(missing) if missing else "none")
 # in {numref}`tbl-appendix-versions`. A row with differing entries means two chapters
 # ran in different environments.
 
-# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+# %%
 versions = report.versions_table(results)
 differing = [pkg for pkg, row in versions.iterrows() if row.dropna().nunique() > 1]
-display(Markdown(report.myst_table(
-    versions, f"Package versions recorded by each chapter {SOURCE}.", "tbl-appendix-versions")))
-display(Markdown("Packages whose version differs between chapters: "
-                 + (", ".join(f"`{p}`" for p in differing) if differing else "none") + "."))
+# one column: the version every chapter recorded, or each version with the chapters that recorded it
+recorded = versions.apply(lambda row: "; ".join(
+    version if row.dropna().nunique() == 1 else f"{version} ({', '.join(row.index[row == version])})"
+    for version in row.dropna().unique()), axis=1).to_frame("version")
+tables.glue_table("tbl_appendix_versions", recorded)
+glue("appendix_differing", Markdown(", ".join(f"`{p}`" for p in differing) if differing else "none"),
+     display=False)
+
+# %% [markdown]
+# :::{table} Package versions recorded by the chapters; where they differ, each version is followed by the chapters that ran with it (`notebooks/appendix.py`, from `book/results/`).
+# :name: tbl-appendix-versions
+#
+# ```{glue:md} tbl_appendix_versions
+# :format: myst
+# ```
+# :::
+#
+# Packages whose version differs between chapters: {glue:md}`appendix_differing`.
 
 # %% [markdown]
 # ## Data checksums
@@ -99,12 +115,21 @@ display(Markdown("Packages whose version differs between chapters: "
 # read, compared with the checksum published in the data's provenance note where
 # one exists.
 
-# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+# %%
 published = {name: digest for name, digest in lbdata.DIA_FILES.values()}
 checksums = report.checksums_table(results, published)
-display(Markdown(report.myst_table(
-    checksums, f"sha256 of every data file the chapters read; *matches published* compares it with the "
-    f"provenance note's checksum where one exists {SOURCE}.", "tbl-appendix-checksums", index=False)))
+checksums["sha256"] = checksums["sha256"].str[:16] + "…"  # the full digests are in the results files
+tables.glue_table("tbl_appendix_checksums", checksums, index=False, missing_means="no published checksum",
+                  headers={"sha256": "sha256 (first 16 hex digits)"})
+
+# %% [markdown]
+# :::{table} The sha256 of every data file the chapters read (its first 16 hex digits; the full digest is in each chapter's results file), and whether it matches the checksum published in the data's provenance note; a dash: no checksum was published (`notebooks/appendix.py`).
+# :name: tbl-appendix-checksums
+#
+# ```{glue:md} tbl_appendix_checksums
+# :format: myst
+# ```
+# :::
 
 # %% [markdown]
 # ## Parameters of the quick profile
@@ -113,11 +138,17 @@ display(Markdown(report.myst_table(
 # `notebooks/profiles.yml` lists what the quick profile overrides
 # ({numref}`tbl-appendix-quick`):
 
-# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
-display(Markdown(report.myst_table(
-    report.parameters_table({n: chapters[n] for n in names}),
-    f"What the quick profile changes in each chapter's parameters (`notebooks/profiles.yml`) {SOURCE}.",
-    "tbl-appendix-quick")))
+# %%
+tables.glue_table("tbl_appendix_quick", report.parameters_table({n: chapters[n] for n in names}))
+
+# %% [markdown]
+# :::{table} What the quick profile changes in each chapter's parameters (`notebooks/profiles.yml`).
+# :name: tbl-appendix-quick
+#
+# ```{glue:md} tbl_appendix_quick
+# :format: myst
+# ```
+# :::
 
 # %% [markdown]
 # ## How to re-run one chapter, or all of them
@@ -125,20 +156,21 @@ display(Markdown(report.myst_table(
 # Set up once (Python 3.11), pointing the book at the data:
 #
 # ```bash
-# python3 -m venv .venv && .venv/bin/pip install -e . && source .venv/bin/activate
-# export LOSSBOOK_DATA_DIR=/path/to/data   # holds dia/ and acne/; DIA is downloaded from UCI if absent
+# python3 -m venv .venv && .venv/bin/pip install -e .
+# source .venv/bin/activate
+# export LOSSBOOK_DATA_DIR=/path/to/data  # dia/ and acne/; DIA comes from UCI if absent
 # ```
 #
 # Then:
 #
 # ```bash
-# python -m lossbook run dia                 # one chapter, full profile, into book/
-# python -m lossbook run                     # every chapter in book order
-# python -m lossbook run --profile quick     # every chapter, quick profile, into _build/quick/
-# python -m lossbook run dia -p seed=1       # one parameter changed (refused if misspelled)
-# python -m lossbook.publish.report collect-timings  # copy quick wall times into book/results
-# python -m lossbook run claims appendix     # refresh the ledger and this page last
-# jupyter-book build book -W                 # the HTML, into _build/html/
+# python -m lossbook run dia              # one chapter, full profile, into book/
+# python -m lossbook run                  # every chapter in book order
+# python -m lossbook run --profile quick  # every chapter, quick, into _build/quick/
+# python -m lossbook run dia -p seed=1    # one parameter changed (checked)
+# python -m lossbook.publish.report collect-timings  # quick times into book/
+# python -m lossbook run claims appendix  # the ledger and this page, last
+# jupyter-book build book -W              # the HTML, into _build/html/
 # ```
 #
 # Each chapter writes `book/results/<chapter>.json`; with the same parameters

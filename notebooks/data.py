@@ -33,13 +33,17 @@ import numpy as np
 import pandas as pd
 from myst_nb import glue
 
+from IPython.display import Markdown
+
 from lossbook.core import data as lbdata
 from lossbook.core import near_duplicates as nd
-from lossbook.core.paths import figure_path
+from lossbook.core import plots
+from lossbook.publish import tables
 from lossbook.publish.results import save_results
 from lossbook.core.seeding import seed_everything
 
 seed_everything(seed)
+plots.set_style()
 root = Path(data_dir) if data_dir else None
 # The pair loader also checks that the test file has the training file's columns, in order.
 train, test = lbdata.load_dia_pair(root / "dia" if root else None, verify_checksum=True)
@@ -48,7 +52,7 @@ train, test = lbdata.load_dia_pair(root / "dia" if root else None, verify_checks
 # ## Drug-induced autoimmunity (UCI 1104)
 #
 # The training set and the external test set come as two CSV files of RDKit
-# descriptors. Both checksums match the ones published with the data.
+# descriptors ({numref}`tbl-data-dia`). Both checksums match the ones published with the data.
 #
 # **Source and licence.** Dataset 1104 of the UCI Machine Learning Repository
 # {cite:p}`uci_dia`, made by Huang, Liu and Huang {cite:p}`huang2025interdia`, licensed
@@ -67,15 +71,15 @@ def describe(split, name):
 
 
 dia_table = pd.DataFrame([describe(train, "training"), describe(test, "external test")]).set_index("split")
-dia_table
+tables.glue_table("tbl_data_dia", dia_table)
 
 # %%
 both = pd.concat([train.X, test.X])
 constant = sorted(both.columns[both.nunique() == 1])
 transposed = both.drop(columns=constant).T
 duplicated_columns = sorted(transposed.index[transposed.duplicated()])
-print(f"{len(constant)} constant columns:", ", ".join(constant))
-print(f"{len(duplicated_columns)} non-constant columns duplicate an earlier one:", ", ".join(duplicated_columns))
+glue("dia_constant_names", Markdown(", ".join(f"`{c}`" for c in constant)), display=False)
+glue("dia_duplicated_names", Markdown(", ".join(f"`{c}`" for c in duplicated_columns)), display=False)
 
 glue("dia_n_train", len(train.y), display=False)
 glue("dia_n_train_pos", int(train.y.sum()), display=False)
@@ -94,7 +98,16 @@ glue("dia_prevalence", float(train.y.mean()), display=False)
 # states; {glue:text}`dia_n_constant` of them are constant and
 # {glue:text}`dia_n_duplicated` of the others repeat another column exactly. Column filters
 # that drop them are part of each model's pipeline and are fitted on training
-# folds only.
+# folds only. The constant columns are {glue:md}`dia_constant_names`; the
+# duplicates are {glue:md}`dia_duplicated_names`.
+#
+# :::{table} The two DIA files: drugs, positives and descriptors (`notebooks/data.py`).
+# :name: tbl-data-dia
+#
+# ```{glue:md} tbl_data_dia
+# :format: myst
+# ```
+# :::
 
 # %% [markdown]
 # ## Acne types (Roboflow "Acne Scanner" v2)
@@ -111,7 +124,9 @@ lbdata.require("acne", root / "acne" if root else None)  # without the images: h
 acne = lbdata.load_acne_index(root / "acne" if root else None, classes=lbdata.ACNE_CLASSES, check_images=False)
 counts = acne.groupby(["class_name", "roboflow_split"]).size().unstack(fill_value=0)
 counts["total"] = counts.sum(axis=1)
-counts
+counts.index.name = "class"
+in_split_order = [c for c in ("train", "valid", "test") if c in counts] + ["total"]
+tables.glue_table("tbl_data_acne", counts[in_split_order], headers={"train": "training", "valid": "validation"})
 
 # %%
 groups = acne.groupby("near_dup_group")["roboflow_split"].nunique()
@@ -126,21 +141,26 @@ glue("acne_majority", int(counts["total"].max()), display=False)
 glue("acne_test_in_crossing_group", leaky["test"], display=False)
 glue("acne_n_groups", int(acne["near_dup_group"].nunique()), display=False)
 
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+fig, axes = plt.subplots(1, 2, figsize=(plots.PAGE_WIDTH_IN, 3.0), width_ratios=(2, 5))
 axes[0].bar(["negative", "positive"], [dia_table.loc["training", "negative"], dia_table.loc["training", "positive"]],
-            color=["#8da0cb", "#fc8d62"])
+            color=[plots.PALETTE[0], plots.PALETTE[1]])
 axes[0].set_title("DIA training set")
 axes[0].set_ylabel("drugs")
-counts["total"].plot.bar(ax=axes[1], color="#66c2a5")
+counts["total"].plot.bar(ax=axes[1], color=plots.PALETTE[2], rot=0)
 axes[1].set_title("Acne images per class")
 axes[1].set_xlabel("")
 axes[1].set_ylabel("images")
-fig.tight_layout()
-fig.savefig(figure_path("data", "class_balance.png"), dpi=120)
-glue("fig_class_balance", fig, display=False)
-plt.close(fig)
+plots.save_figure(fig, "data", "class_balance", glue_key="fig_class_balance")
 
 # %% [markdown]
+# :::{table} Acne images per class and per split of the Roboflow export (`notebooks/data.py`).
+# :name: tbl-data-acne
+#
+# ```{glue:md} tbl_data_acne
+# :format: myst
+# ```
+# :::
+#
 # ```{glue:figure} fig_class_balance
 # :name: fig-class-balance
 #
@@ -148,7 +168,7 @@ plt.close(fig)
 # default parameters).
 # ```
 #
-# The {glue:text}`acne_n_images` images fall into {glue:text}`acne_n_groups`
+# The {glue:text}`acne_n_images` images ({numref}`tbl-data-acne`) fall into {glue:text}`acne_n_groups`
 # near-duplicate groups; in the export's own split, a share of
 # {glue:text}`acne_test_in_crossing_group:.2f` of the test images belong to a group
 # that also has members in another split. The minority class, Whiteheads, has

@@ -68,30 +68,28 @@ import pandas as pd
 from myst_nb import glue
 
 from lossbook.core import data as lbdata
-from lossbook.core import losses, metrics, plots
-from lossbook.studies.dia import PAPER_TABLE1
-from lossbook.publish.results import save_results
+from lossbook.core import losses, metrics, params, plots
 from lossbook.core.seeding import seed_everything
+from lossbook.publish import tables
+from lossbook.publish.results import save_results
+from lossbook.studies.dia import PAPER_TABLE1
 
-
-def check_parameters():
-    """Refuse bad parameters before anything is computed."""
-    if not (isinstance(gammas, list) and gammas and all(isinstance(g, (int, float)) and g >= 0 for g in gammas)):
-        raise ValueError(f"gammas must be a non-empty list of numbers >= 0, got {gammas!r}")
-    if not (isinstance(alphas, list) and alphas and all(a is None or 0 <= a <= 1 for a in alphas)):
-        raise ValueError(f"alphas must be a non-empty list of None or numbers in [0, 1], got {alphas!r}")
-    if not (isinstance(batch_size, int) and batch_size >= 2):
-        raise ValueError(f"batch_size must be an integer >= 2, got {batch_size!r}")
-    if not (isinstance(n_points, int) and n_points >= 11):
-        raise ValueError(f"n_points must be an integer >= 11, got {n_points!r}")
-    # the loss parameters are checked by losses.make itself
-    losses.make("focal", gamma=focal_gamma, alpha=focal_alpha)
-    losses.make("dice", eps=dice_eps)
-
-
-check_parameters()
+# %%
+# Refuse bad parameters before anything is computed; losses.make checks the loss parameters.
+if not (isinstance(gammas, list) and gammas and isinstance(alphas, list) and alphas):
+    raise ValueError(f"gammas and alphas must be non-empty lists, got {gammas!r} and {alphas!r}")
+for g in gammas:
+    params.number("gammas", g, 0, float("inf"))
+for a in [a for a in alphas if a is not None]:
+    params.number("alphas", a, 0, 1)
+params.integer("batch_size", batch_size, 2)
+params.integer("n_points", n_points, 11)
+losses.make("focal", gamma=focal_gamma, alpha=focal_alpha)
+losses.make("dice", eps=dice_eps)
 seed_everything(seed)
 plots.set_style()
+
+# %%
 root = Path(data_dir) / "dia" if data_dir else None
 train = lbdata.load_dia("train", root, verify_checksum=True)
 y_train = np.asarray(train.y, dtype=int)
@@ -122,14 +120,13 @@ def curve(name, label, **params):
 
 def configurations():
     yield "BCE", "bce", {}, plots.LOSS_COLORS["bce"], "-"
-    cmap = plt.get_cmap("Oranges")
-    for i, g in enumerate(gammas):
-        if g > 0:
-            yield f"focal γ={g:g}", "focal", {"gamma": g, "alpha": None}, cmap(0.35 + 0.65 * i / len(gammas)), "-"
+    focal_gammas = [g for g in gammas if g > 0]
+    for g, color in zip(focal_gammas, plots.shades(plots.LOSS_COLORS["focal"], len(focal_gammas))):
+        yield f"focal γ={g:g}", "focal", {"gamma": g, "alpha": None}, color, "-"
     yield f"Dice (ε={dice_eps:g}, batch of 1)", "dice", {"eps": dice_eps}, plots.LOSS_COLORS["dice"], "--"
 
 
-fig, axes = plt.subplots(2, 2, figsize=(9, 6.2), sharex=True)
+fig, axes = plt.subplots(2, 2, figsize=(plots.PAGE_WIDTH_IN, 5.6), sharex=True)
 for col, label in enumerate((1, 0)):
     for text, name, params, color, style in configurations():
         value, grad = curve(name, label, **params)
@@ -141,11 +138,8 @@ for col, label in enumerate((1, 0)):
     axes[1, col].set_xlabel("predicted probability p")
 axes[0, 0].set_ylabel("loss")
 axes[1, 0].set_ylabel("d loss / d p")
-axes[0, 0].legend(fontsize=8)
-fig.tight_layout()
-plots.save(fig, "losses", "loss_curves.png")
-glue("fig_loss_curves", fig, display=False)
-plt.close(fig)
+axes[0, 0].legend()
+plots.save_figure(fig, "losses", "loss_curves", glue_key="fig_loss_curves")
 
 # %%
 # How much focal loss discounts an easy example (p_t = 0.9) relative to BCE.
@@ -187,20 +181,17 @@ glue("focal_gamma", focal_gamma, display=False)
 # class-imbalance correction in itself.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(plots.PAGE_WIDTH_IN, 3.0), sharey=True)
 for col, label in enumerate((1, 0)):
     for i, a in enumerate(alphas):
         value, _ = curve("focal", label, gamma=focal_gamma, alpha=a)
-        axes[col].plot(grid, value, lw=1.6, color=plt.get_cmap("tab10")(i),
+        axes[col].plot(grid, value, lw=1.6, color=plots.PALETTE[i],
                        label="no α" if a is None else f"α={a:g}")
     axes[col].set_title(f"focal γ={focal_gamma:g}, {'positive' if label else 'negative'} example")
     axes[col].set_xlabel("predicted probability p")
 axes[0].set_ylabel("loss")
-axes[0].legend(fontsize=8)
-fig.tight_layout()
-plots.save(fig, "losses", "focal_alpha.png")
-glue("fig_focal_alpha", fig, display=False)
-plt.close(fig)
+axes[0].legend()
+plots.save_figure(fig, "losses", "focal_alpha", glue_key="fig_focal_alpha")
 
 pair_loss = losses.make("focal", axis=-1, gamma=focal_gamma, alpha=focal_alpha)
 # the same mistake (p_t = 0.3) on a positive and on a negative example
@@ -235,7 +226,7 @@ glue("alpha_balanced", alpha_balanced, display=False)
 #
 # A training log that shows a lower loss under focal loss than under BCE says
 # nothing about which model is better: the losses measure different things on
-# different scales. The table scores the same fixed predictions for the DIA
+# different scales. {numref}`tbl-losses-scales` scores the same fixed predictions for the DIA
 # training labels under each loss, next to two metrics. The predictors are a
 # constant at the prevalence $\pi$ (the best a model that knows nothing can do
 # under BCE), a constant 0.5, a near-certain "everything is positive"
@@ -258,30 +249,13 @@ scorers = {
     f"focal γ={focal_gamma:g}, no α": losses.make("focal", gamma=focal_gamma, alpha=None),
     "Dice (whole set)": losses.make("dice", eps=dice_eps),
 }
-batch_dice = losses.make("dice", eps=dice_eps, axis=-1)
-order = np.random.default_rng(seed + 1).permutation(n_train)
-n_batches = n_train // batch_size  # full batches only, so every batch has the same size
-
-
-def score_row(p):
-    row = {name: float(fn(y_train, p)) for name, fn in scorers.items()}
-    idx = order[: n_batches * batch_size].reshape(n_batches, batch_size)
-    row[f"Dice (mean over batches of {batch_size})"] = float(batch_dice(y_train[idx], p[idx]).mean())
-    report = metrics.binary_report(y_train, p)
-    row["ROC-AUC"] = report["roc_auc"]
-    row["F1 at 0.5"] = report["f1"]
-    return row
-
-
-comparison = pd.DataFrame({name: score_row(p) for name, p in predictors.items()}).T
-comparison.index.name = "predictor"
-comparison.round(3)
+comparison = metrics.score_fixed_predictions(
+    y_train, predictors, scorers, batch_size=batch_size, order=np.random.default_rng(seed + 1).permutation(n_train),
+    batch_losses={f"Dice (mean over batches of {batch_size})": losses.make("dice", eps=dice_eps, axis=-1)})
+tables.glue_table("tbl_losses_scales", comparison)
 
 # %%
-loss_columns = [c for c in comparison.columns if c not in ("ROC-AUC", "F1 at 0.5")]
-# rank 1 = the lowest loss; the metrics are ranked so that 1 is the best too
-ranking = pd.concat([comparison[loss_columns].rank(method="min"),
-                     comparison[["ROC-AUC", "F1 at 0.5"]].rank(ascending=False, method="min")], axis=1).astype(int)
+ranking = metrics.rank_columns(comparison, higher_is_better=("ROC-AUC", "F1 at 0.5"))  # 1 = best
 dice_col = "Dice (whole set)"
 glue("bce_const_pi", float(comparison.loc["constant π", "BCE"]), display=False)
 glue("bce_all_pos", float(comparison.loc["all positive (0.99)", "BCE"]), display=False)
@@ -298,11 +272,27 @@ glue("focal_over_bce_ranker",
 glue("bce_ranker", float(comparison.loc["noisy ranker", "BCE"]), display=False)
 glue("batch_size", batch_size, display=False)
 glue("dice_eps", dice_eps, display=False)
-ranking
+tables.glue_table("tbl_losses_ranking", ranking)
 
 # %% [markdown]
-# The second table ranks the predictors under each column (1 = lowest loss, or
-# highest metric). Three things stand out. First, the scales differ: the noisy
+# :::{table} The same fixed predictions for the DIA training labels, scored by each loss (lower is better) and by two metrics (higher is better). Made by `notebooks/losses.py` with `focal_gamma`, `focal_alpha`, `dice_eps`, `batch_size` and `seed` as set in its parameters.
+# :name: tbl-losses-scales
+#
+# ```{glue:md} tbl_losses_scales
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Rank of each predictor under each column of {numref}`tbl-losses-scales`: 1 is the lowest loss, or the highest metric.
+# :name: tbl-losses-ranking
+#
+# ```{glue:md} tbl_losses_ranking
+# :format: myst
+# ```
+# :::
+#
+# {numref}`tbl-losses-ranking` ranks the predictors under each column of
+# {numref}`tbl-losses-scales`. Three things stand out. First, the scales differ: the noisy
 # ranker's BCE is {glue:text}`bce_ranker:.3f` and its focal loss
 # {glue:text}`focal_ranker:.3f`, a share of {glue:text}`focal_over_bce_ranker:.2f`,
 # for the very same predictions, so a smaller focal training loss is not a
@@ -334,37 +324,33 @@ ranking
 # $FP = (1 - \pi) n$ and $TN = FN = 0$, so
 #
 # $$
-# \text{recall} = \frac{TP}{TP + FN} = 1, \quad
-# \text{precision} = \frac{TP}{TP + FP} = \pi, \quad
-# \text{accuracy} = \frac{TP + TN}{n} = \pi, \quad
-# F_1 = \frac{2 \cdot \pi \cdot 1}{\pi + 1} = \frac{2\pi}{1 + \pi}.
+# \begin{aligned}
+# \text{recall} &= \frac{TP}{TP + FN} = 1, &
+# \text{precision} &= \frac{TP}{TP + FP} = \pi, \\
+# \text{accuracy} &= \frac{TP + TN}{n} = \pi, &
+# F_1 &= \frac{2 \cdot \pi \cdot 1}{\pi + 1} = \frac{2\pi}{1 + \pi}.
+# \end{aligned}
 # $$
 #
 # Its balanced accuracy is 0.5, its MCC 0, and since a constant score cannot
-# rank, its ROC-AUC is 0.5. The table checks the formula against
+# rank, its ROC-AUC is 0.5. {numref}`tbl-losses-all-positive` checks the formula against
 # `metrics.binary_report` on label vectors with exactly these counts: the DIA
 # training set, and the same set after SMOTE has balanced it (every negative
 # kept, as many positives as negatives).
 
 # %%
 n_neg = n_train - n_pos
-cases = {
+all_positive, checks = metrics.all_positive_table({
     "DIA training set": (n_pos, n_train),
     "SMOTE-balanced DIA training set": (n_neg, 2 * n_neg),
-}
-rows, checks = {}, {}
-for case, (pos, n) in cases.items():
-    y = np.r_[np.ones(pos, dtype=int), np.zeros(n - pos, dtype=int)]
-    report = metrics.binary_report(y, np.ones(n))
-    formula = metrics.all_positive_scores(pos / n)
-    checks[case] = all(abs(report[k] - formula[k]) < 1e-12 for k in formula)
-    rows[case] = {"positives": pos, "examples": n, "π": pos / n, **{k: report[k] for k in
-                  ("accuracy", "precision", "recall", "f1", "balanced_accuracy", "mcc", "roc_auc")},
-                  "F1 formula 2π/(1+π)": formula["f1"]}
-all_positive = pd.DataFrame(rows).T
-all_positive[["positives", "examples"]] = all_positive[["positives", "examples"]].astype(int)
-print("binary_report equals the formulas:", checks)
-all_positive.round(4)
+})
+if not all(checks.values()):
+    raise AssertionError(f"metrics.binary_report disagrees with the all-positive formulas: {checks}")
+# one column per case, one row per quantity: the table fits the page
+shown = all_positive.drop(columns=["positives", "examples"]).T.astype(float)
+shown.index = [plots.label(k) for k in shown.index]
+shown.index.name = "score"
+tables.glue_table("tbl_losses_all_positive", shown)
 
 # %%
 paper_cnn_dice = PAPER_TABLE1[("cnn", "dice")]
@@ -377,24 +363,38 @@ glue("f1_dia", float(all_positive.loc["DIA training set", "f1"]), display=False)
 glue("acc_dia", float(all_positive.loc["DIA training set", "accuracy"]), display=False)
 glue("f1_half", float(balanced_case["f1"]), display=False)
 glue("paper_cnn_dice_auc", paper_cnn_dice["roc_auc"], display=False)
-paper_vs.round(3)
+tables.glue_table("tbl_losses_paper_cnn_dice", paper_vs, decimals=2)
+
+# %% [markdown]
+# :::{table} Scores of the classifier that calls every example positive, from `metrics.binary_report` on label vectors with the DIA training set's counts and with a SMOTE-balanced set's; the last row is the formula $2\pi/(1+\pi)$ (`notebooks/losses.py`).
+# :name: tbl-losses-all-positive
+#
+# ```{glue:md} tbl_losses_all_positive
+# :format: myst
+# ```
+# :::
+#
+# :::{table} The DIA paper's Table 1 row for the CNN trained with Dice loss, beside the all-positive classifier on a balanced set, to the two decimals the paper prints.
+# :name: tbl-losses-paper-cnn-dice
+#
+# ```{glue:md} tbl_losses_paper_cnn_dice
+# :format: myst
+# ```
+# :::
 
 # %%
 pis = np.linspace(0.01, 1.0, 100)
 curve_scores = pd.DataFrame([metrics.all_positive_scores(float(pi)) for pi in pis], index=pis)
-fig, ax = plt.subplots(figsize=(5.2, 3.4))
-ax.plot(pis, curve_scores["f1"], color=plots.LOSS_COLORS["bce"], lw=1.8, label="F1 = 2π/(1+π)")
-ax.plot(pis, curve_scores["accuracy"], color=plots.LOSS_COLORS["focal"], lw=1.8, label="accuracy = precision = π")
+fig, ax = plt.subplots(figsize=(0.75 * plots.PAGE_WIDTH_IN, 3.4))
+ax.plot(pis, curve_scores["f1"], color=plots.PALETTE[0], lw=1.8, label="F1 = 2π/(1+π)")
+ax.plot(pis, curve_scores["accuracy"], color=plots.PALETTE[1], lw=1.8, label="accuracy = precision = π")
 for case, marker in zip(all_positive.index, ("o", "s")):
     pi = all_positive.loc[case, "π"]
-    ax.plot([pi], [all_positive.loc[case, "f1"]], marker, color="#222222", label=f"{case} (π = {pi:.3f})")
+    ax.plot([pi], [all_positive.loc[case, "f1"]], marker, color=plots.REFERENCE, label=f"{case} (π = {pi:.3f})")
 ax.set(xlabel="prevalence π of the evaluated set", ylabel="score", xlim=(0, 1), ylim=(0, 1.02),
        title="the all-positive classifier")
-ax.legend(fontsize=8, loc="lower right")
-fig.tight_layout()
-plots.save(fig, "losses", "all_positive.png")
-glue("fig_all_positive", fig, display=False)
-plt.close(fig)
+ax.legend(loc="lower right")
+plots.save_figure(fig, "losses", "all_positive", glue_key="fig_all_positive", width_in=0.75 * plots.PAGE_WIDTH_IN)
 
 # %% [markdown]
 # ```{glue:figure} fig_all_positive
@@ -410,7 +410,8 @@ plt.close(fig)
 # {glue:text}`f1_dia:.3f` with an accuracy of {glue:text}`acc_dia:.3f`; on a
 # balanced set its F1 is {glue:text}`f1_half:.3f`. The DIA paper's CNN trained
 # with Dice reports accuracy, precision, recall and F1 that coincide with the
-# balanced all-positive row to the two decimals the paper prints: that row is
+# balanced all-positive row to the two decimals the paper prints
+# ({numref}`tbl-losses-paper-cnn-dice`): that row is
 # what a network reports when it has collapsed to calling everything positive
 # and is scored on a set with as many positives as negatives. Its reported
 # ROC-AUC of {glue:text}`paper_cnn_dice_auc:.2f` is below chance, which exactly

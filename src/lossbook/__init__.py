@@ -36,7 +36,9 @@ in this list (``tests/test_layers.py`` checks it):
 * :mod:`~lossbook.publish.results`     chapter results files with provenance
 * :mod:`~lossbook.publish.report`      tables for the appendix and wall-time collection
 * :mod:`~lossbook.publish.ledger`      the claims ledger's engine (reads results, applies the verdict rules)
-* :mod:`~lossbook.publish.sphinx_ext`  small Sphinx fixes for the built book
+* :mod:`~lossbook.publish.sphinx_ext`  the book's Sphinx extension: theme fixes, MathJax offline, author-year labels
+* :mod:`~lossbook.publish.presentation`  which code cells the page shows (the runner's cell tags)
+* :mod:`~lossbook.publish.tables`      DataFrames as numbered, captioned page tables (``glue_table``)
 """
 
 import os

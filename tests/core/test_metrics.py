@@ -172,3 +172,35 @@ def test_paired_bootstrap():
     assert f1["diff"] > 0
     same = M.paired_bootstrap("roc_auc", y, good, good, n_boot=100)
     assert same["diff"] == 0 and same["p_value"] == 1.0
+
+
+# --- the losses chapter's tables, computed in the package ---------------------------------------
+def test_all_positive_table_matches_the_formula():
+    table, checks = M.all_positive_table({"imbalanced": (118, 477), "balanced": (359, 718)})
+    assert checks == {"imbalanced": True, "balanced": True}
+    assert list(table.index) == ["imbalanced", "balanced"]
+    assert table.loc["balanced", "f1"] == pytest.approx(2 / 3) and table.loc["balanced", "recall"] == 1.0
+    assert table.loc["imbalanced", "F1 formula 2π/(1+π)"] == pytest.approx(2 * (118 / 477) / (1 + 118 / 477))
+    assert table["positives"].dtype.kind == "i"
+    with pytest.raises(ValueError, match="case 'bad'"):
+        M.all_positive_table({"bad": (0, 10)})
+
+
+def test_score_fixed_predictions_and_ranks():
+    y = np.array([1, 0, 0, 1, 0, 0, 1, 0])
+    preds = {"perfect": np.where(y == 1, 0.9, 0.1), "constant": np.full(8, 0.5)}
+    mse = lambda t, p: float(np.mean((t - p) ** 2))  # noqa: E731
+    batch_mse = lambda t, p: np.mean((t - p) ** 2, axis=-1)  # noqa: E731
+    table = M.score_fixed_predictions(y, preds, {"MSE": mse}, batch_losses={"MSE per batch": batch_mse},
+                                            batch_size=3, order=np.arange(8))
+    assert list(table.columns) == ["MSE", "MSE per batch", "ROC-AUC", "F1 at 0.5"]
+    assert table.loc["perfect", "MSE"] == pytest.approx(0.01)
+    assert table.loc["perfect", "MSE per batch"] == pytest.approx(0.01)  # two full batches of 3 (rows 0-5)
+    assert table.loc["constant", "ROC-AUC"] == 0.5
+    ranks = M.rank_columns(table, higher_is_better=("ROC-AUC", "F1 at 0.5"))
+    assert ranks.loc["perfect"].tolist() == [1, 1, 1, 1] and ranks.loc["constant", "MSE"] == 2
+    with pytest.raises(ValueError, match="permutation"):
+        M.score_fixed_predictions(y, preds, {"MSE": mse}, batch_losses={"b": batch_mse}, batch_size=3,
+                                        order=np.zeros(8, dtype=int))
+    with pytest.raises(ValueError, match="does not have"):
+        M.rank_columns(table, higher_is_better=("AUC",))

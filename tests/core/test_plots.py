@@ -45,7 +45,7 @@ def test_roc_pr_curves(tmp_path, monkeypatch):
     monkeypatch.setenv("LOSSBOOK_OUTPUT_DIR", str(tmp_path))
     fig, (roc_ax, pr_ax) = plots.roc_pr_curves({"bce": folds(0), "focal": folds(1)})
     labels = [t.get_text() for t in roc_ax.get_legend().get_texts()]
-    assert labels[0].startswith("bce (AUC") and "±" in labels[0]
+    assert labels[0].startswith("BCE (AUC") and "±" in labels[0]  # code names in words
     assert len(roc_ax.collections) == 2  # one band per group
     path = plots.save(fig, "unit", "curves")
     assert path == tmp_path / "figures" / "unit" / "curves.png" and path.stat().st_size > 1000
@@ -63,7 +63,7 @@ def test_confusion_grid():
     fig, axes = plots.confusion_grid(mats, ["bce", "dice", "x"], ncols=2, normalize=True)
     assert axes.shape == (2, 2)
     texts = [t.get_text() for t in axes[0, 0].texts]
-    assert texts[0] == "50\n(83%)"
+    assert texts[0] == "50\n83%"
     assert not axes[1, 1].axison  # unused panel hidden
     with pytest.raises(ValueError, match="one title per matrix"):
         plots.confusion_grid(mats, ["a"])
@@ -79,7 +79,7 @@ def test_bar_with_errors_grouped_with_reference():
     assert len(ax.patches) == 4
     heights = sorted(p.get_height() for p in ax.patches)
     assert heights == sorted(means.to_numpy().ravel())
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"paper", "bce", "focal"}
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"paper", "BCE", "focal"}
     markers = [c for c in ax.collections if isinstance(c, matplotlib.collections.PathCollection)]
     assert [len(c.get_offsets()) for c in markers] == [1, 2]  # the NaN reference is skipped
     fig, ax = plots.bar_with_errors([0.3, 0.5], err=[0.1, 0.1], labels=["a", "b"], reference=0.4,
@@ -98,7 +98,7 @@ def test_training_curves_forms():
     assert len(ax.lines) == 2
     fig, axes = plots.training_curves({"bce": [h1, h2], "focal": h1}, metrics=("loss", "auc"))
     assert len(axes) == 2
-    mean_line = [ln for ln in axes[0].lines if ln.get_label() == "bce (training)"][0]
+    mean_line = [ln for ln in axes[0].lines if ln.get_label() == "BCE (training)"][0]
     np.testing.assert_allclose(mean_line.get_ydata(), [0.95, 0.75])  # truncated to the shortest fold
     with pytest.raises(ValueError, match="no 'accuracy'"):
         plots.training_curves(h1, metrics=("accuracy",))
@@ -114,3 +114,174 @@ def test_reliability_diagram():
     yy = (rng.uniform(size=20000) < q).astype(int)
     assert plots.expected_calibration_error(yy, q) < 0.02
     assert plots.expected_calibration_error(yy, 0.5 + 0.1 * (q - 0.5)) > 0.15
+
+
+# ------------------------------------------------------------ figures drawn for the page
+def test_label_turns_code_names_and_tuples_into_words():
+    assert plots.label(("mlp", "bce")) == "MLP, BCE"
+    assert plots.label("leak_free") == "leak-free"
+    assert plots.label("score_spread") == "score spread"
+
+
+def test_one_palette_for_every_plot():
+    assert set(plots.LOSS_COLORS.values()) - {plots.REFERENCE} <= set(plots.PALETTE)
+    assert plots.color_for("something else", 2) == plots.PALETTE[2]
+    assert [c.lower() for c in matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]] == \
+        [c.lower() for c in plots.PALETTE]
+    fig, ax = plots.bar_with_errors([0.3, 0.5], labels=["a", "b"])
+    assert matplotlib.colors.to_hex(ax.patches[0].get_facecolor()).lower() == plots.PALETTE[0].lower()
+
+
+def _every_plot():
+    """Each plotting function of the module with small inputs, as a chapter would call it."""
+    h = {"loss": [1.0, 0.8, 0.6], "val_loss": [1.1, 0.9, 0.85], "auc": [0.6, 0.7, 0.8], "val_auc": [0.6, 0.65, 0.7]}
+    y, p = folds(k=1, n=400)[0]
+    means = pd.DataFrame({"bce": [0.8, 0.7, 0.6], "focal": [0.75, 0.72, 0.5], "dice": [0.5, 0.4, 0.3]},
+                         index=pd.MultiIndex.from_tuples([("mlp", "leaky"), ("cnn", "leaky"), ("lstm", "leaky")]))
+    mats = {(model, loss): np.array([[50, 10], [5, 15]]) for model in ("mlp", "cnn", "lstm")
+            for loss in ("bce", "focal", "dice")}
+    five = [np.arange(25).reshape(5, 5)] * 3
+    return {
+        "roc_pr": plots.roc_pr_curves({"bce": folds(0), "focal": folds(1)})[0],
+        "bars": plots.bar_with_errors(means, err=means * 0.1, reference=means + 0.05, ylabel="F1")[0],
+        "curves": plots.training_curves({"bce": [h, h], "focal": h}, metrics=("loss", "auc"))[0],
+        "reliability": plots.reliability_diagram({"bce": (y, p), "focal": (y, p ** 2)})[0],
+        "confusion_by_protocol": plots.confusion_panels(mats)[0],
+        "confusion_five_classes": plots.confusion_grid(
+            five, ["BCE", "weighted CE", "focal CE"],
+            class_names=("Blackheads", "Cyst", "Papules", "Pustules", "Whiteheads"))[0],
+    }
+
+
+def test_every_plot_is_drawn_for_the_page(tmp_path, monkeypatch):
+    """Each saved figure fits the text column and its smallest text reads at >= 9 pt, measured in the file."""
+    monkeypatch.setenv("LOSSBOOK_OUTPUT_DIR", str(tmp_path))
+    for name, fig in _every_plot().items():
+        saved = plots.save_figure(fig, "unit", name, glue_key="")
+        measured = plots.measure_saved_figure(saved.path)
+        assert saved.path.suffix == ".svg" and not plt.fignum_exists(fig.number), name
+        assert measured["display_width_px"] <= plots.COLUMN_PX + 0.5, (name, measured)
+        assert measured["width_in"] == pytest.approx(saved.width_in, rel=1e-3), name
+        assert measured["min_font_pt"] >= plots.MIN_FONT_PT - 1e-6, (name, measured)
+        assert measured["min_font_pt"] == pytest.approx(saved.min_font_pt, rel=1e-3), name
+
+
+def test_axis_labels_are_words_never_tuples():
+    figs = _every_plot()
+    bars = figs["bars"].axes[0]
+    ticks = [t.get_text() for t in bars.get_xticklabels()]
+    assert ticks == ["MLP, leaky", "CNN, leaky", "LSTM, leaky"]
+    for name, fig in figs.items():
+        texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+        assert not any("('" in t or "_" in t for t in texts), (name, [t for t in texts if "('" in t or "_" in t])
+
+
+def test_confusion_panels_one_grid_rows_and_columns_in_words():
+    mats = {("mlp", "bce"): np.array([[50, 10], [5, 15]]), ("mlp", "dice"): np.array([[0, 60], [0, 20]]),
+            ("cnn", "bce"): np.eye(2, dtype=int)}
+    fig, axes = plots.confusion_panels(mats)
+    assert axes.shape == (2, 2)
+    assert [a.get_title() for a in axes[0]] == ["BCE", "Dice"] and axes[1, 0].get_title() == ""
+    assert axes[0, 0].get_ylabel() == "MLP\ntrue" and axes[1, 0].get_ylabel() == "CNN\ntrue"
+    assert not axes[1, 1].axison  # (cnn, dice) was not given
+    # tick labels once per row/column, so neighbouring panels never run together
+    assert [t.get_text() for t in axes[0, 1].get_yticklabels()] == ["", ""]
+    assert [t.get_text() for t in axes[1, 0].get_xticklabels()] == ["negative", "positive"]
+    with pytest.raises(ValueError, match=r"\(row, column\) pairs"):
+        plots.confusion_panels({"mlp": np.eye(2)})
+
+
+def test_save_figure_sizes_glues_and_refuses_small_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSBOOK_OUTPUT_DIR", str(tmp_path))
+    fig, ax = plt.subplots(figsize=(13, 4))  # drawn too wide, as the chapters used to
+    ax.plot([0, 1], [0, 1], label="line")
+    ax.legend()
+    saved = plots.save_figure(fig, "unit", "wide.png", glue_key="")  # suffix replaced: SVG by default
+    assert saved.path == tmp_path / "figures" / "unit" / "wide.svg"
+    assert saved.width_in <= plots.PAGE_WIDTH_IN + 1e-3 and saved.display_scale == 1.0
+    # a legend placed outside the axes widens the saved box: the figure is narrowed so the file still fits
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="a legend entry long enough to stick out")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    saved = plots.save_figure(fig, "unit", "outside_legend", glue_key="")
+    assert saved.width_in <= plots.PAGE_WIDTH_IN + 1e-3 and saved.display_scale == 1.0
+    assert "<text" in saved.path.read_text()  # text kept as text
+    # raster: a PNG at twice the density, carrying its measured font size
+    fig, ax = plt.subplots()
+    ax.imshow(np.random.default_rng(0).uniform(size=(50, 50)))
+    saved = plots.save_figure(fig, "unit", "image", raster=True, glue_key="")
+    measured = plots.measure_saved_figure(saved.path)
+    assert saved.path.suffix == ".png" and measured["min_font_pt"] == pytest.approx(saved.min_font_pt, abs=0.01)
+    from PIL import Image
+
+    with Image.open(saved.path) as image:
+        assert image.size[0] == pytest.approx(saved.width_in * plots.RASTER_DPI, abs=2)
+    # too-small text is refused, naming the figure, and nothing is written
+    fig, ax = plt.subplots()
+    ax.set_xlabel("tiny", fontsize=6)
+    with pytest.raises(ValueError, match=r"'tiny_text' of chapter 'unit'.*6.0 pt"):
+        plots.save_figure(fig, "unit", "tiny_text")
+    assert not (tmp_path / "figures" / "unit" / "tiny_text.svg").exists()
+    assert not list((tmp_path / "figures" / "unit").glob(".*"))
+    with pytest.raises(ValueError, match="width_in"):
+        plots.save_figure(plt.figure(), "unit", "x", width_in=9)
+    with pytest.raises(ValueError, match="not written by lossbook"):
+        fig = plt.figure()
+        fig.savefig(tmp_path / "plain.png")
+        plots.measure_saved_figure(tmp_path / "plain.png")
+
+
+def test_save_figure_glues_the_saved_svg(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSBOOK_OUTPUT_DIR", str(tmp_path))
+    glued = {}
+    monkeypatch.setattr("myst_nb.glue", lambda key, value, display=True: glued.update({key: (value, display)}))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    saved = plots.save_figure(fig, "unit", "line")
+    value, display = glued["fig_unit_line"]
+    assert saved.glue_key == "fig_unit_line" and display is False
+    assert value._repr_svg_().strip().startswith("<svg")
+    # a chapter cell ending with save_figure(...) shows nothing (no path on the page)
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert InteractiveShell.instance().display_formatter.format(saved) == ({}, {})
+
+
+def test_shades_run_from_light_to_the_palette_colour():
+    tones = plots.shades(plots.LOSS_COLORS["focal"], 4)
+    assert len(tones) == 4 and tones[-1].lower() == plots.LOSS_COLORS["focal"].lower()
+    lightness = [sum(matplotlib.colors.to_rgb(t)) for t in tones]
+    assert lightness == sorted(lightness, reverse=True)
+    with pytest.raises(ValueError, match="n must be"):
+        plots.shades("#000000", 0)
+
+
+def test_log_axis_labels_read_at_full_size(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSBOOK_OUTPUT_DIR", str(tmp_path))
+    fig, ax = plt.subplots()
+    ax.plot([1e-3, 1e-1, 1.0], [0.2, 0.5, 0.9])
+    ax.set_xscale("log")
+    with pytest.raises(ValueError, match="plots.log_axis"):  # 10^{-2}: exponents below 9 pt
+        plots.save_figure(fig, "unit", "log_default", glue_key="")
+    fig, ax = plt.subplots()
+    ax.plot([1e-3, 1e-1, 1.0], [0.2, 0.5, 0.9])
+    plots.log_axis(ax, "x")
+    saved = plots.save_figure(fig, "unit", "log_plain", glue_key="")
+    assert saved.min_font_pt >= plots.MIN_FONT_PT and ax.get_xscale() == "log"
+
+
+def test_long_tick_labels_wrapped_fit_the_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOSSBOOK_OUTPUT_DIR", str(tmp_path))
+    labels = ["focal as in the tutorial (alpha 0.25 on every example, gamma 2)",
+              "BCE, threshold chosen by F1 on a validation split", "BCE"]
+    assert plots.wrap(labels[0]).count("\n") == 2 and plots.wrap("BCE") == "BCE"
+
+    def draw(names):
+        fig, axes = plt.subplots(1, 2, figsize=(13, 2.6), sharey=True)
+        for ax in axes:
+            ax.boxplot([np.linspace(0, 1, 5)] * 3, orientation="horizontal")
+            ax.set_yticks(range(1, 4), names)
+        return fig
+
+    saved = plots.save_figure(draw([plots.wrap(n) for n in labels]), "unit", "wrapped_labels", glue_key="")
+    assert saved.display_scale == 1.0 and saved.min_font_pt >= plots.MIN_FONT_PT

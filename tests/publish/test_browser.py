@@ -17,7 +17,10 @@ import pytest
 import yaml
 
 from browser_check import (
+    BOOKKEEPING_CODE,
+    MIN_CONTRAST,
     check_book,
+    contrast_ratio,
     classify_console_entry,
     find_executable,
     internal_link_problem,
@@ -98,29 +101,64 @@ def html_dir() -> Path:
     return folder
 
 
+def test_contrast_ratio_follows_wcag():
+    assert contrast_ratio((0, 0, 0), (255, 255, 255)) == pytest.approx(21.0)
+    assert contrast_ratio((118, 118, 118), (255, 255, 255)) == pytest.approx(4.54, abs=0.01)  # #767676 passes AA
+    assert contrast_ratio((153, 153, 153), (255, 255, 255)) < MIN_CONTRAST  # #999 does not
+
+
+@pytest.mark.parametrize("code, bookkeeping", [
+    ("import numpy as np", True), ("from myst_nb import glue", True), ('glue("x", 1, display=False)', True),
+    ('results_file = save_results("x", {})', True), ("seed_everything(0)", True),
+    ("table = compare(a, b)\ntable", False), ("# import nothing here\nx = 1", False),
+])
+def test_bookkeeping_code_pattern(code, bookkeeping):
+    assert bool(BOOKKEEPING_CODE.search(code)) is bookkeeping
+
+
 @pytest.mark.browser
 def test_checker_catches_each_kind_of_problem(browser, tmp_path):
-    """A deliberately broken page must fail all three checks (so the book test can fail)."""
+    """A deliberately broken page must fail every check (so the book test can fail)."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "ok.html").write_text('<html><body><p id="a">fine</p></body></html>')
     (site / "bad.html").write_text(
-        '<html><body><img src="_images/nothere.png">'
+        '<html><body><article class="bd-article" style="width:600px"><img src="_images/nothere.png">'
         '<a href="gone.html">gone</a><a href="ok.html#b">no anchor</a><a href="ok.html#a">fine</a>'
-        "<script>console.error('deliberate failure')</script></body></html>")
+        '<img src="http://outside.invalid/logo.png">'
+        '<p>A formula left as \\(p_t = p\\) and <span class="math">\\(x\\)</span>.</p>'
+        '<div class="highlight" style="overflow-x:auto"><pre>' + "x" * 400 + '</pre></div>'
+        '<div class="cell_input"><pre>import numpy as np\nglue("n", 3, display=False)</pre></div>'
+        '<figure><img src="ok.png"><figcaption style="color:#aaaaaa">grey caption</figcaption></figure>'
+        "<script>console.error('deliberate failure')</script></article></body></html>")
+    (site / "ok.png").write_bytes(_PNG_1PX)
     reports = {r.page: r for r in check_book(site, tmp_path / "shots", *browser, tmp_path / "profile")}
-    assert reports["ok.html"].ok
+    assert reports["ok.html"].ok, reports["ok.html"].describe()
     bad = reports["bad.html"]
-    assert bad.missing_images == ["_images/nothere.png"]
+    assert not bad.ok
+    assert "_images/nothere.png" in bad.missing_images
     assert len(bad.broken_links) == 2 and "missing file gone.html" in bad.broken_links[0]
     assert "no anchor #b in ok.html" in bad.broken_links[1]
     assert any("deliberate failure" in e for e in bad.console_errors)
+    assert bad.outside_resources == ["http://outside.invalid/logo.png"]
+    assert any("not typeset" in t for t in bad.raw_tex) and any("p_t = p" in t for t in bad.raw_tex)
+    assert bad.math_total == 1 and bad.math_typeset == 0
+    assert any("div.highlight" in s for s in bad.sideways_scroll)
+    assert bad.visible_bookkeeping and "import numpy" in bad.visible_bookkeeping[0]
+    assert bad.low_contrast_captions and "grey caption" in bad.low_contrast_captions[0]
     assert (tmp_path / "shots" / "bad.png").stat().st_size > 0
+
+
+_PNG_1PX = bytes.fromhex(  # a valid 1x1 white PNG
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000b49444154789c63f80f040009fb03fdfb5e6b2b0000000049454e44ae426082")
 
 
 @pytest.mark.browser
 def test_every_page_of_the_book(browser, html_dir, tmp_path):
-    """No missing image, broken internal link or console error on any page; one screenshot each."""
+    """Every page reads as a paper offline: nothing missing or broken, nothing loaded from outside the book,
+    no raw TeX, nothing wider than the text column at 1280 px, no bookkeeping code in sight, readable
+    captions. A full-page screenshot of each page goes to _build/screenshots (a CI artifact)."""
     shots = html_dir.parent / "screenshots"
     reports = check_book(html_dir, shots, *browser, tmp_path / "profile")
     pages = {r.page for r in reports}
@@ -128,7 +166,11 @@ def test_every_page_of_the_book(browser, html_dir, tmp_path):
     files = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
     missing = [f for f in files if f"{f}.html" not in pages]
     assert not missing, f"pages in _toc.yml but not in {html_dir}: {missing} (stale build?)"
-    bad = [r.describe() for r in reports if not r.ok]
-    assert not bad, "problems a reader would see:\n" + "\n".join(bad)
     for r in reports:
         assert r.screenshot and Path(r.screenshot).stat().st_size > 0, r.page
+    # the formulas are typeset by the MathJax shipped with the book (the losses page has dozens)
+    losses = next(r for r in reports if r.page == "losses.html")
+    assert losses.math_total >= 20 and losses.math_typeset == losses.math_total, (losses.math_typeset,
+                                                                                   losses.math_total)
+    bad = [r.describe() for r in reports if not r.ok]
+    assert not bad, "problems a reader would see:\n" + "\n".join(bad)

@@ -28,3 +28,96 @@ def test_page_context_gets_a_default_mode_but_keeps_a_configured_one():
     context = {"default_mode": "dark"}
     _on_page_context(None, "intro", "page.html", context, None)
     assert context["default_mode"] == "dark"
+
+
+# --- author-year bibliography labels ------------------------------------------------------------
+def _entries(bib: str):
+    from pybtex.database import parse_string
+
+    return list(parse_string(bib, "bibtex").entries.values())
+
+
+BIB = r"""
+@misc{lin, author = {Lin, Tsung-Yi and Goyal, Priya and Girshick, Ross}, title = {Focal}, year = {2017}}
+@misc{kn, author = {Kapoor, Sayash and Narayanan, Arvind}, title = {Leakage}, year = {2023}}
+@misc{bits, author = {{BITS 7(3) authors}}, title = {DIA}, year = {2025}}
+@misc{data, author = {Huang, Lina and Liu, Peineng and Huang, Xiaojie}, title = {Drug data}, year = {2025}}
+@misc{inter, author = {Huang, Lina and Liu, Peineng and Huang, Xiaojie}, title = {InterDIA}, year = {2025}}
+@misc{dollar, author = {Doll{\'a}r, Piotr}, title = {X}, year = {2019}}
+"""
+
+
+def test_bibliography_labels_read_like_the_author_year_citations():
+    from lossbook.publish.sphinx_ext import author_year_labels
+
+    entries = _entries(BIB)
+    labels = author_year_labels(entries)
+    assert labels == ["Lin et al., 2017", "Kapoor and Narayanan, 2023", "BITS 7(3) authors, 2025",
+                      "Huang et al., 2025a", "Huang et al., 2025b", "Dollár, 2019"]
+    # the suffix goes into the entries' year, which the text's citations are formatted from
+    assert [e.fields["year"] for e in entries[3:5]] == ["2025a", "2025b"]
+    assert author_year_labels(entries)[3:5] == ["Huang et al., 2025a", "Huang et al., 2025b"]  # idempotent
+
+
+def test_the_style_is_registered_for_sphinxcontrib_bibtex():
+    from pybtex.plugin import find_plugin
+
+    import lossbook.publish.sphinx_ext as ext
+
+    ext._register_bibliography_style()
+    style = find_plugin("pybtex.style.formatting", "lossbook_author_year")()
+    formatted = list(style.format_entries(_entries(BIB)))
+    assert [f.label for f in formatted] == [  # sorted by author, year, title
+        "BITS 7(3) authors, 2025", "Dollár, 2019", "Huang et al., 2025a", "Huang et al., 2025b",
+        "Kapoor and Narayanan, 2023", "Lin et al., 2017"]
+
+
+# --- one search box, MathJax offline, the pinned toolchain -----------------------------------------
+def test_header_search_field_is_switched_off_unless_configured():
+    from lossbook.publish.sphinx_ext import _on_config_inited
+
+    config = SimpleNamespace(html_theme_options={"launch_buttons": {}})
+    _on_config_inited(None, config)
+    assert config.html_theme_options == {"launch_buttons": {}, "navbar_persistent": []}
+    config = SimpleNamespace(html_theme_options={"navbar_persistent": ["search-button-field"]})
+    _on_config_inited(None, config)
+    assert config.html_theme_options["navbar_persistent"] == ["search-button-field"]
+
+
+def test_mathjax_is_copied_with_what_it_loads(tmp_path):
+    from lossbook.publish import sphinx_ext
+
+    source = sphinx_ext.mathjax_source()
+    sphinx_ext.copy_mathjax(tmp_path / "mathjax", source)
+    entry = tmp_path / "mathjax" / sphinx_ext.MATHJAX_ENTRY
+    assert entry.stat().st_size > 500_000 and b"MathJax" in entry.read_bytes()
+    assert (tmp_path / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2" / "MathJax_Main-Regular.woff").is_file()
+    assert (tmp_path / "mathjax" / "input" / "tex" / "extensions" / "ams.js").is_file()
+
+
+def test_a_missing_mathjax_says_what_to_install(monkeypatch):
+    import importlib.util
+
+    import pytest
+
+    from lossbook.publish import sphinx_ext
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(RuntimeError, match="pip install django-static-mathjax"):
+        sphinx_ext.mathjax_source()
+
+
+def test_installed_toolchain_is_the_pinned_one():
+    """The book was checked with these versions together; pyproject.toml pins them."""
+    import re
+    from importlib.metadata import version
+    from pathlib import Path
+
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    pins = dict(re.match(r"([\w.-]+)==(\S+)", d).groups() for d in pyproject["project"]["dependencies"] if "==" in d)
+    for name in ("jupyter-book", "sphinx", "sphinx-book-theme", "pydata-sphinx-theme", "myst-nb", "myst-parser",
+                 "sphinxcontrib-bibtex", "django-static-mathjax"):
+        assert name in pins, f"{name} is not pinned in pyproject.toml"
+        assert version(name) == pins[name], f"{name}: installed {version(name)}, pinned {pins[name]}"

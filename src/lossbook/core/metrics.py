@@ -180,6 +180,86 @@ def all_positive_scores(prevalence: float) -> dict:
 
 
 # ------------------------------------------------------- folds and repeats
+def all_positive_table(cases: Mapping[str, tuple[int, int]]) -> tuple[pd.DataFrame, dict[str, bool]]:
+    """The all-positive classifier scored by :func:`binary_report` on label vectors with given counts.
+
+    ``cases``: ``{name: (positives, examples)}``. Returns ``(table, checks)``:
+    one row per case with ``positives``, ``examples``, ``π``, accuracy,
+    precision, recall, f1, balanced_accuracy, mcc, roc_auc and the formula's
+    F1 (column ``"F1 formula 2π/(1+π)"``); ``checks[name]`` is True when every
+    score equals :func:`all_positive_scores` to 1e-12.
+    """
+    rows, checks = {}, {}
+    for case, (pos, n) in cases.items():
+        if not (isinstance(pos, (int, np.integer)) and isinstance(n, (int, np.integer)) and 0 < pos <= n):
+            raise ValueError(f"case {case!r}: need 0 < positives <= examples (integers), got {pos!r} of {n!r}")
+        y = np.r_[np.ones(pos, dtype=int), np.zeros(n - pos, dtype=int)]
+        report = binary_report(y, np.ones(n))
+        formula = all_positive_scores(pos / n)
+        checks[case] = all(abs(report[k] - formula[k]) < 1e-12 for k in formula)
+        rows[case] = {"positives": pos, "examples": n, "π": pos / n, **{k: report[k] for k in
+                      ("accuracy", "precision", "recall", "f1", "balanced_accuracy", "mcc", "roc_auc")},
+                      "F1 formula 2π/(1+π)": formula["f1"]}
+    table = pd.DataFrame(rows).T
+    table[["positives", "examples"]] = table[["positives", "examples"]].astype(int)
+    return table, checks
+
+
+def score_fixed_predictions(y_true, predictions: Mapping[str, np.ndarray], losses: Mapping[str, Callable], *,
+                            batch_losses: Mapping[str, Callable] | None = None, batch_size: int | None = None,
+                            order: np.ndarray | None = None) -> pd.DataFrame:
+    """Several losses and two metrics on the same fixed predictions: how the losses' scales compare.
+
+    Parameters
+    ----------
+    y_true : (n,) labels 0/1
+    predictions : ``{predictor name: (n,) probabilities}``
+    losses : ``{column name: loss(y_true, y_prob) -> scalar}`` over the whole set
+    batch_losses : ``{column name: loss with axis=-1}`` scored per batch and
+        averaged: rows ``order[:k * batch_size]`` cut into ``k = n // batch_size``
+        full batches (so every batch has the same size)
+
+    Returns a DataFrame: rows = predictors (index name ``predictor``),
+    columns = the losses, the batch losses, ``ROC-AUC`` and ``F1 at 0.5``.
+    """
+    y = _binary_labels(y_true)
+    batch_losses = dict(batch_losses or {})
+    if batch_losses:
+        if not (isinstance(batch_size, int) and 2 <= batch_size <= len(y)):
+            raise ValueError(f"batch_size must be an integer in [2, {len(y)}], got {batch_size!r}")
+        if order is None or sorted(np.asarray(order).tolist()) != list(range(len(y))):
+            raise ValueError("order must be a permutation of the rows (e.g. rng.permutation(n))")
+        n_batches = len(y) // batch_size
+        batches = np.asarray(order)[: n_batches * batch_size].reshape(n_batches, batch_size)
+    rows = {}
+    for name, p in predictions.items():
+        p = _probabilities(p, len(y), f"predictions[{name!r}]")
+        row = {column: float(fn(y, p)) for column, fn in losses.items()}
+        for column, fn in batch_losses.items():
+            row[column] = float(fn(y[batches], p[batches]).mean())
+        report = binary_report(y, p)
+        row["ROC-AUC"] = report["roc_auc"]
+        row["F1 at 0.5"] = report["f1"]
+        rows[name] = row
+    table = pd.DataFrame(rows).T
+    table.index.name = "predictor"
+    return table
+
+
+def rank_columns(table: pd.DataFrame, higher_is_better: Sequence[str] = ()) -> pd.DataFrame:
+    """Rank the rows under each column, 1 = best: the lowest value, or the highest for ``higher_is_better``.
+
+    Ties share the lowest rank (``method="min"``); columns keep their order.
+    """
+    unknown = sorted(set(higher_is_better) - set(table.columns))
+    if unknown:
+        raise ValueError(f"higher_is_better names columns the table does not have: {unknown}")
+    lower = [c for c in table.columns if c not in higher_is_better]
+    ranks = pd.concat([table[lower].rank(method="min"),
+                       table[list(higher_is_better)].rank(ascending=False, method="min")], axis=1)
+    return ranks[list(table.columns)].astype(int)
+
+
 def summarize(values: Iterable[float], level: float = 0.95) -> dict:
     """Mean, sample standard deviation and a t-interval for the mean.
 

@@ -1,12 +1,24 @@
-"""The book's figures: one look for every chapter.
+"""The book's figures: one look, one palette, one size for the page.
 
 Call :func:`set_style` once per chapter. Every plotting function takes ``ax=None``
-(a new figure is made) or the axes to draw into, and returns ``(fig, ax)``.
-:func:`save` writes a figure under ``<output>/figures/<chapter>/`` and returns
-the path, so any page can include it.
+(a new figure is made, sized for the page) or the axes to draw into, and
+returns ``(fig, ax)``. :func:`save_figure` is the one way a chapter puts a
+figure on its page: it sets the figure to the text column's width, saves it
+under ``<output>/figures/<chapter>/`` (SVG, or PNG at twice the screen's pixel
+density for raster-heavy figures), glues it for a ``{glue:figure}`` block,
+checks that its smallest text is at least :data:`MIN_FONT_PT` as displayed,
+and closes it.
+
+Sizes "as displayed": the book's text column is :data:`COLUMN_PX` CSS pixels
+wide in a 1280-px window (measured in the built book); an image wider than the
+column is shrunk to fit, and its text with it. A figure saved
+:data:`PAGE_WIDTH_IN` inches wide is shown at its natural size, so a 9-pt font
+is read at 9 pt.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -17,33 +29,83 @@ import pandas as pd
 
 from lossbook.core.paths import figure_path
 
-#: One colour per loss, the same on every page.
+#: Width of the book's text column for figures, in CSS pixels (sphinx-book-theme at a 1280-px window).
+COLUMN_PX = 672
+#: CSS pixels per inch (the browser's fixed ratio; 1 pt = 96/72 px).
+CSS_PX_PER_IN = 96
+#: A figure this wide (inches) is shown at its natural size in the column.
+PAGE_WIDTH_IN = COLUMN_PX / CSS_PX_PER_IN
+#: The smallest font size a reader should meet in a figure, as displayed (points).
+MIN_FONT_PT = 9.0
+#: PNG figures are saved at twice the screen's density, so they stay sharp on high-DPI screens.
+RASTER_DPI = 2 * CSS_PX_PER_IN
+
+#: The book's one palette (Okabe and Ito's colour-blind-safe set), in the order plots cycle through it.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
+#: Lines and markers that are references, not data (chance lines, the paper's values).
+NEUTRAL = "#666666"
+REFERENCE = "#222222"
+#: Colour map of every heat map (confusion matrices).
+SEQUENTIAL_CMAP = "Blues"
+
+#: One colour per loss, the same on every page (entries of :data:`PALETTE`).
 LOSS_COLORS = {
-    "bce": "#4c72b0",
-    "focal": "#dd8452",
-    "dice": "#55a868",
-    "weighted_ce": "#8172b3",
-    "focal_ce": "#c44e52",
-    "paper": "#222222",
+    "bce": PALETTE[0],
+    "focal": PALETTE[1],
+    "dice": PALETTE[2],
+    "weighted_ce": PALETTE[3],
+    "focal_ce": PALETTE[4],
+    "paper": REFERENCE,
+}
+#: How code names read in figure labels (see :func:`label`).
+DISPLAY_NAMES = {
+    "bce": "BCE", "focal": "focal", "dice": "Dice", "weighted_ce": "weighted CE", "focal_ce": "focal CE",
+    "mlp": "MLP", "cnn": "CNN", "lstm": "LSTM", "leak_free": "leak-free", "leaky": "leaky",
+    "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "f1": "F1", "mcc": "MCC", "accuracy": "accuracy",
+    "precision": "precision", "recall": "recall", "balanced_accuracy": "balanced accuracy",
 }
 #: Grid on which per-fold ROC and PR curves are averaged.
 CURVE_GRID = np.linspace(0.0, 1.0, 201)
 
 
 def set_style() -> None:
-    """The book's matplotlib/seaborn style (white grid, readable fonts, fixed DPI)."""
+    """The book's matplotlib style: white grid, the palette, fonts of at least 9 pt, text kept as text in SVG."""
     import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="notebook", palette="deep")
+    sns.set_theme(style="whitegrid", context="paper", palette=list(PALETTE))
     matplotlib.rcParams.update({
-        "figure.dpi": 100,
-        "savefig.dpi": 120,
-        "axes.titlesize": 11,
+        "figure.figsize": (PAGE_WIDTH_IN, 3.2),
+        "figure.dpi": CSS_PX_PER_IN,
+        "savefig.dpi": RASTER_DPI,
+        "font.size": 10,
+        "axes.titlesize": 10.5,
         "axes.labelsize": 10,
+        "xtick.labelsize": 9,
+        "ytick.labelsize": 9,
         "legend.fontsize": 9,
+        "legend.title_fontsize": 9,
+        "figure.titlesize": 11,
+        "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE)),
+        "image.cmap": SEQUENTIAL_CMAP,
         "figure.autolayout": False,
+        "svg.fonttype": "none",  # text stays text: searchable, sharp, and measurable by tests
         "svg.hashsalt": "lossbook",  # deterministic SVG ids
     })
+
+
+def label(value) -> str:
+    """A code name or a tuple of them as words for a figure: ``("mlp", "bce")`` -> ``"MLP, BCE"``."""
+    if isinstance(value, tuple):
+        return ", ".join(label(v) for v in value)
+    text = str(value)
+    return DISPLAY_NAMES.get(text, text.replace("_", " "))
+
+
+def wrap(text: str, width: int = 28) -> str:
+    """``text`` broken into lines of at most ``width`` characters, for long tick labels that must fit the page."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width=width)) or str(text)
 
 
 def color_for(label: str, i: int = 0) -> str:
@@ -52,24 +114,235 @@ def color_for(label: str, i: int = 0) -> str:
     for name, color in LOSS_COLORS.items():
         if key == name or key.startswith(name + " ") or key.endswith(" " + name):
             return color
-    return plt.rcParams["axes.prop_cycle"].by_key()["color"][i % 10]
+    return PALETTE[i % len(PALETTE)]
+
+
+def shades(color: str, n: int, *, lightest: float = 0.55) -> list[str]:
+    """``n`` shades of one palette colour, light to dark (e.g. focal loss at increasing gamma).
+
+    The lightest is ``color`` mixed with ``lightest`` parts white; the darkest
+    is ``color`` itself, so the series still reads as that loss.
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n!r}")
+    base = np.array(matplotlib.colors.to_rgb(color))
+    mix = np.linspace(lightest, 0.0, n) if n > 1 else np.array([0.0])
+    return [matplotlib.colors.to_hex(base * (1 - m) + m) for m in mix]
+
+
+def log_axis(ax, which: str = "x") -> None:
+    """Put a log scale on ``ax``'s x (or y) axis with plain-number tick labels (0.001, 0.01, ...).
+
+    matplotlib's default log labels are ``10^{-2}`` with exponents at 70 % of
+    the tick size, below the book's 9-pt minimum; plain numbers read at full size.
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    if which not in ("x", "y"):
+        raise ValueError(f"which must be 'x' or 'y', got {which!r}")
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _new(ax, ncols=1, figsize=None):
     if ax is not None:
         axes = np.atleast_1d(ax)
         return axes.flat[0].figure, ax
-    fig, ax = plt.subplots(1, ncols, figsize=figsize or (4.2 * ncols, 3.4), squeeze=True)
+    fig, ax = plt.subplots(1, ncols, figsize=figsize or (PAGE_WIDTH_IN, 3.2), squeeze=True)
     return fig, ax
 
 
+# ------------------------------------------------------------ figures on the page
+@dataclass(frozen=True)
+class SavedFigure:
+    """Where :func:`save_figure` wrote a figure, and how it reads on the page.
+
+    ``width_in``: the saved width; ``display_scale``: the factor the browser
+    shrinks it by to fit the column (1 when it fits); ``min_font_pt``: the
+    smallest text as displayed, in points.
+    """
+
+    path: Path
+    glue_key: str | None
+    width_in: float
+    height_in: float
+    display_scale: float
+    min_font_pt: float
+
+    def _ipython_display_(self) -> None:
+        """Nothing on the page when a chapter cell ends with ``save_figure(...)``: the figure is glued."""
+
+
+def display_scale(width_in: float) -> float:
+    """The factor by which the page shrinks an image ``width_in`` inches wide (natural size) into the column."""
+    return min(1.0, COLUMN_PX / (width_in * CSS_PX_PER_IN))
+
+
+def _svg_font_sizes(svg_text: str) -> list[float]:
+    """Every font size in an SVG written by matplotlib with ``svg.fonttype = "none"``, in its user units."""
+    return ([float(v) for v in re.findall(r"font-size:\s*([0-9.]+)px", svg_text)]
+            + [float(v) for v in re.findall(r'font-size="([0-9.]+)"', svg_text)])
+
+
+def _render_svg(fig, bbox) -> str:
+    import io
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "lossbook"}):
+        fig.savefig(buffer, format="svg", bbox_inches=bbox, metadata={"Date": None, "Creator": None})
+    return buffer.getvalue()
+
+
+def smallest_font_pt(fig) -> float:
+    """The smallest font size (points, as drawn, before any shrinking by the page) of the text the figure draws.
+
+    Measured on what matplotlib actually renders (an SVG of the figure with
+    text kept as text), so hidden panels and ticks outside the view do not
+    count. ``inf`` for a figure without text.
+    """
+    sizes = _svg_font_sizes(_render_svg(fig, "tight"))  # SVG user units are points
+    return float(min(sizes)) if sizes else float("inf")
+
+
+def save_figure(fig, chapter: str, name: str, *, glue_key: str | None = None, width_in: float = PAGE_WIDTH_IN,
+                height_in: float | None = None, raster: bool = False, close: bool = True) -> SavedFigure:
+    """Put ``fig`` on the page: size it for the column, save, glue, check its fonts, close.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+    chapter, name : the file is ``figures/<chapter>/<name>.svg`` (``.png`` when ``raster``);
+        a suffix in ``name`` is replaced.
+    glue_key : the myst-nb glue name for the chapter's ``{glue:figure}`` block;
+        default ``fig_<chapter>_<name>``; ``""`` saves without gluing.
+    width_in : the figure's width in inches, at most :data:`PAGE_WIDTH_IN` (the column).
+    height_in : the height; default: the height it was drawn at.
+    raster : PNG at :data:`RASTER_DPI` for raster-heavy figures (images, dense
+        scatter plots), shown at the column's width; otherwise SVG with text kept as text.
+
+    The figure is re-laid-out at the new size (``tight_layout`` unless it has a
+    layout engine) and saved with a tight bounding box; the saved size is what
+    is measured. Raises ``ValueError`` naming the figure, and writes nothing,
+    when its smallest text would be displayed below :data:`MIN_FONT_PT` (draw
+    it with fewer panels, or drop the explicit ``fontsize``). Returns a
+    :class:`SavedFigure`.
+    """
+    import os
+
+    if not 0 < width_in <= PAGE_WIDTH_IN + 1e-9:
+        raise ValueError(f"width_in must be in (0, {PAGE_WIDTH_IN:g}] (the text column), got {width_in!r}")
+    if height_in is not None and not height_in > 0:
+        raise ValueError(f"height_in must be positive, got {height_in!r}")
+    stem = Path(name).stem
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", stem):
+        raise ValueError(f"figure name must be a plain file name (letters, digits, _ and -), got {name!r}")
+    height = height_in if height_in is not None else fig.get_size_inches()[1]
+    figure_width = width_in
+    for _ in range(8):  # text sticking out (legends, suptitles) widens the tight box: narrow the figure to match
+        fig.set_size_inches(figure_width, height)
+        if fig.get_layout_engine() is None:
+            fig.tight_layout()
+        bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.04)
+        if bbox.width <= width_in + 1e-3:
+            break
+        figure_width = max(0.5 * width_in, figure_width - 1.5 * (bbox.width - width_in) - 0.01)
+    svg_text = _render_svg(fig, bbox)
+    saved_w, saved_h = float(bbox.width), float(bbox.height)
+    scale = display_scale(saved_w)
+    sizes = _svg_font_sizes(svg_text)
+    min_font = (min(sizes) if sizes else float("inf")) * scale
+    if min_font < MIN_FONT_PT - 1e-6:
+        if close:
+            plt.close(fig)
+        raise ValueError(
+            f"figure {stem!r} of chapter {chapter!r}: its smallest text would be displayed at {min_font:.1f} pt "
+            f"(< {MIN_FONT_PT:g} pt); saved {saved_w:.2f} in wide, shrunk by {scale:.2f} to fit the column. "
+            f"Use fewer or larger panels, drop explicit font sizes below {MIN_FONT_PT:g}, "
+            f"and label log axes with plots.log_axis (exponents are drawn small)")
+    path = figure_path(chapter, f"{stem}.{'png' if raster else 'svg'}")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        if raster:
+            fig.savefig(tmp, format="png", dpi=RASTER_DPI, bbox_inches=bbox,
+                        metadata={"Software": None, "lossbook:min_font_pt": f"{min_font:.2f}",
+                                  "lossbook:display_width_px": f"{saved_w * CSS_PX_PER_IN * scale:.1f}"})
+        else:
+            tmp.write_text(svg_text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    key = f"fig_{chapter}_{stem}" if glue_key is None else glue_key
+    if key:
+        from IPython.display import SVG, Image
+        from myst_nb import glue
+
+        shown = (Image(filename=str(path), width=round(saved_w * CSS_PX_PER_IN * scale)) if raster
+                 else SVG(data=svg_text))
+        glue(key, shown, display=False)
+    if close:
+        plt.close(fig)
+    return SavedFigure(path, key or None, saved_w, saved_h, scale, min_font)
+
+
 def save(fig, chapter: str, name: str, *, dpi: int = 120) -> Path:
-    """Write ``fig`` to ``figures/<chapter>/<name>`` (``.png`` added if no suffix) and return the path."""
+    """Write ``fig`` to ``figures/<chapter>/<name>`` (``.png`` added if no suffix) and return the path.
+
+    Kept for chapters not yet moved to :func:`save_figure`, which sizes the
+    figure for the page and glues it; new code uses that.
+    """
     if not Path(name).suffix:
         name = f"{name}.png"
     path = figure_path(chapter, name)
     fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None} if path.suffix == ".png" else None)
     return path
+
+
+_SVG_LENGTH = re.compile(r"^\s*([0-9.]+)\s*(pt|px|in)?\s*$")
+_SVG_UNITS_PER_IN = {"pt": 72.0, "px": 96.0, "in": 1.0, None: 96.0}
+
+
+def measure_saved_figure(path: str | Path) -> dict:
+    """Width and smallest font of a figure file as the page displays it.
+
+    ``{"width_in", "display_scale", "display_width_px", "min_font_pt"}``. For an
+    SVG, read from the file (its width, and every ``font-size`` in user units,
+    which matplotlib writes in points). For a PNG written by
+    :func:`save_figure`, the width is pixels / :data:`RASTER_DPI` and the
+    smallest font is the value it measured on the figure and stored in the
+    file; a PNG without it raises ``ValueError`` (not made by ``save_figure``).
+    """
+    path = Path(path)
+    if path.suffix == ".svg":
+        import xml.etree.ElementTree as ET
+
+        root = ET.parse(path).getroot()
+        match = _SVG_LENGTH.match(root.get("width", ""))
+        if not match:
+            raise ValueError(f"{path}: the <svg> element has no width in pt, px or in: {root.get('width')!r}")
+        width_in = float(match.group(1)) / _SVG_UNITS_PER_IN[match.group(2)]
+        view_box = [float(v) for v in (root.get("viewBox") or "").replace(",", " ").split()]
+        units_per_pt = (view_box[2] / (width_in * 72.0)) if len(view_box) == 4 else 1.0
+        text = path.read_text(encoding="utf-8")
+        sizes = [size / units_per_pt for size in _svg_font_sizes(text)]
+        scale = display_scale(width_in)
+        return {"width_in": width_in, "display_scale": scale, "display_width_px": width_in * CSS_PX_PER_IN * scale,
+                "min_font_pt": (min(sizes) * scale) if sizes else float("inf")}
+    if path.suffix == ".png":
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as image:
+            width_px = image.size[0]
+            info = dict(image.info)
+        if "lossbook:min_font_pt" not in info:
+            raise ValueError(f"{path}: a PNG not written by lossbook.core.plots.save_figure "
+                             "(no measured font size in it); re-run its chapter")
+        width_in = width_px / RASTER_DPI
+        return {"width_in": width_in, "display_scale": display_scale(width_in),
+                "display_width_px": float(info["lossbook:display_width_px"]),
+                "min_font_pt": float(info["lossbook:min_font_pt"])}
+    raise ValueError(f"{path}: figures are .svg or .png, got {path.suffix!r}")
 
 
 # ------------------------------------------------------------ ROC and PR curves
@@ -131,12 +404,13 @@ def roc_pr_curves(groups, *, ax=None, band: str = "sd", title: str | None = None
         raise ValueError(f"band must be 'sd' or 'range', got {band!r}")
     if not isinstance(groups, Mapping):
         groups = {"model": list(groups)}
-    fig, axes = _new(ax, ncols=2, figsize=(9, 3.8))
+    fig, axes = _new(ax, ncols=2, figsize=(PAGE_WIDTH_IN, 3.4))
     roc_ax, pr_ax = np.atleast_1d(axes)[:2]
     prevalence = []
-    for i, (label, folds) in enumerate(groups.items()):
+    for i, (name, folds) in enumerate(groups.items()):
         c = mean_curves(folds)
-        color = color_for(label, i)
+        color = color_for(name, i)
+        label_text = label(name)
         prevalence.append(c["prevalence"])
         for panel, values, aucs, name in ((roc_ax, c["tpr"], c["roc_auc"], "AUC"),
                                           (pr_ax, c["precision"], c["pr_auc"], "AP")):
@@ -145,12 +419,12 @@ def roc_pr_curves(groups, *, ax=None, band: str = "sd", title: str | None = None
                 lo, hi = mean - values.std(axis=0), mean + values.std(axis=0)
             else:
                 lo, hi = values.min(axis=0), values.max(axis=0)
-            text = f"{label} ({name} {aucs.mean():.3f}" + (f" ± {aucs.std(ddof=1):.3f})" if len(aucs) > 1 else ")")
+            text = f"{label_text} ({name} {aucs.mean():.3f}" + (f" ± {aucs.std(ddof=1):.3f})" if len(aucs) > 1 else ")")
             panel.plot(c["grid"], mean, color=color, lw=1.8, label=text)
             if len(values) > 1:
                 panel.fill_between(c["grid"], np.clip(lo, 0, 1), np.clip(hi, 0, 1), color=color, alpha=0.18, lw=0)
-    roc_ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
-    pr_ax.axhline(float(np.mean(prevalence)), ls=":", color="grey", lw=1)
+    roc_ax.plot([0, 1], [0, 1], ls=":", color=NEUTRAL, lw=1)
+    pr_ax.axhline(float(np.mean(prevalence)), ls=":", color=NEUTRAL, lw=1)
     roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1.01), title="ROC")
     pr_ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.01), title="precision-recall")
     for panel in (roc_ax, pr_ax):
@@ -162,12 +436,17 @@ def roc_pr_curves(groups, *, ax=None, band: str = "sd", title: str | None = None
 
 # ---------------------------------------------------------- confusion matrices
 def confusion_grid(matrices: Sequence, titles: Sequence[str], *, class_names=("negative", "positive"),
-                   normalize: bool = False, ncols: int | None = None, ax=None, cmap: str = "Blues"):
-    """Several confusion matrices side by side, counts (and row shares) annotated.
+                   normalize: bool = False, ncols: int | None = None, ax=None, cmap: str = SEQUENTIAL_CMAP,
+                   row_titles: Sequence[str] | None = None):
+    """Confusion matrices on a grid, counts and row shares written in each cell.
 
-    ``matrices``: list of (k, k) arrays, rows = true class, columns = predicted.
-    ``normalize=True`` colours by the share of each true class (row), so
-    matrices from test sets of different sizes compare. Returns ``(fig, axes)``.
+    ``matrices``: list of (k, k) arrays, rows = true class, columns = predicted,
+    filled into the grid row by row (``ncols`` per row). ``titles``: one per
+    matrix, shown above it; ``row_titles``: one per grid row, shown at its left
+    (use these for a grid of, say, models by losses). ``normalize=True`` colours
+    by the share of each true class (row), so matrices from test sets of
+    different sizes compare. The figure is sized for the page: at most four
+    panels per row for two classes, three for three, two for more. Returns ``(fig, axes)``.
     """
     mats = [np.asarray(m) for m in matrices]
     if len(mats) != len(titles) or not mats:
@@ -177,35 +456,78 @@ def confusion_grid(matrices: Sequence, titles: Sequence[str], *, class_names=("n
         if m.shape != (k, k):
             raise ValueError(f"matrix {t!r} has shape {m.shape}, expected ({k}, {k}) for class_names {list(class_names)}")
     n = len(mats)
-    ncols = ncols or min(n, 4)
+    ncols = ncols or min(n, 4 if k <= 2 else 3 if k == 3 else 2)
     nrows = int(np.ceil(n / ncols))
+    if row_titles is not None and len(row_titles) != nrows:
+        raise ValueError(f"give one row title per grid row: {nrows} rows, {len(row_titles)} row titles")
     if ax is None:
-        size = 1.0 + 0.55 * k
-        fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 0.6, size * nrows + 0.5), squeeze=False)
+        panel = min((PAGE_WIDTH_IN - 0.9) / ncols, 0.5 * k + 1.0)  # inches per matrix, labels aside
+        label_room = 0.6 if k <= 2 else 1.0  # rotated class names under the last row
+        fig, axes = plt.subplots(nrows, ncols, figsize=(min(PAGE_WIDTH_IN, panel * ncols + 0.9),
+                                                       panel * nrows + label_room), squeeze=False)
     else:
         axes = np.atleast_2d(np.asarray(ax, dtype=object))
         fig = axes.flat[0].figure
-    for i, panel in enumerate(axes.flat):
+    # short tick labels keep neighbouring panels apart ("negative" "positive" must not run together)
+    ticks = [str(c) for c in class_names]
+    for i, panel_ax in enumerate(axes.flat):
         if i >= n:
-            panel.axis("off")
+            panel_ax.axis("off")
             continue
         m = mats[i].astype(float)
         rows = m.sum(axis=1, keepdims=True)
         share = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
         shown = share if normalize else m
-        panel.imshow(shown, cmap=cmap, vmin=0, vmax=1 if normalize else max(m.max(), 1))
+        top = 1.0 if normalize else max(m.max(), 1.0)
+        panel_ax.imshow(shown, cmap=cmap, vmin=0, vmax=top)
         for r in range(k):
             for c in range(k):
-                dark = shown[r, c] > (0.5 if normalize else 0.5 * max(m.max(), 1))
-                panel.text(c, r, f"{int(mats[i][r, c])}\n({share[r, c]:.0%})", ha="center", va="center",
-                           fontsize=8 if k > 3 else 9, color="white" if dark else "black")
-        panel.set_xticks(range(k), class_names, rotation=45 if k > 2 else 0, ha="right" if k > 2 else "center")
-        panel.set_yticks(range(k), class_names)
-        panel.set_xlabel("predicted")
-        panel.set_ylabel("true" if i % ncols == 0 else "")
-        panel.set_title(titles[i])
-        panel.grid(False)
+                dark = shown[r, c] > 0.55 * top
+                panel_ax.text(c, r, f"{int(mats[i][r, c])}\n{share[r, c]:.0%}", ha="center", va="center",
+                              fontsize=MIN_FONT_PT, color="white" if dark else "black", linespacing=1.1)
+        first_col, last_row = i % ncols == 0, i // ncols == nrows - 1 or i + ncols >= n
+        panel_ax.set_xticks(range(k), ticks if last_row else [""] * k,
+                            rotation=40 if k > 2 else 0, ha="right" if k > 2 else "center",
+                            rotation_mode="anchor")
+        panel_ax.set_yticks(range(k), ticks if first_col else [""] * k)
+        panel_ax.set_xlabel("predicted" if last_row else "")
+        ylabel = "true" if first_col else ""
+        if first_col and row_titles is not None:
+            ylabel = f"{row_titles[i // ncols]}\n{ylabel}"
+        panel_ax.set_ylabel(ylabel)
+        panel_ax.set_title(titles[i])
+        panel_ax.grid(False)
     fig.tight_layout()
+    return fig, axes
+
+
+def confusion_panels(matrices: Mapping, *, class_names=("negative", "positive"), normalize: bool = False,
+                     cmap: str = SEQUENTIAL_CMAP):
+    """One grid of confusion matrices keyed by ``(row, column)``, e.g. ``{(model, loss): matrix}``.
+
+    Rows and columns are labelled in words (:func:`label`): ``("mlp", "bce")``
+    puts the matrix in the MLP row under the BCE column. Draw one grid per
+    protocol (one figure each) rather than mixing protocols in a grid. Missing
+    (row, column) pairs leave an empty panel. Returns ``(fig, axes)``.
+    """
+    if not matrices:
+        raise ValueError("matrices is empty: give {(row, column): (k, k) matrix}")
+    bad = [key for key in matrices if not (isinstance(key, tuple) and len(key) == 2)]
+    if bad:
+        raise ValueError(f"matrices must be keyed by (row, column) pairs, got keys {bad[:3]}")
+    rows = list(dict.fromkeys(r for r, _ in matrices))
+    cols = list(dict.fromkeys(c for _, c in matrices))
+    k = len(class_names)
+    empty = np.zeros((k, k), dtype=int)
+    order = [(r, c) for r in rows for c in cols]
+    fig, axes = confusion_grid([matrices.get(key, empty) for key in order], [label(c) for _, c in order],
+                               class_names=class_names, normalize=normalize, ncols=len(cols), cmap=cmap,
+                               row_titles=[label(r) for r in rows])
+    for panel_ax, key in zip(axes.flat, order):
+        if key not in matrices:
+            panel_ax.axis("off")
+        elif key[0] != rows[0]:
+            panel_ax.set_title("")  # the column heading is written once, on the top row
     return fig, axes
 
 
@@ -255,7 +577,7 @@ def bar_with_errors(means, *, err=None, ci_low=None, ci_high=None, reference=Non
     for name, f in (("err", e), ("ci_low", lo), ("ci_high", hi)):
         if f is not None and f.shape != m.shape:
             raise ValueError(f"{name} has shape {f.shape} but means has shape {m.shape}")
-    fig, ax = _new(ax, figsize=(max(4.0, 0.9 * len(idx) * max(1, len(cols)) ** 0.6 + 1.5), 3.4))
+    fig, ax = _new(ax, figsize=(min(PAGE_WIDTH_IN, max(4.0, 0.9 * len(idx) * max(1, len(cols)) ** 0.6 + 1.5)), 3.4))
     n_bars = len(cols)
     width = 0.8 / n_bars
     x = np.arange(len(idx))
@@ -274,18 +596,18 @@ def bar_with_errors(means, *, err=None, ci_low=None, ci_high=None, reference=Non
             yerr = e[col].to_numpy(float)
         else:
             yerr = None
-        label = None if (n_bars == 1 and col == 0) else str(col)
-        ax.bar(pos, vals, width * 0.92, yerr=yerr, capsize=3, color=color_for(str(col), j) if n_bars > 1 else "#4c72b0",
-               label=label, error_kw={"elinewidth": 1, "ecolor": "#333333"})
+        bar_label = None if (n_bars == 1 and col == 0) else label(col)
+        ax.bar(pos, vals, width * 0.92, yerr=yerr, capsize=3, color=color_for(str(col), j) if n_bars > 1 else PALETTE[0],
+               label=bar_label, error_kw={"elinewidth": 1, "ecolor": REFERENCE})
         if ref_frame is not None:
             rv = ref_frame[col].to_numpy(float)
             ok = ~np.isnan(rv)
-            ax.scatter(pos[ok], rv[ok], marker="D", s=22, color=LOSS_COLORS["paper"], zorder=3,
+            ax.scatter(pos[ok], rv[ok], marker="D", s=22, color=REFERENCE, zorder=3,
                        label=reference_label if not marked and ok.any() else None)
             marked = marked or ok.any()
     if reference is not None and np.isscalar(reference):
-        ax.axhline(float(reference), ls="--", color="#444444", lw=1, label=reference_label)
-    ax.set_xticks(x, [str(i) for i in idx], rotation=0 if len(idx) < 6 else 30, ha="center" if len(idx) < 6 else "right")
+        ax.axhline(float(reference), ls="--", color=NEUTRAL, lw=1, label=reference_label)
+    ax.set_xticks(x, [label(i) for i in idx], rotation=0 if len(idx) < 6 else 30, ha="center" if len(idx) < 6 else "right")
     if ylabel:
         ax.set_ylabel(ylabel)
     if title:
@@ -294,7 +616,7 @@ def bar_with_errors(means, *, err=None, ci_low=None, ci_high=None, reference=Non
         ax.set_ylim(*ylim)
     handles, _ = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(frameon=True, fontsize=8)
+        ax.legend(frameon=True)
     return fig, ax
 
 
@@ -315,17 +637,17 @@ def training_curves(histories, *, metrics: Sequence[str] = ("loss",), ax=None, t
         histories = {"model": histories}
     elif not isinstance(histories, Mapping):
         histories = {"model": list(histories)}
-    fig, axes = _new(ax, ncols=len(metrics), figsize=(4.2 * len(metrics), 3.2))
+    fig, axes = _new(ax, ncols=len(metrics), figsize=(PAGE_WIDTH_IN if len(metrics) > 1 else 0.6 * PAGE_WIDTH_IN, 3.2))
     axes_list = list(np.atleast_1d(axes))
-    for i, (label, runs) in enumerate(histories.items()):
+    for i, (name, runs) in enumerate(histories.items()):
         runs = [runs] if isinstance(runs, Mapping) else list(runs)
-        color = color_for(label, i)
+        color = color_for(name, i)
         for panel, metric in zip(axes_list, metrics):
             for key, style in ((metric, "-"), (f"val_{metric}", "--")):
                 curves = [np.asarray(r[key], dtype=float) for r in runs if key in r]
                 if not curves:
                     if key == metric:
-                        raise ValueError(f"history {label!r} has no {metric!r}; keys: {sorted(runs[0])}")
+                        raise ValueError(f"history {name!r} has no {metric!r}; keys: {sorted(runs[0])}")
                     continue
                 length = min(len(c) for c in curves)  # early stopping: folds may stop at different epochs
                 stack = np.array([c[:length] for c in curves])
@@ -334,10 +656,10 @@ def training_curves(histories, *, metrics: Sequence[str] = ("loss",), ax=None, t
                     for c in curves:
                         panel.plot(np.arange(1, len(c) + 1), c, style, color=color, lw=0.6, alpha=0.35)
                 panel.plot(epochs, stack.mean(axis=0), style, color=color, lw=1.8,
-                           label=f"{label} ({'validation' if key.startswith('val_') else 'training'})")
-            panel.set(xlabel="epoch", ylabel=metric)
+                           label=f"{label(name)} ({'validation' if key.startswith('val_') else 'training'})")
+            panel.set(xlabel="epoch", ylabel=label(metric))
     for panel in axes_list:
-        panel.legend(fontsize=8, frameon=True)
+        panel.legend(frameon=True)
     if title:
         fig.suptitle(title)
     return fig, axes
@@ -372,15 +694,15 @@ def reliability_diagram(groups, *, n_bins: int = 10, strategy: str = "uniform", 
         raise ValueError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
     if not isinstance(groups, Mapping):
         groups = {"model": groups}
-    fig, ax = _new(ax, figsize=(4.0, 3.8))
-    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1, label="perfect calibration")
-    for i, (label, (y_true, y_prob)) in enumerate(groups.items()):
-        y, p = _check_fold(y_true, y_prob, f"group {label!r}")
+    fig, ax = _new(ax, figsize=(0.7 * PAGE_WIDTH_IN, 4.0))
+    ax.plot([0, 1], [0, 1], ls=":", color=NEUTRAL, lw=1, label="perfect calibration")
+    for i, (name, (y_true, y_prob)) in enumerate(groups.items()):
+        y, p = _check_fold(y_true, y_prob, f"group {name!r}")
         frac, mean_p = calibration_curve(y, p, n_bins=n_bins, strategy=strategy)
-        text = f"{label} (Brier {brier_score_loss(y, p):.3f}, ECE {expected_calibration_error(y, p, n_bins):.3f})"
-        ax.plot(mean_p, frac, "o-", color=color_for(label, i), ms=4, lw=1.5, label=text)
+        text = f"{label(name)} (Brier {brier_score_loss(y, p):.3f}, ECE {expected_calibration_error(y, p, n_bins):.3f})"
+        ax.plot(mean_p, frac, "o-", color=color_for(name, i), ms=4, lw=1.5, label=text)
     ax.set(xlabel="mean predicted probability", ylabel="observed positive rate", xlim=(0, 1), ylim=(0, 1))
-    ax.legend(fontsize=8, frameon=True, loc="upper left")
+    ax.legend(frameon=True, loc="upper left")
     if title:
         ax.set_title(title)
     return fig, ax

@@ -18,6 +18,7 @@ import yaml
 
 from lossbook.core.io import atomic_target, write_json_atomic
 from lossbook.core.paths import repo_root
+from lossbook.publish.presentation import tag_code_cells
 from lossbook.publish.results import load_timing
 
 PROFILES = ("full", "quick")
@@ -102,6 +103,7 @@ def run_chapter(
             wall = time.perf_counter() - start
             slowest = _slowest_cells(executed)
             _strip_volatile_metadata(executed)
+            tag_code_cells(executed)  # what the page shows; the notebook keeps all its code
             nbformat.write(executed, tmp)
     except papermill.PapermillExecutionError as error:
         raise ChapterFailed(
