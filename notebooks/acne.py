@@ -77,7 +77,7 @@ from lossbook.core import data as lbdata
 from lossbook.nets import embeddings as lbemb
 from lossbook.core.paths import figure_path
 from lossbook.publish.results import save_results
-from lossbook.core.seeding import seed_everything
+from lossbook.core.seeding import derive_seed, seed_everything
 
 parameters = acne.check_parameters(
     data_dir=data_dir, backbone=backbone, input_size=input_size, n_views=n_views, split_kinds=split_kinds,
@@ -267,7 +267,7 @@ config = acne.HeadConfig(
     batch_size=batch_size, focal_gamma=focal_gamma, select_epoch=select_epoch, augment=n_views > 0,
 )
 jobs = [
-    acne.HeadJob(s, scenario, acne._seed(seed, list(acne.SPLIT_KINDS).index(kind), s.repeat, 7))
+    acne.HeadJob(s, scenario, derive_seed(seed, list(acne.SPLIT_KINDS).index(kind), s.repeat, 7))
     for kind in KINDS for s in splits[kind] for scenario in SCEN
 ]
 if fine_tune:

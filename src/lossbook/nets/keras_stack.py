@@ -31,8 +31,6 @@ Validation AUC is the exact (rank) ROC-AUC, not Keras' 200-threshold approximati
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,7 +38,7 @@ import numpy as np
 from lossbook.nets.models import architecture, parameter_shapes
 
 __all__ = ["TRAINER_VERSION", "TrainConfig", "FoldData", "FoldResult", "train_folds", "initial_weights",
-           "epoch_order", "EarlyStopping", "rank_auc", "derive_seed", "LOSS_NAMES"]
+           "epoch_order", "EarlyStopping", "rank_auc", "LOSS_NAMES"]
 
 LOSS_NAMES = ("bce", "focal", "dice")
 #: Bump when a change to this module changes what a trained model comes out as (cache keys use it).
@@ -48,12 +46,6 @@ LOSS_NAMES = ("bce", "focal", "dice")
 TRAINER_VERSION = 2
 # Losses that are a mean of per-sample terms (padded rows can be masked out per sample).
 _PER_SAMPLE = {"bce", "focal", "weighted_ce"}
-
-
-def derive_seed(*parts) -> int:
-    """A 31-bit seed from any JSON-able parts (stable across runs and machines)."""
-    blob = json.dumps(parts, sort_keys=True, default=str).encode()
-    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little") & 0x7FFFFFFF
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import pandas as pd
 
 from lossbook.core import params as checks
 from lossbook.core.data import ACNE_CLASSES
+from lossbook.core.seeding import derive_seed
 
 __all__ = [
     "PAPER_TABLES",
@@ -198,11 +199,6 @@ class Split:
             raise ValueError(f"split {self.kind}/{self.repeat}: a row is in more than one part")
 
 
-def _seed(*parts: int) -> int:
-    """A 32-bit seed derived from integers (stable across runs and platforms)."""
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
-
-
 def _check_fractions(fractions) -> tuple[float, float, float]:
     f = tuple(float(x) for x in fractions)
     if len(f) != 3 or min(f) <= 0 or abs(sum(f) - 1) > 1e-9:
@@ -279,7 +275,7 @@ def make_splits(index: pd.DataFrame, kind: str, *, n_repeats: int, seed: int = 0
     kind_id = list(SPLIT_KINDS).index(kind)
     out = []
     for r in range(n_repeats):
-        s = _seed(seed, kind_id, r)
+        s = derive_seed(seed, kind_id, r)
         if kind == "random":
             parts = random_stratified_split(index["label"].to_numpy(), fractions=fractions, seed=s)
         elif kind == "group":
@@ -311,7 +307,7 @@ test_has_train_twin.__test__ = False  # a helper, not a pytest test
 
 def stratified_subset(index: pd.DataFrame, per_class: int, *, seed: int = 0) -> pd.DataFrame:
     """``per_class`` rows drawn at random from each class (all rows of a smaller class)."""
-    rng = np.random.default_rng(_seed(seed, 99))
+    rng = np.random.default_rng(derive_seed(seed, 99))
     keep = []
     for _, rows in index.groupby("label", sort=True):
         idx = rows.index.to_numpy()
@@ -454,8 +450,8 @@ def train_heads(
     Y = torch.from_numpy(y)
 
     # Per-job generators and Glorot-uniform initial weights.
-    np_rngs = [np.random.default_rng(_seed(job.seed, 1)) for job in jobs]
-    torch_gens = [torch.Generator().manual_seed(_seed(job.seed, 2)) for job in jobs]
+    np_rngs = [np.random.default_rng(derive_seed(job.seed, 1)) for job in jobs]
+    torch_gens = [torch.Generator().manual_seed(derive_seed(job.seed, 2)) for job in jobs]
 
     def glorot(fan_in, fan_out, gen):
         limit = np.sqrt(6.0 / (fan_in + fan_out))

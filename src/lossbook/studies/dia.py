@@ -31,7 +31,8 @@ from sklearn.preprocessing import StandardScaler
 from lossbook.core import params as checks
 from lossbook.core.cache import DiskCache, cache_key
 from lossbook.core.metrics import binary_report
-from lossbook.nets.keras_stack import TRAINER_VERSION, FoldData, TrainConfig, derive_seed, train_folds
+from lossbook.core.seeding import derive_seed
+from lossbook.nets.keras_stack import TRAINER_VERSION, FoldData, TrainConfig, train_folds
 
 __all__ = [
     "PAPER_TABLE1", "PAPER_FIGURE5_AUC", "INTERDIA", "MODELS", "LOSSES", "PROTOCOLS", "DEFAULTS",
