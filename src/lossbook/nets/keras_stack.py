@@ -27,7 +27,8 @@ different columns) are zero-padded to the widest; padded inputs meet zero
 weights that never receive a gradient, and for the CNN the padded positions
 after pooling are masked, so padding changes nothing.
 
-Validation AUC is the exact (rank) ROC-AUC, not Keras' 200-threshold approximation.
+Validation AUC is the exact (rank) ROC-AUC of :func:`lossbook.core.metrics.roc_auc`, not Keras'
+200-threshold approximation.
 """
 from __future__ import annotations
 
@@ -35,10 +36,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lossbook.core.metrics import roc_auc
 from lossbook.nets.models import architecture, parameter_shapes
 
 __all__ = ["TRAINER_VERSION", "TrainConfig", "FoldData", "FoldResult", "train_folds", "initial_weights",
-           "epoch_order", "EarlyStopping", "rank_auc", "LOSS_NAMES"]
+           "epoch_order", "EarlyStopping", "LOSS_NAMES"]
 
 LOSS_NAMES = ("bce", "focal", "dice")
 #: Bump when a change to this module changes what a trained model comes out as (cache keys use it).
@@ -118,26 +120,6 @@ class FoldResult:
 def epoch_order(seed: int, epoch: int, n_rows: int) -> np.ndarray:
     """Row order of one model in one epoch (a permutation of ``n_rows``)."""
     return np.random.default_rng([seed, epoch]).permutation(n_rows)
-
-
-def rank_auc(scores: np.ndarray, labels: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """Exact ROC-AUC per row of ``scores`` (M, N) with ties counted half; NaN if one class.
-
-    ``mask`` (M, N) marks real entries; padded entries are ignored.
-    """
-    from scipy.stats import rankdata
-
-    scores = np.asarray(scores, dtype=float)
-    labels = np.asarray(labels).astype(bool)
-    mask = np.ones_like(labels, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    filled = np.where(mask, scores, -np.inf)  # padded entries rank lowest, all tied
-    ranks = rankdata(filled, axis=1) - (~mask).sum(axis=1, keepdims=True)
-    pos = labels & mask
-    n_pos = pos.sum(axis=1)
-    n_neg = (mask & ~labels).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        auc = ((ranks * pos).sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-    return np.where((n_pos > 0) & (n_neg > 0), auc, np.nan)
 
 
 class EarlyStopping:
@@ -437,7 +419,7 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
         train_loss = runner.train_epoch(idx, msk, running, epoch)
         val_prob, val_loss = runner.validate(running)
         auc = np.full(n_models, np.nan)
-        auc[running] = rank_auc(val_prob, yva[running] > 0.5, mva[running] > 0.5)
+        auc[running] = roc_auc(yva[running] > 0.5, val_prob, mask=mva[running] > 0.5)
         history["loss"][running, epoch] = train_loss
         history["val_loss"][running, epoch] = val_loss
         history["val_auc"][running, epoch] = auc[running]

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from lossbook.core import params as checks
+from lossbook.core.metrics import average_precision, roc_auc
 
 # ---------------------------------------------------------------------------
 # Facts from the tutorial
@@ -451,18 +452,6 @@ def predict(model: BatchedMLP, X) -> np.ndarray:
 # Vectorised scores
 # ---------------------------------------------------------------------------
 
-def _roc_auc_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """ROC-AUC per row (Mann-Whitney with average ranks for ties)."""
-    from scipy.stats import rankdata
-
-    pos = y == 1
-    n_pos, n_neg = pos.sum(), (~pos).sum()
-    if n_pos == 0 or n_neg == 0:
-        return np.full(scores.shape[0], np.nan)
-    ranks = rankdata(scores, axis=1)
-    return (ranks[:, pos].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-
-
 def _tie_groups(sorted_scores: np.ndarray) -> np.ndarray:
     """For rows sorted descending, the index of the last element of each element's tie group."""
     n = sorted_scores.shape[1]
@@ -470,20 +459,6 @@ def _tie_groups(sorted_scores: np.ndarray) -> np.ndarray:
     is_end[:, :-1] = sorted_scores[:, :-1] != sorted_scores[:, 1:]
     end_idx = np.where(is_end, np.arange(n), n)
     return np.minimum.accumulate(end_idx[:, ::-1], axis=1)[:, ::-1]
-
-
-def _average_precision_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Average precision per row, with scikit-learn's handling of tied scores."""
-    n_pos = int((y == 1).sum())
-    if n_pos == 0:
-        return np.full(scores.shape[0], np.nan)
-    order = np.argsort(-scores, axis=1, kind="stable")
-    s = np.take_along_axis(scores, order, axis=1)
-    t = (y[order] == 1).astype(float)
-    end = _tie_groups(s)
-    tp = np.cumsum(t, axis=1)
-    precision_at_end = np.take_along_axis(tp, end, axis=1) / (end + 1)
-    return (t * precision_at_end).sum(axis=1) / n_pos
 
 
 def score_members(y_true, probs, threshold=0.5) -> pd.DataFrame:
@@ -519,7 +494,7 @@ def score_members(y_true, probs, threshold=0.5) -> pd.DataFrame:
         "minority_found": tp, "minority_missed": fn, "false_positives": fp,
         "accuracy": (tp + tn) / len(y),
         "balanced_accuracy": (recall + specificity) / 2,
-        "roc_auc": _roc_auc_rows(y, p), "pr_auc": _average_precision_rows(y, p),
+        "roc_auc": roc_auc(y, p), "pr_auc": average_precision(y, p),
         "recall": recall, "precision": precision,
     })
 
