@@ -74,18 +74,13 @@ from myst_nb import glue
 
 from lossbook.studies import acne
 from lossbook.core import data as lbdata
+from lossbook.core import params as lbparams
 from lossbook.nets import embeddings as lbemb
 from lossbook.core.paths import figure_path
 from lossbook.publish.results import save_results
 from lossbook.core.seeding import derive_seed, seed_everything
 
-parameters = acne.check_parameters(
-    data_dir=data_dir, backbone=backbone, input_size=input_size, n_views=n_views, split_kinds=split_kinds,
-    scenarios=scenarios, n_repeats=n_repeats, subset_per_class=subset_per_class, epochs=epochs,
-    batch_size=batch_size, hidden_units=hidden_units, dropout=dropout, learning_rate=learning_rate,
-    focal_gamma=focal_gamma, select_epoch=select_epoch, fine_tune=fine_tune,
-    backbone_learning_rate=backbone_learning_rate, threads=threads, seed=seed,
-)
+parameters = acne.check_parameters(**lbparams.collect(globals(), acne.CONSTRAINTS))  # the cell above
 seed_everything(seed)
 torch.set_num_threads(threads)
 CLASSES = list(lbdata.ACNE_CLASSES)

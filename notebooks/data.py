@@ -34,10 +34,13 @@ import pandas as pd
 from myst_nb import glue
 
 from lossbook.core import data as lbdata
+from lossbook.core import params as lbparams
 from lossbook.core.paths import figure_path
 from lossbook.publish.results import save_results
 from lossbook.core.seeding import seed_everything
+from lossbook.studies import chapters
 
+lbparams.validate(lbparams.collect(globals(), chapters.DATA), chapters.DATA)  # the cell above
 seed_everything(seed)
 root = Path(data_dir) if data_dir else None
 train = lbdata.load_dia("train", root / "dia" if root else None, verify_checksum=True)

@@ -69,27 +69,17 @@ from myst_nb import glue
 
 from lossbook.core import data as lbdata
 from lossbook.core import losses, metrics, plots
+from lossbook.core import params as lbparams
+from lossbook.studies import chapters
 from lossbook.studies.dia import PAPER_TABLE1
 from lossbook.publish.results import save_results
 from lossbook.core.seeding import seed_everything
 
 
-def check_parameters():
-    """Refuse bad parameters before anything is computed."""
-    if not (isinstance(gammas, list) and gammas and all(isinstance(g, (int, float)) and g >= 0 for g in gammas)):
-        raise ValueError(f"gammas must be a non-empty list of numbers >= 0, got {gammas!r}")
-    if not (isinstance(alphas, list) and alphas and all(a is None or 0 <= a <= 1 for a in alphas)):
-        raise ValueError(f"alphas must be a non-empty list of None or numbers in [0, 1], got {alphas!r}")
-    if not (isinstance(batch_size, int) and batch_size >= 2):
-        raise ValueError(f"batch_size must be an integer >= 2, got {batch_size!r}")
-    if not (isinstance(n_points, int) and n_points >= 11):
-        raise ValueError(f"n_points must be an integer >= 11, got {n_points!r}")
-    # the loss parameters are checked by losses.make itself
-    losses.make("focal", gamma=focal_gamma, alpha=focal_alpha)
-    losses.make("dice", eps=dice_eps)
-
-
-check_parameters()
+lbparams.validate(lbparams.collect(globals(), chapters.LOSSES), chapters.LOSSES)  # the cell above
+# the loss parameters are checked by losses.make itself
+losses.make("focal", gamma=focal_gamma, alpha=focal_alpha)
+losses.make("dice", eps=dice_eps)
 seed_everything(seed)
 plots.set_style()
 root = Path(data_dir) / "dia" if data_dir else None

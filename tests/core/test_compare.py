@@ -37,8 +37,9 @@ def _weights(idx, n):
 def test_weighted_scores_equal_sklearn_with_sample_weight(round_to):
     y, _, p = problem(n=1500, round_to=round_to)
     (idx,) = list(lbm.stratified_resamples(y, 4, seed=1))
-    run = lbm.ResampledRanking(y, p)
-    out = _scores_from_groups(run.values, *run.class_groups(idx), threshold=0.3)
+    (counts,) = list(lbm.stratified_counts(y, 4, seed=1))
+    run = lbm.ResampledRanking(y, p, cuts=(0.3,))
+    out = _scores_from_groups(run, counts, threshold=0.3)
     for k, w in enumerate(_weights(idx, len(y))):
         pred = p >= 0.3
         expected = {
@@ -58,9 +59,9 @@ def test_weighted_scores_equal_sklearn_with_sample_weight(round_to):
 
 def test_unit_weights_equal_binary_report():
     y, a, _ = problem(round_to=3)
-    run = lbm.ResampledRanking(y, a)
-    idx = np.concatenate([np.flatnonzero(y == 0), np.flatnonzero(y == 1)])[None, :]  # every row once
-    out = _scores_from_groups(run.values, *run.class_groups(idx), threshold=0.5)
+    run = lbm.ResampledRanking(y, a, cuts=(0.5,))
+    counts = [np.ones((1, int((y == 0).sum()))), np.ones((1, int(y.sum())))]  # every row once
+    out = _scores_from_groups(run, counts, threshold=0.5)
     report = lbm.binary_report(y, a, threshold=0.5)
     for name in METRICS:
         assert out[name][0] == pytest.approx(report[name], abs=1e-12), name

@@ -275,15 +275,18 @@ def read_predictions(
 # bootstrap engine (same seed, same resamples as metrics.paired_bootstrap). Each chunk of
 # resamples is reduced to the weight of each class at each distinct score of a run;
 # every metric follows from those weights, so memory stays linear in the number of rows.
-def _scores_from_groups(values: np.ndarray, neg: np.ndarray, pos: np.ndarray, threshold: float) -> dict:
-    """Every metric of one run for a chunk of resamples, from class weights per tie group (b, G)."""
+def _scores_from_groups(run, counts, threshold: float) -> dict:
+    """Every metric of one run (a :class:`lossbook.core.metrics.ResampledRanking` with
+    ``threshold`` among its cuts) on a chunk of resamples given as multiplicities
+    (:func:`lossbook.core.metrics.stratified_counts`)."""
     from lossbook.core.metrics import ap_from_groups, auc_from_groups
 
-    flagged = (values >= threshold).astype(np.float64)
+    neg, pos = run.class_groups(counts)
+    flagged = (run.lowest >= threshold).astype(np.float64)
     tp, fp = pos @ flagged, neg @ flagged
     n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
     out = _from_counts(tp, fp, n_pos - tp, n_neg - fp)
-    out["brier"] = (neg @ values ** 2 + pos @ (1.0 - values) ** 2) / (n_pos + n_neg)
+    out["brier"] = run.brier(counts)
     out["roc_auc"] = auc_from_groups(neg, pos)
     out["pr_auc"] = ap_from_groups(neg, pos)
     return out
@@ -313,19 +316,19 @@ def bootstrap_differences(y_true, prob_a, prob_b, *, threshold: float = 0.5, n_b
                           seed: int = 0) -> pd.DataFrame:
     """Stratified paired bootstrap replicates of every metric's difference ``b - a``.
 
-    The resamples of :func:`lossbook.core.metrics.stratified_resamples` (the same
+    The resamples of :func:`lossbook.core.metrics.stratified_counts` (the same
     as :func:`lossbook.core.metrics.paired_bootstrap` draws with the same seed),
     both runs scored on each. Inputs must already be validated. Memory is
     linear in the number of rows.
 
     Returns a DataFrame of shape (n_boot, len(METRICS)).
     """
-    from lossbook.core.metrics import ResampledRanking, stratified_resamples
+    from lossbook.core.metrics import ResampledRanking, stratified_counts
 
-    runs = [ResampledRanking(y_true, p) for p in (prob_a, prob_b)]
+    runs = [ResampledRanking(y_true, p, cuts=(threshold,)) for p in (prob_a, prob_b)]
     parts = []
-    for idx in stratified_resamples(y_true, n_boot, seed):
-        sa, sb = (_scores_from_groups(r.values, *r.class_groups(idx), threshold) for r in runs)
+    for counts in stratified_counts(y_true, n_boot, seed):
+        sa, sb = (_scores_from_groups(r, counts, threshold) for r in runs)
         parts.append(pd.DataFrame({m: sb[m] - sa[m] for m in METRICS}))
     return pd.concat(parts, ignore_index=True)
 

@@ -423,62 +423,107 @@ def _metric_fn(metric) -> Callable:
 
 
 #: Cells (resamples x rows) of one chunk of resample indices: bounds the engine's memory.
-_MAX_CELLS = 2**21
+_MAX_CELLS = 2**22
+
+
+def _class_draws(y: np.ndarray, n_boot: int, seed: int, max_cells: int, counts: bool):
+    """The engine's one random stream. Per chunk of ``b`` resamples, yields the rows of each
+    class (sorted labels) and, per class, either the positions drawn within the class
+    (int (b, n_c)) or, with ``counts``, how often each position was drawn (float (b, n_c))."""
+    rng = np.random.default_rng(seed)
+    rows = [np.flatnonzero(y == c) for c in np.unique(y)]
+    chunk = max(1, min(int(n_boot), max_cells // max(len(y), 1)))
+    done = 0
+    while done < n_boot:
+        b = min(chunk, n_boot - done)
+        out = [np.empty((b, r.size), dtype=np.float64 if counts else np.int64) for r in rows]
+        for i in range(b):
+            for r, o in zip(rows, out):
+                drawn = rng.integers(0, r.size, size=r.size)
+                o[i] = np.bincount(drawn, minlength=r.size) if counts else drawn
+        yield rows, out
+        done += b
 
 
 def stratified_resamples(y_true, n_boot: int, seed: int, *, max_cells: int = _MAX_CELLS):
-    """The one bootstrap engine: stratified resamples of a test set, in chunks.
+    """The one bootstrap engine: stratified resamples of a test set, as row indices, in chunks.
 
     Each resample draws, with replacement, as many examples of each class as
     the test set has (so every resample holds every class). One generator,
     ``numpy.random.default_rng(seed)``, draws resample after resample, and
     within a resample class after class (sorted labels), ``n_c`` uniform
-    picks among that class's rows. Chunking changes nothing in the stream, so
-    the same seed gives the same resamples to every caller.
+    picks among that class's rows (what ``Generator.choice(rows_c, n_c)``
+    draws). Chunking changes nothing in the stream, so the same seed gives the
+    same resamples to every caller (:func:`stratified_counts` too).
 
     Yields int arrays (b, n) of row indices, ``b <= max(1, max_cells // n)``
     resamples at a time; columns are grouped by class in label order (for 0/1
     labels the first ``n_neg`` columns are negatives).
     """
-    y = np.asarray(y_true)
-    rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(y == c) for c in np.unique(y)]
-    n = len(y)
-    chunk = max(1, min(int(n_boot), max_cells // max(n, 1)))
-    done = 0
-    while done < n_boot:
-        b = min(chunk, n_boot - done)
-        idx = np.empty((b, n), dtype=np.int64)
-        for i in range(b):
-            start = 0
-            for g in groups:
-                idx[i, start:start + g.size] = g[rng.integers(0, g.size, size=g.size)]
-                start += g.size
-        yield idx
-        done += b
+    for rows, draws in _class_draws(np.asarray(y_true), n_boot, seed, max_cells, counts=False):
+        yield np.concatenate([r[d] for r, d in zip(rows, draws)], axis=1)
+
+
+def stratified_counts(y_true, n_boot: int, seed: int, *, max_cells: int = _MAX_CELLS):
+    """The resamples of :func:`stratified_resamples` (same seed, same resamples) as multiplicities.
+
+    Yields, per chunk of ``b`` resamples, a list with one float array (b, n_c)
+    per class (sorted labels): how often each of the class's rows, in row
+    order, is drawn. Scoring from multiplicities needs no gather of the
+    drawn rows, which is what keeps the engine fast at millions of rows.
+    """
+    for _, counts in _class_draws(np.asarray(y_true), n_boot, seed, max_cells, counts=True):
+        yield counts
 
 
 class ResampledRanking:
-    """One prediction vector of a binary test set, scored on chunks of :func:`stratified_resamples`.
+    """One prediction vector of a binary test set, scored on chunks of :func:`stratified_counts`.
 
-    ``y`` (n,) 0/1 labels, ``scores`` (n,). :meth:`class_groups` turns a chunk of
-    resample indices (b, n) into the weight of negatives and positives at each
-    distinct score, ``(neg, pos)`` each (b, G) in ascending score order
-    (:attr:`values`), from which :func:`auc_from_groups`, :func:`ap_from_groups`
-    and any metric of the confusion counts follow. Memory: O(b * n).
+    ``y`` (n,) 0/1 labels, ``scores`` (n,), ``cuts``: thresholds at which
+    confusion counts will be read. :meth:`class_groups` turns the multiplicities
+    of a chunk of resamples (negatives (b, n_neg), positives (b, n_pos)) into
+    the weight of negatives and positives per score group, ``(neg, pos)`` each
+    (b, G) in ascending score order. A group is one distinct score, except
+    that neighbouring scores held by negatives only are merged into one group
+    (never across a cut): ROC-AUC and average precision only need the
+    negatives' weight between consecutive positive scores, so G is at most
+    about twice the number of distinct positive scores plus the cuts.
+    :attr:`lowest` is each group's lowest score, so ``lowest >= t`` flags the
+    groups predicted positive at a cut ``t``. Memory: O(b * n).
     """
 
-    def __init__(self, y: np.ndarray, scores: np.ndarray):
-        self.values, self.group = np.unique(np.asarray(scores, dtype=float), return_inverse=True)
-        self.n_neg = int((np.asarray(y) == 0).sum())
+    def __init__(self, y: np.ndarray, scores: np.ndarray, cuts: Sequence[float] = ()):
+        from scipy import sparse
 
-    def class_groups(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        g = self.group[idx]
-        ones = np.ones(g.shape)
-        k = len(self.values)
-        neg = group_weights(g[:, :self.n_neg], ones[:, :self.n_neg], k)
-        pos = group_weights(g[:, self.n_neg:], ones[:, self.n_neg:], k)
+        y = np.asarray(y)
+        s = np.asarray(scores, dtype=float)
+        values, group = np.unique(s, return_inverse=True)
+        has_pos = np.zeros(len(values), dtype=bool)
+        has_pos[group[y == 1]] = True
+        start = np.ones(len(values), dtype=bool)
+        start[1:] = has_pos[1:] | has_pos[:-1]
+        previous = np.r_[-np.inf, values[:-1]]
+        for cut in cuts:
+            start |= (values >= cut) & (previous < cut)
+        merged = np.cumsum(start) - 1
+        self.n_groups = int(merged[-1]) + 1
+        self.lowest = values[start]
+        self._indicator, self._squared_error = [], []
+        for label in (0, 1):
+            rows = np.flatnonzero(y == label)
+            g = merged[group[rows]]
+            self._indicator.append(sparse.csr_matrix((np.ones(rows.size), (np.arange(rows.size), g)),
+                                                     shape=(rows.size, self.n_groups)))
+            self._squared_error.append((s[rows] - label) ** 2)
+        self.n = len(y)
+
+    def class_groups(self, counts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        neg, pos = (np.asarray(self._indicator[k].T @ counts[k].T).T for k in (0, 1))
         return neg, pos
+
+    def brier(self, counts: Sequence[np.ndarray]) -> np.ndarray:
+        """Brier score of each resample of the chunk, (b,)."""
+        return (counts[0] @ self._squared_error[0] + counts[1] @ self._squared_error[1]) / self.n
 
 
 #: Metrics the engine scores from tie-group weights (all resamples of a chunk at once).
@@ -488,14 +533,16 @@ _RANKING = {"roc_auc": auc_from_groups, "pr_auc": ap_from_groups}
 def _replicates(metric, fn, y: np.ndarray, scores: Sequence[np.ndarray], n_boot: int, seed: int) -> list[np.ndarray]:
     """Per score vector, the metric on every stratified resample (same resamples for all vectors)."""
     fast = metric in _RANKING and np.isin(y, (0, 1)).all() and all(s.ndim == 1 for s in scores)
-    ranked = [ResampledRanking(y, s) for s in scores] if fast else None
     out = [[] for _ in scores]
+    if fast:
+        ranked = [ResampledRanking(y, s) for s in scores]
+        for counts in stratified_counts(y, n_boot, seed):
+            for k, r in enumerate(ranked):
+                out[k].append(_RANKING[metric](*r.class_groups(counts)))
+        return [np.concatenate(parts) for parts in out]
     for idx in stratified_resamples(y, n_boot, seed):
         for k, s in enumerate(scores):
-            if fast:
-                out[k].append(_RANKING[metric](*ranked[k].class_groups(idx)))
-            else:
-                out[k].append(np.array([fn(y[i], s[i]) for i in idx], dtype=float))
+            out[k].append(np.array([fn(y[i], s[i]) for i in idx], dtype=float))
     return [np.concatenate(parts) for parts in out]
 
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from lossbook.core import params as checks
+from lossbook.core.params import Interval, ListOf
 from lossbook.core.metrics import average_precision, roc_auc
 
 # ---------------------------------------------------------------------------
@@ -815,32 +816,33 @@ def arm_summary(frame: pd.DataFrame, arm: str, *, flip_y: float = 0.01, draws: I
 # Chapter parameters
 # ---------------------------------------------------------------------------
 
-#: The chapter's parameters and their defaults (the full profile).
-PARAMETERS = {
-    "n_seeds": 50, "n_draws": 10, "control_seeds": 10, "gammas": [0.5, 1.0, 2.0, 3.0, 5.0],
-    "val_fraction": 0.25, "noise_free": True, "showcase_seed": 0, "n_boot": 2000, "n_threads": 1, "seed": 0,
+#: The chapter's parameters as data (defaults: the notebook's parameters cell).
+CONSTRAINTS = {
+    "n_seeds": Interval(int, 1, 10_000),
+    "n_draws": Interval(int, 1, 1_000),
+    "control_seeds": Interval(int, 1, "n_seeds"),
+    "gammas": ListOf(Interval(float, 0.0, 10.0, closed="right")),
+    "val_fraction": Interval(float, 0.05, 0.5),
+    "noise_free": bool,
+    "showcase_seed": Interval(int, 0, "n_seeds", closed="left"),
+    "n_boot": Interval(int, 100, 100_000),
+    "n_threads": Interval(int, 1, 256),
+    "seed": Interval(int, 0, 2**32 - 1),
 }
 
 
 def check_parameters(**params) -> StressConfig:
     """Validate the chapter's parameters (before any training) and return the stress-test config.
 
-    Raises ``ValueError`` naming the parameter and its allowed values. Seeds
-    are ``0 .. n_seeds-1``; dataset draws use ``random_state`` 42 (the
-    tutorial's), 43, ... ``42 + n_draws - 1``.
+    Values must satisfy :data:`CONSTRAINTS`; parameters not given take the
+    defaults of the chapter's parameters cell. Raises ``ValueError`` naming
+    the parameter and its allowed values. Seeds are ``0 .. n_seeds-1``;
+    dataset draws use ``random_state`` 42 (the tutorial's), 43, ...
+    ``42 + n_draws - 1``.
     """
-    p = checks.merge_known(params, PARAMETERS)
-    n_seeds = checks.integer("n_seeds", p["n_seeds"], 1, 10_000)
-    n_draws = checks.integer("n_draws", p["n_draws"], 1, 1_000)
-    control = checks.integer("control_seeds", p["control_seeds"], 1, n_seeds)
-    checks.integer("showcase_seed", p["showcase_seed"], 0, n_seeds - 1)
-    checks.integer("n_boot", p["n_boot"], 100, 100_000)
-    checks.integer("n_threads", p["n_threads"], 1, 256)
-    checks.integer("seed", p["seed"], 0, 2**32 - 1)
-    checks.flag("noise_free", p["noise_free"])
+    p = checks.with_defaults("synthetic", params, CONSTRAINTS)
+    n_seeds, n_draws, control = p["n_seeds"], p["n_draws"], p["control_seeds"]
     gammas = p["gammas"]
-    if not isinstance(gammas, (list, tuple)) or len(gammas) == 0:
-        raise ValueError(f"gammas: expected a non-empty list of numbers in (0, 10], got {gammas!r}")
     cfg = StressConfig(
         seeds=tuple(range(n_seeds)),
         dataset_states=tuple(range(TUTORIAL_RANDOM_STATE, TUTORIAL_RANDOM_STATE + n_draws)),
