@@ -33,6 +33,7 @@ from lossbook.core.params import Interval, OneOf, SubsetOf
 from lossbook.nets.embeddings import BACKBONES, FINE_TUNABLE
 from lossbook.core.data import ACNE_CLASSES
 from lossbook.core.seeding import derive_seed
+from lossbook.nets.torch_stack import StackedMLP
 
 __all__ = [
     "PAPER_TABLES",
@@ -445,11 +446,10 @@ def train_heads(
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         return (torch.rand((fan_in, fan_out), generator=gen) * 2 - 1) * limit
 
-    W1 = torch.stack([glorot(dim, h, g) for g in torch_gens]).requires_grad_()
-    b1 = torch.zeros((n_jobs, 1, h), requires_grad=True)
-    W2 = torch.stack([glorot(h, k, g) for g in torch_gens]).requires_grad_()
-    b2 = torch.zeros((n_jobs, 1, k), requires_grad=True)
-    params = [W1, b1, W2, b2]
+    heads = StackedMLP([torch.stack([glorot(dim, h, g) for g in torch_gens]),
+                        torch.stack([glorot(h, k, g) for g in torch_gens])],
+                       [torch.zeros((n_jobs, 1, h)), torch.zeros((n_jobs, 1, k))])
+    params = heads.parameters()
     optimiser = torch.optim.Adam(params, lr=config.learning_rate)
 
     # Group jobs that share a loss (same name and parameters) into one call with a per-job axis.
@@ -464,10 +464,7 @@ def train_heads(
     class_weights = [dict(key[1]).get("class_weights") for key in keys]
 
     def forward(xb, train: bool, masks=None):
-        hidden = torch.relu(torch.baddbmm(b1, xb, W1))
-        if train and config.dropout > 0:
-            hidden = hidden * masks / (1.0 - config.dropout)
-        return torch.baddbmm(b2, hidden, W2)
+        return heads(xb, dropout=config.dropout, keep=masks if train and config.dropout > 0 else None)
 
     val_rows, val_mask = _padded([job.split.val for job in jobs])
     val_rows_t, val_mask_t = torch.from_numpy(val_rows), torch.from_numpy(val_mask)

@@ -34,6 +34,7 @@ import pandas as pd
 from lossbook.core import params as checks
 from lossbook.core.params import Interval, ListOf
 from lossbook.core.metrics import average_precision, roc_auc
+from lossbook.nets.torch_stack import StackedMLP
 
 # ---------------------------------------------------------------------------
 # Facts from the tutorial
@@ -291,12 +292,15 @@ def initial_weights(seed: int, layers: Sequence[int] = TUTORIAL_TRAINING["layers
     return [(m.weight.detach().T.clone(), m.bias.detach().clone()) for m in linears]
 
 
-class BatchedMLP:
-    """``n_members`` independent copies of the tutorial's network, evaluated as one.
+class BatchedMLP(StackedMLP):
+    """``n_members`` independent copies of the tutorial's network, evaluated as one
+    (:class:`lossbook.nets.torch_stack.StackedMLP` with a sigmoid output).
 
     Layer ``l`` holds ``W[l]`` of shape (n_members, in, out) and ``b[l]`` of
-    shape (n_members, 1, out); member ``i`` computes exactly what an
-    ``nn.Sequential`` with ``W[l][i].T`` and ``b[l][i]`` computes.
+    shape (n_members, 1, out); member ``i`` starts from the weights
+    ``torch.manual_seed(seeds[i]); tutorial_network()`` gives and computes exactly
+    what that ``nn.Sequential`` computes. Calling it returns probabilities of
+    shape (n_members, n) for ``X`` of shape (n, in) (shared) or (n_members, n, in).
     """
 
     def __init__(self, seeds: Sequence[int], layers: Sequence[int] = TUTORIAL_TRAINING["layers"]):
@@ -307,27 +311,9 @@ class BatchedMLP:
         self.layers = tuple(int(v) for v in layers)
         self.seeds = [int(s) for s in seeds]
         inits = [initial_weights(s, self.layers) for s in self.seeds]
-        self.weights = [torch.stack([m[l][0] for m in inits]).requires_grad_(True) for l in range(len(self.layers) - 1)]
-        self.biases = [torch.stack([m[l][1] for m in inits]).unsqueeze(1).requires_grad_(True)
-                       for l in range(len(self.layers) - 1)]
-
-    @property
-    def n_members(self) -> int:
-        return len(self.seeds)
-
-    def parameters(self) -> list:
-        return [p for pair in zip(self.weights, self.biases) for p in pair]
-
-    def __call__(self, X):
-        """Probabilities of shape (n_members, n) for ``X`` of shape (n, in) (shared) or (n_members, n, in)."""
-        import torch
-
-        h = X if X.dim() == 3 else X.unsqueeze(0).expand(self.n_members, -1, -1)
-        last = len(self.weights) - 1
-        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b, h, W)
-            h = torch.relu(h) if l < last else torch.sigmoid(h)
-        return h.squeeze(-1)
+        super().__init__([torch.stack([m[l][0] for m in inits]) for l in range(len(self.layers) - 1)],
+                         [torch.stack([m[l][1] for m in inits]).unsqueeze(1) for l in range(len(self.layers) - 1)],
+                         output="sigmoid")
 
     def member(self, i: int):
         """Member ``i`` as a plain ``nn.Sequential`` (a copy of its current weights)."""
