@@ -1,15 +1,17 @@
 """lossbook.nets.torch_stack: every stacked member computes what its own nn.Sequential computes."""
+import itertools
+
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from lossbook.nets.torch_stack import StackedMLP  # noqa: E402
+from lossbook.nets.torch_stack import StackedMLP
 
 
 def _stack(n_members=3, sizes=(4, 6, 2), seed=0):
     gen = torch.Generator().manual_seed(seed)
-    weights = [torch.randn((n_members, a, b), generator=gen, dtype=torch.float64) for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = [torch.randn((n_members, a, b), generator=gen, dtype=torch.float64) for a, b in itertools.pairwise(sizes)]
     biases = [torch.randn((n_members, 1, b), generator=gen, dtype=torch.float64) for b in sizes[1:]]
     return weights, biases
 

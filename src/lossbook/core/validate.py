@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_1d", "labels", "class_labels", "probabilities", "align", "sigmoid"]
+__all__ = ["align", "as_1d", "class_labels", "labels", "probabilities", "sigmoid"]
 
 
 def _to_numpy(values, name: str):

@@ -13,7 +13,7 @@ over the stacked tensors is one independent Adam per member.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["StackedMLP"]
 
