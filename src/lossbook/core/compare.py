@@ -24,14 +24,16 @@ What is computed
 * **The paired difference** ``diff = value_b - value_a`` of every metric, with
   an interval and a p-value:
 
-  - one test set (``folds=None``): a stratified paired bootstrap, the scheme
-    of :func:`lossbook.core.metrics.paired_bootstrap` (each class resampled with
-    replacement at its own count; the same resampled rows score both runs, so
-    what the two runs share cancels), vectorised here
-    (:func:`bootstrap_differences`) because the per-resample scikit-learn
-    calls take minutes at tens of thousands of rows; the percentile interval
-    and the two-sided p-value ``min(1, 2 min(P(d <= 0), P(d >= 0)))`` (counts
-    plus one) follow ``paired_bootstrap`` too;
+  - one test set (``folds=None``): a stratified paired bootstrap drawn by the
+    package's one bootstrap engine (:func:`lossbook.core.metrics.stratified_counts`:
+    each class resampled with replacement at its own count; the same resampled
+    rows score both runs, so what the two runs share cancels; the same seed
+    gives :func:`lossbook.core.metrics.paired_bootstrap` the same resamples),
+    scored for all resamples of a chunk at once from multiplicities
+    (:func:`bootstrap_differences`, memory linear in the number of rows); the
+    percentile interval and the two-sided p-value
+    ``min(1, 2 min(P(d <= 0), P(d >= 0)))`` (counts plus one) of
+    :func:`lossbook.core.metrics.bootstrap_summary`;
   - repeated cross-validation (``folds=`` fold ids of every out-of-fold
     prediction, ``n_train=`` training rows per fold): the per-fold
     differences go through the corrected resampled t-test of

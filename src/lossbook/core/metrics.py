@@ -3,6 +3,10 @@
 Everything here is a thin, checked layer over scikit-learn and SciPy:
 
 * :func:`binary_report` and :func:`multiclass_report` score one set of predictions;
+* :func:`roc_auc` and :func:`average_precision` are the package's one rank-based
+  ROC-AUC and one average precision (rows of models, padded rows, weights);
+* :func:`stratified_resamples` / :func:`stratified_counts` are its one bootstrap
+  engine (same seed, same resamples, for every caller);
 * :func:`summarize` and :func:`aggregate` summarise scores over folds and repeats;
 * :func:`bootstrap_ci` gives an interval for a metric on one test set and
   :func:`paired_bootstrap` compares two models on the same test set
