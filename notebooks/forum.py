@@ -56,6 +56,7 @@ import torch
 from myst_nb import glue
 
 from lossbook.studies import forum
+from lossbook.core import params as lbparams
 from lossbook.core import plots
 
 with forum.native_stderr_silenced():
@@ -70,12 +71,8 @@ from lossbook.core.inference import minimum_detectable_effect
 from lossbook.publish.results import save_results
 from lossbook.core.seeding import seed_everything
 
-parameters = dict(
-    n_samples=n_samples, prevalence=prevalence, n_features=n_features, separation=separation,
-    validation_fraction=validation_fraction, test_fraction=test_fraction, epochs=epochs,
-    batch_size=batch_size, hidden=hidden, learning_rate=learning_rate, n_boot=n_boot, seed=seed,
-)
-forum.check_parameters(**parameters)
+parameters = lbparams.collect(globals(), forum.CONSTRAINTS)  # the cell above, papermill's values included
+forum.check_parameters(complete=True, **parameters)
 seed_everything(seed)
 plots.set_style()
 pd.set_option("display.precision", 4)
