@@ -152,8 +152,9 @@ def _read(path: Path) -> pd.DataFrame:
 def _column(frame: pd.DataFrame, name: str, option: str, path: Path) -> str:
     if name in frame.columns:
         return name
-    close = difflib.get_close_matches(name, [str(c) for c in frame.columns], n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; columns are {[str(c) for c in frame.columns][:20]}"
+    lower = {str(c).lower(): str(c) for c in frame.columns}
+    close = difflib.get_close_matches(str(name).lower(), list(lower), n=1, cutoff=0.5)
+    hint = f"; did you mean {lower[close[0]]!r}?" if close else f"; columns are {[str(c) for c in frame.columns][:20]}"
     raise DataError(f"{path}: {option} {name!r} is not a column{hint}")
 
 
