@@ -49,7 +49,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: F401  (imported before seeding, so seed_everything seeds it)
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 from tqdm.auto import tqdm

@@ -36,22 +36,17 @@ def test_study_help_documents_every_option(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["--label", "diagnosis"], "--label 'diagnosis' is not a column"),
-    (["--label", "malignant", "--group", "mean radius"], "--group"),  # every row its own group is fine; see below
+    (["--label", "malignant", "--group", "site"], "column 'site' (--group) holds a single group"),
     (["--label", "malignant", "--losses", "focal"], "--losses must include 'bce'"),
     (["--label", "malignant", "--folds", "1"], "--folds must be an integer"),
     (["--label", "malignant", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --executor dask"),
     (["--label", "malignant", "--folds", "12", "--no-smote"], "fewer than the 12 folds"),
 ])
 def test_study_refuses_bad_input_before_training(breast_cancer_csv, tmp_path, capsys, argv, message):
-    if "--group" in argv:
-        frame = pd.read_csv(breast_cancer_csv)
-        frame["site"] = "one"
-        frame.to_csv(breast_cancer_csv, index=False)
-        argv = ["--label", "malignant", "--group", "site"]
-        message = "holds a single group"
-    if "--folds" in argv and "12" in argv:
-        frame = pd.read_csv(breast_cancer_csv)
-        frame.drop(index=frame.index[frame.malignant == 1][10:]).to_csv(breast_cancer_csv, index=False)
+    frame = pd.read_csv(breast_cancer_csv)
+    frame["site"] = 1  # a group column with a single group (numeric, so it is no text feature)
+    frame = frame.drop(index=frame.index[frame.malignant == 1][10:])  # 10 malignant rows: fewer than 12 folds
+    frame.to_csv(breast_cancer_csv, index=False)
     out = tmp_path / "out"
     assert main(["study", str(breast_cancer_csv), *argv, "--output-dir", str(out)]) == 2
     assert message in capsys.readouterr().err
@@ -59,7 +54,7 @@ def test_study_refuses_bad_input_before_training(breast_cancer_csv, tmp_path, ca
 
 
 @pytest.mark.slow
-def test_study_writes_notebook_report_and_results(breast_cancer_csv, tmp_path, capsys):
+def test_study_writes_notebook_report_and_results(breast_cancer_csv, tmp_path, capsys, isolated_cache):
     out = tmp_path / "out"
     code = main(["study", str(breast_cancer_csv), "--label", "malignant", "--profile", "quick", "--losses", "bce,focal",
                  "--baselines", "lr", "--repeats", "1", "--folds", "3", "--output-dir", str(out)])

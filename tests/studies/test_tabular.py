@@ -1,6 +1,7 @@
 """The generic study (`lossbook study`): input checks, leak-free folds, verdicts, executor independence."""
 import json
 import os
+from typing import ClassVar
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -130,7 +131,7 @@ def test_summary_finds_constant_and_copied_columns_identical_rows_and_conflictin
 
 
 class Spy(BaseEstimator, TransformerMixin):
-    fitted: list = []
+    fitted: ClassVar[list] = []
 
     def fit(self, X, y=None):
         Spy.fitted.append(set(np.asarray(X)[:, 0].astype(int)))

@@ -23,9 +23,10 @@ worker never needs the caller's disk.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-__all__ = ["EXECUTORS", "Executor", "SerialExecutor", "DaskExecutor", "make_executor"]
+__all__ = ["EXECUTORS", "DaskExecutor", "Executor", "SerialExecutor", "make_executor"]
 
 #: Executor names accepted by :func:`make_executor` (and the ``executor`` chapter parameter).
 EXECUTORS = ("serial", "dask")

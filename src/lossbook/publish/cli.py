@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-__all__ = ["add_commands", "study_main", "compare_main", "COMPARE_EXIT_CODES"]
+__all__ = ["COMPARE_EXIT_CODES", "add_commands", "compare_main", "study_main"]
 
 #: Exit codes of ``compare`` (documented in its --help and README).
 COMPARE_EXIT_CODES = {"better": 0, "inconclusive": 1, "error": 2, "worse": 3}
@@ -54,7 +54,14 @@ def add_commands(commands) -> None:
     """Add the ``study`` and ``compare`` subcommands to an argparse subparsers object."""
     from lossbook.core.compare import METRICS
     from lossbook.core.executor import EXECUTORS
-    from lossbook.studies.tabular import BASELINES, DEFAULTS, LOSSES, MODELS, PROFILES, THRESHOLD_METRICS
+    from lossbook.studies.tabular import (
+        BASELINES,
+        DEFAULTS,
+        LOSSES,
+        MODELS,
+        PROFILES,
+        THRESHOLD_METRICS,
+    )
 
     study = commands.add_parser(
         "study", help="which loss is better on your table? (leak-free CV, report, verdicts)",
@@ -85,8 +92,10 @@ def add_commands(commands) -> None:
     study.add_argument("--smote", action=argparse.BooleanOptionalAction, default=None,
                        help="SMOTE inside each training fold (default: on)")
     study.add_argument("--profile", choices=list(PROFILES), default="full",
-                       help=f"full: {DEFAULTS['n_repeats']} repeats, up to {DEFAULTS['max_epochs']} epochs; "
-                            f"quick: {PROFILES['quick']} (default: full)")
+                       help=f"full: {DEFAULTS['n_repeats']} repeats, up to {DEFAULTS['max_epochs']} epochs "
+                            f"(patience {DEFAULTS['patience']}); quick: {PROFILES['quick']['n_repeats']} repeats, up to "
+                            f"{PROFILES['quick']['max_epochs']} epochs (patience {PROFILES['quick']['patience']}) "
+                            "(default: full)")
     study.add_argument("--folds", type=int, default=None, help=f"outer folds (default: {DEFAULTS['n_splits']})")
     study.add_argument("--repeats", type=int, default=None, help="repeats of the k-fold (default: from --profile)")
     study.add_argument("--threshold-metric", choices=THRESHOLD_METRICS, default=None,
@@ -236,7 +245,11 @@ def compare_main(args) -> int:
     """Read both files, print the table and verdict, write --html/--json. Returns the gate's exit code."""
     import pandas as pd
 
-    from lossbook.core.compare import METRIC_LABELS, compare_predictions, read_predictions
+    from lossbook.core.compare import (
+        METRIC_LABELS,
+        compare_predictions,
+        read_predictions,
+    )
     from lossbook.core.io import write_json_atomic
 
     try:

@@ -11,7 +11,7 @@ import base64
 import html
 import io
 
-__all__ = ["page", "notebook_html", "figure_html", "markdown_html"]
+__all__ = ["figure_html", "markdown_html", "notebook_html", "page"]
 
 #: The book's typography and tables (sphinx-book-theme's palette, simplified).
 STYLE = """

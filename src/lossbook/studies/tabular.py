@@ -28,9 +28,9 @@ serially or on Dask with the same results.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,17 +40,57 @@ from lossbook.core.cache import DiskCache, cache_key
 from lossbook.core.data import DataError, sha256_file
 from lossbook.core.estimate import Estimate
 from lossbook.core.executor import Executor, SerialExecutor
-from lossbook.core.inference import clopper_pearson_interval, holm, minimum_detectable_effect
-from lossbook.core.metrics import all_positive_scores, binary_report, corrected_resampled_ttest, summarize
-from lossbook.nets.keras_stack import TRAINER_VERSION, FoldData, TrainConfig, derive_seed, train_folds
+from lossbook.core.inference import (
+    clopper_pearson_interval,
+    holm,
+    minimum_detectable_effect,
+)
+from lossbook.core.metrics import (
+    all_positive_scores,
+    binary_report,
+    corrected_resampled_ttest,
+    summarize,
+)
+from lossbook.nets.keras_stack import (
+    TRAINER_VERSION,
+    FoldData,
+    TrainConfig,
+    derive_seed,
+    train_folds,
+)
 from lossbook.studies.dia import LOSS_PARAMS as DIA_LOSS_PARAMS
-from lossbook.studies.dia import SMOTE_NEIGHBOURS, FoldSpec, baseline_estimators, cv_splits, preprocessor
+from lossbook.studies.dia import (
+    SMOTE_NEIGHBOURS,
+    FoldSpec,
+    baseline_estimators,
+    cv_splits,
+    preprocessor,
+)
 
 __all__ = [
-    "LOSSES", "MODELS", "BASELINES", "DEFAULTS", "PROFILES", "Table", "load_table", "check_parameters",
-    "check_protocol", "data_summary", "outer_splits", "inner_split", "Job", "grid_jobs", "run_job",
-    "run_study", "score_table", "compare_to_reference", "collapse_table", "answer", "study_results",
-    "forest_plot", "breast_cancer_example",
+    "BASELINES",
+    "DEFAULTS",
+    "LOSSES",
+    "MODELS",
+    "PROFILES",
+    "Job",
+    "Table",
+    "answer",
+    "breast_cancer_example",
+    "check_parameters",
+    "check_protocol",
+    "collapse_table",
+    "compare_to_reference",
+    "data_summary",
+    "forest_plot",
+    "grid_jobs",
+    "inner_split",
+    "load_table",
+    "outer_splits",
+    "run_job",
+    "run_study",
+    "score_table",
+    "study_results",
 ]
 
 #: Losses the networks can be trained with. ``weighted_bce`` is BCE with class weights
@@ -136,7 +176,7 @@ def _read(path: Path) -> pd.DataFrame:
     try:
         if suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
-        elif suffix.startswith(".csv") or suffix in (".txt", ".tsv") or suffix.startswith(".tsv"):
+        elif suffix.startswith((".csv", ".tsv", ".txt")):
             frame = pd.read_csv(path, sep="\t" if ".tsv" in suffix else ",")
         else:
             raise DataError(f"{path}: unknown file type {path.suffix!r}; give a .csv, .tsv or .parquet file")
@@ -236,7 +276,7 @@ def _positive_value(y_raw: pd.Series, values, positive, path: Path, label: str):
         raise DataError(f"{path}: --positive {positive!r} is not a value of column {label!r}; "
                         f"its values are {[_plain(v) for v in values]}")
     as_set = {_plain(v) for v in values}
-    if as_set <= {0, 1, True, False}:
+    if as_set <= {0, 1}:  # also True/False, which equal 1/0
         return next(v for v in values if _plain(v) in (1, True))
     counts = y_raw.value_counts()
     if counts.iloc[0] == counts.iloc[1]:
@@ -311,7 +351,7 @@ def data_summary(table: Table) -> dict:
     return {
         "n_rows": int(n), "n_features": int(f), "n_positive": int(table.y.sum()), "prevalence": prevalence,
         "label": table.label, "positive_label": table.positive, "group": table.group,
-        "n_groups": None if table.groups is None else int(len(np.unique(table.groups))),
+        "n_groups": None if table.groups is None else len(np.unique(table.groups)),
         "dropped_columns": list(table.dropped), "constant_columns": constant, "duplicated_columns": copies,
         "identical_rows": int(duplicated.sum()), "conflicting_rows": int((label_sets > 1).sum()),
         "all_positive": {**baseline, "pr_auc_random": prevalence, "brier_at_prevalence": prevalence * (1 - prevalence)},
@@ -467,7 +507,7 @@ def run_job(job: Job, shared: dict) -> list[dict]:
             out.append({"fold": spec.fold, "val": result.predictions["val"], "test": result.predictions["test"],
                         "best_epoch": result.best_epoch})
     for entry, d in zip(out, prepared):
-        entry.update(y_val=d["y_val"], y_test=d["y_test"], n_fit=int(len(d["rows"]["fit"])),
+        entry.update(y_val=d["y_val"], y_test=d["y_test"], n_fit=len(d["rows"]["fit"]),
                      n_train=int(len(d["rows"]["fit"]) + len(d["rows"]["val"])))
     return out
 
@@ -519,7 +559,7 @@ def run_study(table: Table, p: dict, *, executor: Executor | None = None, cache:
             rows.append({"config": job.name, "model": job.model, "loss": job.loss,
                          "kind": "baseline" if job.loss is None else "network", "repeat": job.repeat,
                          "fold": entry["fold"], **_score(entry, p["threshold_metric"]),
-                         "n_train": entry["n_train"], "n_test": int(len(entry["y_test"])),
+                         "n_train": entry["n_train"], "n_test": len(entry["y_test"]),
                          "best_epoch": entry["best_epoch"], "y_true": entry["y_test"], "y_prob": entry["test"]})
     return pd.DataFrame(rows)
 
@@ -601,7 +641,7 @@ def collapse_table(frame: pd.DataFrame) -> dict:
     predicting one class only on their test fold, with a Clopper-Pearson interval."""
     out = {}
     for config, g in frame.groupby("config", sort=False):
-        out[config] = {f"at_{t}": clopper_pearson_interval(int(g[f"single_class@{t}"].sum()), int(len(g)))
+        out[config] = {f"at_{t}": clopper_pearson_interval(int(g[f"single_class@{t}"].sum()), len(g))
                        for t in ("0.5", "tuned")}
     return out
 
