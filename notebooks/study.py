@@ -42,6 +42,7 @@ scheduler = None  # Dask scheduler address; None starts a local cluster
 n_workers = 2  # local Dask cluster size
 
 # %% tags=["remove-cell"]
+import html
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -82,7 +83,7 @@ reference = results["reference"]
 # ## The answer
 
 # %%
-display(HTML(f'<p class="answer">{results["answer"]}</p>'))
+display(HTML(f'<p class="answer">{html.escape(results["answer"])}</p>'))
 
 # %% [markdown]
 # ## The data
