@@ -484,12 +484,16 @@ def run_job(job: Job, shared: dict) -> list[dict]:
     out = []
     if job.loss is None:
         from sklearn.base import clone
+        from threadpoolctl import threadpool_limits
 
         estimator = baseline_estimators(p["seed"])[BASELINES[job.model]]
-        for spec, d in zip(specs, prepared):
-            model = clone(estimator).fit(d["X_fit"], d["y_fit"])
-            out.append({"fold": spec.fold, "val": model.predict_proba(d["X_val"])[:, 1],
-                        "test": model.predict_proba(d["X_test"])[:, 1], "best_epoch": None})
+        # one thread: gradient boosting's OpenMP threads spin-wait on a busy machine and cost
+        # many times the work; a job owns one core, as on a single-threaded Dask worker
+        with threadpool_limits(limits=1):
+            for spec, d in zip(specs, prepared):
+                model = clone(estimator).fit(d["X_fit"], d["y_fit"])
+                out.append({"fold": spec.fold, "val": model.predict_proba(d["X_val"])[:, 1],
+                            "test": model.predict_proba(d["X_test"])[:, 1], "best_epoch": None})
     else:
         # weighted_bce: each fold's weight from its own fit rows; folds with equal weights train together
         weights = [(float((d["y_fit"] == 0).sum()) / max(1.0, float((d["y_fit"] == 1).sum()))
