@@ -665,11 +665,11 @@ def answer(summary: dict, scores: dict, comparisons: pd.DataFrame, collapse: dic
     level = f"{1 - p['alpha']:.0%}"
     j = p["n_splits"] * p["n_repeats"]
     networks = " and ".join(m.upper() for m in p["models"])
-    repeated = "once" if p["n_repeats"] == 1 else f"repeated {p['n_repeats']} times"
+    repeated = "run once" if p["n_repeats"] == 1 else f"repeated {p['n_repeats']} times"
     grouped = f", keeping the groups of column '{summary['group']}' apart" if summary["group"] else ""
     parts = [
         f"On these {summary['n_rows']} rows ({summary['n_positive']} positive, prevalence "
-        f"{summary['prevalence']:.1%}), {p['n_splits']}-fold cross-validation run {repeated}"
+        f"{summary['prevalence']:.1%}), {p['n_splits']}-fold cross-validation {repeated}"
         f"{grouped} ({j} test folds per configuration, scaling{' and SMOTE' if p['smote'] else ''} fitted inside "
         f"each training fold) compared each loss and network ({networks}) with {reference} on "
         + ", ".join(METRIC_LABELS[m] for m in VERDICT_METRICS)
