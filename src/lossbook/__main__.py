@@ -1,10 +1,12 @@
-"""Command line: ``python -m lossbook run [CHAPTER ...] [--profile full|quick]``."""
+"""Command line: ``python -m lossbook run [CHAPTER ...] [--profile full|quick]``,
+``python -m lossbook study DATA --label COLUMN ...`` and ``python -m lossbook compare A.csv B.csv``."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
+from lossbook.publish import cli
 from lossbook.publish.runner import PROFILES, run
 
 
@@ -21,7 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                             help="override a chapter parameter (VALUE is read as YAML, numbers as written: "
                                  "3, 0.5, 1e-4, null, [1, 2])")
+    cli.add_commands(commands)  # study, compare
     args = parser.parse_args(argv)
+    if args.command != "run":
+        return args.handler(args)
     try:
         overrides = dict(parse_override(item) for item in args.parameter)
     except ValueError as error:
