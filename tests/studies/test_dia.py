@@ -125,10 +125,15 @@ def test_external_set_is_only_scored_never_fitted(monkeypatch, tmp_path):
     out = dia.external_test(X, y, X_ext, p, [("mlp", "focal")], data_sha256="x", n_refits=2,
                             cache=DiskCache("t", tmp_path))
     assert all(max(s) < 1000 for s in Spy.fitted)  # preprocessing never fitted on external drugs
-    [folds] = calls
-    for fold in folds:
+    inner, refits = calls  # epochs chosen on an inner split, then a refit on all training drugs
+    for fold in inner + refits:
         assert set(fold.evaluate) == {"external"}
-        assert fold.X_train[:, 0].max() < 1000 and fold.X_val[:, 0].max() < 1000
+        assert fold.X_train[:, 0].max() < 1000 and (len(fold.X_val) == 0 or fold.X_val[:, 0].max() < 1000)
+    for fold in inner:
+        assert len(fold.X_train) < len(y) and fold.epochs is None
+    for fold in refits:  # the refit fits every training drug, for the inner run's epoch count
+        assert sorted(fold.X_train[:, 0].astype(int)) == list(range(len(y)))
+        assert fold.epochs == 1 and len(fold.X_val) == 0
     assert out[("mlp", "focal")].shape == (20,)
 
 
