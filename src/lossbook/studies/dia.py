@@ -244,7 +244,9 @@ def resampled_splits(real_specs: list[FoldSpec], n_real: int, n_total: int, seed
     out = []
     parts = {}
     for spec in real_specs:
-        if spec.repeat not in parts:
+        if spec.repeat not in parts and len(synthetic) < n_splits:  # (almost) nothing to resample
+            parts[spec.repeat] = np.array_split(synthetic, n_splits)
+        elif spec.repeat not in parts:
             kf = KFold(n_splits=n_splits, shuffle=True, random_state=derive_seed("synthetic-folds", seed, spec.repeat))
             parts[spec.repeat] = [synthetic[te] for _, te in kf.split(synthetic)]
         test = np.concatenate([spec.test, parts[spec.repeat][spec.fold]])
@@ -686,12 +688,14 @@ def collapse_diagnostics(frame: pd.DataFrame, X, y, p: dict, *, protocol: str, m
 
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
-    if protocol == "leaky":
+    if protocol in ("leaky", "paper"):
         Xp, yp = leaky_dataset(X, y, derive_seed("leaky-smote", p["seed"]))
     else:
         Xp, yp = preprocessor(0, smote=False).fit_transform(X, y), y
     length = np.linalg.norm(Xp, axis=1)
-    specs = {(s.repeat, s.fold): s for s in cv_splits(yp, p["n_splits"], p["n_repeats"], p["seed"])}
+    real = cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"])
+    folds = real if protocol == "leak_free" else resampled_splits(real, len(y), len(yp), p["seed"])
+    specs = {(s.repeat, s.fold): s for s in folds}
     g = frame[(frame.model == model) & (frame.loss == loss)]
     spread, rho, len_auc = [], [], []
     for _, row in g.iterrows():
