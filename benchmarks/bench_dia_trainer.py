@@ -6,6 +6,13 @@ validation AUC computed every epoch) and the script prints both wall times and t
 ratio. Not a test: timings depend on the machine and on what else runs on it.
 
     python benchmarks/bench_dia_trainer.py --model mlp --loss focal --folds 5 --epochs 20
+
+``--arms`` instead times the chapter's arms of one configuration (leak-free inner split,
+its refit, leaky, paper protocol), trained in one batched call per stage as
+:func:`lossbook.studies.dia.run_arms` does, against one call per arm, and prints the
+CPU time of each (CPU time is less sensitive than wall time to a shared machine):
+
+    python benchmarks/bench_dia_trainer.py --arms --model mlp --loss focal --folds 5 --epochs 20
 """
 from __future__ import annotations
 
@@ -22,7 +29,10 @@ def main() -> None:
     parser.add_argument("--loss", default="focal", choices=["bce", "focal", "dice"])
     parser.add_argument("--folds", type=int, default=5, help="fold models (5 per repeat)")
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--arms", action="store_true", help="time the chapter's arms batched vs one call per arm")
     args = parser.parse_args()
+    if args.arms:
+        return bench_arms(args)
 
     import keras
     import numpy as np
@@ -67,6 +77,36 @@ def main() -> None:
     print(f"model.fit per fold: {naive:8.1f} s  ({steps / naive:7.0f} model-steps/s)")
     print(f"batched trainer:    {batched:8.1f} s  ({steps / batched:7.0f} model-steps/s)")
     print(f"speed-up: {naive / batched:.1f}x   (CPU cores: {os.cpu_count()}; shared machines inflate both)")
+
+
+def bench_arms(args) -> None:
+    import tempfile
+
+    import numpy as np
+
+    from lossbook.core.cache import DiskCache
+    from lossbook.core.data import load_dia
+    from lossbook.core.seeding import seed_everything
+    from lossbook.studies import dia
+
+    seed_everything(0)
+    train = load_dia("train", verify_checksum=True)
+    p = dia.check_parameters(max_epochs=args.epochs, patience=min(15, args.epochs),
+                             n_repeats=max(1, int(np.ceil(args.folds / 5))))
+    arms = ["leak_free", "leaky", "paper"]  # leak_free includes its refit stage
+    timings = {}
+    for mode in ("batched", "per arm"):
+        with tempfile.TemporaryDirectory() as tmp:
+            cache = DiskCache("bench", tmp)
+            wall, cpu = time.perf_counter(), time.process_time()
+            groups = [arms] if mode == "batched" else [[a] for a in arms]
+            for group in groups:
+                dia.run_arms(train.X.to_numpy(), train.y, p, group, data_sha256=train.sha256,
+                             models=[args.model], losses=[args.loss], cache=cache)
+            timings[mode] = (time.perf_counter() - wall, time.process_time() - cpu)
+    print(f"arms {arms} of {args.model}+{args.loss}, {p['n_repeats'] * 5} folds each, at most {args.epochs} epochs")
+    for mode, (wall, cpu) in timings.items():
+        print(f"{mode:>8}: wall {wall:7.1f} s   CPU {cpu:7.1f} s")
 
 
 if __name__ == "__main__":

@@ -314,7 +314,7 @@ for ax, (metric, d) in zip(axes[0], headline.items()):
     x += 1
     ax.bar(x, d["levels"]["paper_table1"].estimate, color="black", width=0.6)
     labels.append("paper's\nTable 1")
-    ax.set_xticks(range(len(labels)), labels, fontsize=7)
+    ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=30, ha="right")
     ax.set(ylabel=metric.replace("_", "-"), title=f"{HEADLINE.replace('+', ' + ')}: {metric.replace('_', '-')}",
            ylim=(min(0.4, d["levels"]["leak_free"].estimate - 0.1), 1.02))
 fig.tight_layout()
