@@ -220,20 +220,19 @@ def _arm_calls(monkeypatch, tmp_path, arms, X, y, **kw):
 def test_paper_protocol_stops_early_on_the_scored_fold_and_leak_free_never_does(monkeypatch, tmp_path):
     X, y = _toy(90, 8)
     calls, frames, p = _arm_calls(monkeypatch, tmp_path, ["paper", "leak_free"], X, y)
-    first = calls[0]  # one batched call: paper folds then leak-free inner folds
     n = p["n_splits"] * p["n_repeats"]
-    paper, inner = first[:n], first[n:]
+    paper, inner, refits = calls  # one batched call per arm, then the leak-free refits
+    assert len(paper) == len(inner) == len(refits) == n
     for fold in paper:  # the paper protocol: early stopping watches exactly the rows it is scored on
         np.testing.assert_array_equal(fold.X_val, fold.evaluate["test"])
         assert "test_real" in fold.evaluate and fold.epochs is None
-    assert len(calls) == 2 and len(calls[1]) == n  # then the leak-free refits
     # with a pass-through preprocessor, column 0 names the drug: leak-free early stopping never sees a test drug
     monkeypatch.setattr(dia, "preprocessor", _spy_preprocessor)
     calls, _, _ = _arm_calls(monkeypatch, tmp_path / "spy", ["paper", "leak_free"], X, y)
     specs = dia.cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"])
-    for fold, spec in zip(calls[0][:n], specs):
+    for fold, spec in zip(calls[0], specs):
         assert set(fold.X_val[:, 0].astype(int)) == set(spec.test)
-    for fold, spec in zip(calls[0][n:], specs):
+    for fold, spec in zip(calls[1], specs):
         assert not set(fold.X_val[:, 0].astype(int)) & set(spec.test)
         assert not set(fold.X_train[:, 0].astype(int)) & set(spec.test)
     with pytest.raises(ValueError, match="early_stopping must be 'outer'"):

@@ -399,8 +399,9 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
     """Train and score every (model, loss, repeat, fold) of each arm; one frame per arm.
 
     ``arms``: names of :data:`ARMS` (or a dict name -> :class:`Arm`). For each
-    (model, loss), the missing fold models of all arms train together in one batched
-    call, and refits (which need the inner run's epoch count) in a second one.
+    (model, loss), the missing fold models of each arm train together in one batched
+    call (a fold model two arms share trains once), and refits (which need the inner
+    run's epoch count) after them.
 
     Frame columns: protocol, early_stopping, refit, model, loss, repeat, fold, the
     :func:`lossbook.core.metrics.binary_report` scores, ``test_prevalence``, ``n_train``
@@ -455,7 +456,14 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
                     fd.seed = derive_seed("init", key)
                     folds.append(fd)
                     truths.append((y_test, ya[spec.test][real]))
-                for (name, spec, key), result, (y_test, y_real) in zip(todo, train_folds(config, folds), truths):
+                # one batched call per arm: arms differ in training-set size, and padding every model to
+                # the largest costs more than the calls it saves (benchmarks/bench_dia_trainer.py --arms)
+                results = [None] * len(todo)
+                for arm_name in dict.fromkeys(name for name, _, _ in todo):
+                    members = [i for i, (name, _, _) in enumerate(todo) if name == arm_name]
+                    for i, result in zip(members, train_folds(config, [folds[i] for i in members])):
+                        results[i] = result
+                for (name, spec, key), result, (y_test, y_real) in zip(todo, results, truths):
                     entry = {"y_true": y_test, "y_prob": result.predictions["test"],
                              "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                              "best_val_auc": result.best_val_auc, "history": result.history}
