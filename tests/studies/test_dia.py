@@ -258,7 +258,7 @@ def test_leak_free_refit_fits_the_whole_training_fold_for_the_chosen_epochs(monk
 
 def test_arms_sharing_a_fold_model_train_it_once(monkeypatch, tmp_path):
     X, y = _toy(90, 8)
-    calls, frames, p = _arm_calls(monkeypatch, tmp_path, ["leak_free", "leak_free_no_refit"], X, y)
+    calls, frames, _ = _arm_calls(monkeypatch, tmp_path, ["leak_free", "leak_free_no_refit"], X, y)
     assert [len(c) for c in calls] == [6, 6]  # 6 inner models shared by both arms, then 6 refits
     assert frames["leak_free_no_refit"]["refit"].eq(False).all()
 
