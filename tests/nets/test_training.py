@@ -131,3 +131,31 @@ def test_dropout_numbers_are_uniform_per_model_and_ignore_padding():
     np.testing.assert_array_equal(longer[:, :, :50], u)
     other_layer = training._uniform(seeds, 4, [32, 50, 8]).numpy()
     assert np.mean(other_layer == u) < 1e-3
+
+
+def test_fixed_epoch_refit_trains_exactly_that_many_epochs_and_keeps_the_last_weights():
+    """FoldData.epochs: no early stopping, no validation rows, the final weights are used (as Keras' fit)."""
+    import keras
+
+    n, f, epochs, seed = 70, 12, 3, 5
+    X, y = _data(n, f, 0)
+    config = training.TrainConfig(model="mlp", loss="bce", max_epochs=10, patience=1, dropout=False)
+    empty = np.zeros((0, f), dtype=np.float32)
+    refit = training.FoldData(X, y, empty, np.zeros(0, dtype=np.float32), seed=seed, evaluate={"test": X[:9]},
+                              epochs=epochs)
+    [result] = training.train_folds(config, [refit], keep_weights=True)
+    assert result.epochs_run == epochs and result.best_epoch == epochs - 1
+    net = models.build_keras("mlp", f, dropout=False)
+    net.set_weights(training.initial_weights("mlp", f, seed))
+    net.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss=losses.make("bce", "keras"))
+    for epoch in range(epochs):
+        order = training.epoch_order(seed, epoch, n)
+        net.fit(X[order], y[order], batch_size=32, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(net.get_weights(), result.weights):
+        np.testing.assert_allclose(b, a, atol=2e-5, rtol=1e-4)
+    # beside early-stopped models in one batch, a refit comes out the same as alone
+    other = training.FoldData(X[:50], y[:50], X[50:], y[50:], seed=9)
+    together = training.train_folds(config, [other, refit])[1]
+    np.testing.assert_allclose(together.predictions["test"], result.predictions["test"], atol=1e-6)
+    with pytest.raises(ValueError, match="epochs"):
+        training.train_folds(config, [training.FoldData(X, y, empty, np.zeros(0, dtype=np.float32), seed=1)])

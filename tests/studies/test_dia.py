@@ -125,10 +125,15 @@ def test_external_set_is_only_scored_never_fitted(monkeypatch, tmp_path):
     out = dia.external_test(X, y, X_ext, p, [("mlp", "focal")], data_sha256="x", n_refits=2,
                             cache=DiskCache("t", tmp_path))
     assert all(max(s) < 1000 for s in Spy.fitted)  # preprocessing never fitted on external drugs
-    [folds] = calls
-    for fold in folds:
+    inner, refits = calls  # epochs chosen on an inner split, then a refit on all training drugs
+    for fold in inner + refits:
         assert set(fold.evaluate) == {"external"}
-        assert fold.X_train[:, 0].max() < 1000 and fold.X_val[:, 0].max() < 1000
+        assert fold.X_train[:, 0].max() < 1000 and (len(fold.X_val) == 0 or fold.X_val[:, 0].max() < 1000)
+    for fold in inner:
+        assert len(fold.X_train) < len(y) and fold.epochs is None
+    for fold in refits:  # the refit fits every training drug, for the inner run's epoch count
+        assert sorted(fold.X_train[:, 0].astype(int)) == list(range(len(y)))
+        assert fold.epochs == 1 and len(fold.X_val) == 0
     assert out[("mlp", "focal")].shape == (20,)
 
 
@@ -202,3 +207,145 @@ def test_too_few_minority_examples_are_refused_before_training(n_pos, n_splits, 
 def test_single_class_labels_are_refused():
     with pytest.raises(ValueError, match="minority class has 0 example"):
         dia.check_class_counts(np.zeros(30, dtype=int), 5)
+
+
+def _arm_calls(monkeypatch, tmp_path, arms, X, y, **kw):
+    calls = []
+    monkeypatch.setattr(dia, "train_folds", _fake_train(calls))
+    p = dia.check_parameters(n_splits=3, n_repeats=2, models=["mlp"], losses=["bce"])
+    frames = dia.run_arms(X, y, p, arms, data_sha256="x", cache=DiskCache("t", tmp_path), **kw)
+    return calls, frames, p
+
+
+def test_paper_protocol_stops_early_on_the_scored_fold_and_leak_free_never_does(monkeypatch, tmp_path):
+    X, y = _toy(90, 8)
+    calls, frames, p = _arm_calls(monkeypatch, tmp_path, ["paper", "leak_free"], X, y)
+    n = p["n_splits"] * p["n_repeats"]
+    paper, inner, refits = calls  # one batched call per arm, then the leak-free refits
+    assert len(paper) == len(inner) == len(refits) == n
+    for fold in paper:  # the paper protocol: early stopping watches exactly the rows it is scored on
+        np.testing.assert_array_equal(fold.X_val, fold.evaluate["test"])
+        assert "test_real" in fold.evaluate and fold.epochs is None
+    # with a pass-through preprocessor, column 0 names the drug: leak-free early stopping never sees a test drug
+    monkeypatch.setattr(dia, "preprocessor", _spy_preprocessor)
+    calls, _, _ = _arm_calls(monkeypatch, tmp_path / "spy", ["paper", "leak_free"], X, y)
+    specs = dia.cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"])
+    for fold, spec in zip(calls[0], specs):
+        assert set(fold.X_val[:, 0].astype(int)) == set(spec.test)
+    for fold, spec in zip(calls[1], specs):
+        assert not set(fold.X_val[:, 0].astype(int)) & set(spec.test)
+        assert not set(fold.X_train[:, 0].astype(int)) & set(spec.test)
+    with pytest.raises(ValueError, match="early_stopping must be 'outer'"):
+        dia.Arm("paper", "inner")
+    assert set(frames["paper"].columns) >= {"real_roc_auc", "y_prob_real"}
+
+
+def test_leak_free_refit_fits_the_whole_training_fold_for_the_chosen_epochs(monkeypatch, tmp_path):
+    X, y = _toy(90, 8)
+    monkeypatch.setattr(dia, "preprocessor", _spy_preprocessor)
+    calls, frames, p = _arm_calls(monkeypatch, tmp_path, ["leak_free"], X, y)
+    inner, refits = calls
+    specs = dia.cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"])
+    for fold, spec in zip(refits, specs):
+        assert set(fold.X_train[:, 0].astype(int)) == set(spec.train)  # every training-fold drug, no test drug
+        assert len(fold.X_val) == 0 and fold.epochs == 1  # the fake inner run chose best_epoch 0
+        assert set(fold.evaluate["test"][:, 0].astype(int)) == set(spec.test)
+    for fold, spec in zip(inner, specs):
+        assert set(fold.X_train[:, 0].astype(int)) < set(spec.train) and fold.epochs is None
+        assert not set(fold.X_val[:, 0].astype(int)) & set(spec.test)
+    assert frames["leak_free"]["refit"].all() and len(frames["leak_free"]) == len(specs)
+
+
+def test_arms_sharing_a_fold_model_train_it_once(monkeypatch, tmp_path):
+    X, y = _toy(90, 8)
+    calls, frames, _ = _arm_calls(monkeypatch, tmp_path, ["leak_free", "leak_free_no_refit"], X, y)
+    assert [len(c) for c in calls] == [6, 6]  # 6 inner models shared by both arms, then 6 refits
+    assert frames["leak_free_no_refit"]["refit"].eq(False).all()
+
+
+def test_resampled_folds_hold_exactly_the_real_test_folds():
+    X, y = _toy(90, 8)
+    Xr, yr = dia.leaky_dataset(X, y, 0)
+    real = dia.cv_splits(y, 3, 2, 0)
+    specs = dia.resampled_splits(real, len(y), len(yr), 0)
+    # the real drugs come first, in order (float32 after resampling)
+    np.testing.assert_allclose(Xr[: len(y), 0], dia.preprocessor(0, smote=False).fit_transform(X, y)[:, 0], rtol=1e-6)
+    for spec, r in zip(specs, real):
+        np.testing.assert_array_equal(spec.test[spec.test < len(y)], r.test)
+        assert not set(spec.train) & set(spec.test) and len(spec.train) + len(spec.test) == len(yr)
+    for rep in (0, 1):  # each repeat partitions the resampled set
+        tests = np.concatenate([s.test for s in specs if s.repeat == rep])
+        assert sorted(tests) == list(range(len(yr)))
+
+
+def test_grouped_cv_keeps_identical_descriptor_vectors_in_one_fold():
+    X, y = _toy(90, 8)
+    X[10:13] = X[3]  # a group of four identical vectors
+    X[50] = X[40]
+    groups = dia.descriptor_groups(X)
+    assert groups[3] == groups[10] == groups[12] and groups[40] == groups[50] and groups[3] != groups[40]
+    for spec in dia.grouped_cv_splits(y, groups, 3, 2, 0):
+        for members in ([3, 10, 11, 12], [40, 50]):
+            assert np.isin(members, spec.test).all() or not np.isin(members, spec.test).any()
+    counts = dia.stereoisomers(X, y, X[[3, 7]], y[[3, 7]])
+    assert counts["train_groups"] == 2 and counts["train_drugs_in_groups"] == 6
+    assert counts["test_drugs_with_twin_in_train"] == 2
+
+
+def test_implied_confusion_counts_and_the_impossible_zero_errors():
+    # a matrix with known cells: TP 90, FP 10, TN 880, FN 20 -> accuracy .97, precision .90, recall .82
+    row = {"accuracy": 0.97, "precision": 0.90, "recall": 0.82}
+    got = dia.implied_confusion(10, 20, row)
+    assert got["feasible"] and got["tp_range"][0] <= 90 <= got["tp_range"][1]
+    assert got["rows_scored_range"][0] <= 1000 <= got["rows_scored_range"][1]
+    assert not dia.implied_confusion(0, 0, dia.PAPER_TABLE1[("cnn", "dice")])["feasible"]
+    # the paper's MLP + focal counts need a roughly balanced set of several hundred rows
+    mf = dia.implied_confusion(35, 22, dia.PAPER_TABLE1[("mlp", "focal")])
+    assert mf["feasible"] and 0.4 < mf["positive_share_range"][0] <= mf["positive_share_range"][1] < 0.6
+
+
+def test_paper_claims_checked_on_its_own_table():
+    got = dia.paper_claim_checks(dia.PAPER_TABLE1)
+    # focal strictly best: MLP F1 and SimpleNN F1 only (every AUC ties at 0.97; CNN F1 ties)
+    assert got["focal_best"]["n_true"] == 2 and got["focal_best"]["n"] == 6
+    # MLP strictly above both: recall with BCE, recall and F1 with focal
+    assert got["mlp_surpassed"]["n_true"] == 3 and got["mlp_surpassed"]["n"] == 15
+    fig5 = dia.figure5_vs_table1()
+    assert fig5["n_disagree"] == 3
+
+
+def _fake_frames():
+    rng = np.random.default_rng(0)
+    rows = {name: [] for name in ("leak_free", "leak_free_outer", "paper")}
+    for r in range(3):
+        for f in range(5):
+            base = 0.7 + rng.normal(0, 0.02)
+            for name, shift in (("leak_free", 0.0), ("leak_free_outer", 0.05), ("paper", 0.2)):
+                row = {"model": "mlp", "loss": "focal", "repeat": r, "fold": f, "n_train": 380, "n_test": 95,
+                       "roc_auc": base + shift + rng.normal(0, 0.01), "single_class": f == 0 and name == "paper"}
+                if name == "paper":
+                    row["real_roc_auc"] = base + 0.1
+                rows[name].append(row)
+    return {k: pd.DataFrame(v) for k, v in rows.items()}
+
+
+def test_decomposition_parts_add_up_to_the_distance_to_the_paper():
+    frames = _fake_frames()
+    d = dia.decomposition(frames, "mlp", "focal", "roc_auc")
+    total = sum(part.estimate for part in d["parts"].values())
+    assert np.isclose(total, d["total"]) and np.isclose(d["total"], 0.97 - frames["leak_free"]["roc_auc"].mean())
+    step = d["parts"]["early_stopping_on_scored_fold"]
+    assert step.method == "corrected_t" and step.ci_low < step.estimate < step.ci_high and step.n == 15
+    assert np.isclose(d["parts"]["preprocessing_before_split"].estimate,
+                      (frames["paper"]["real_roc_auc"] - frames["leak_free_outer"]["roc_auc"]).mean())
+    freq = dia.collapse_frequency(frames["paper"], "mlp", "focal")
+    assert freq.estimate == 3 / 15 and freq.method == "clopper_pearson"
+
+
+def test_holm_adjusts_over_the_whole_family():
+    paired = pd.DataFrame({"roc_auc_p": [0.01, 0.04], "f1_p": [0.03, 0.5]},
+                          index=pd.MultiIndex.from_tuples([("mlp", "bce"), ("cnn", "bce")], names=["model", "loss"]))
+    out = dia.holm_table(paired)
+    assert np.isclose(out.loc[("mlp", "bce"), "roc_auc_p_holm"], 0.04)  # 4 tests: 4 x 0.01
+    assert np.isclose(out.loc[("mlp", "bce"), "f1_p_holm"], 0.09)  # 3 x 0.03
+    assert (out["roc_auc_p_holm"] >= out["roc_auc_p"]).all()

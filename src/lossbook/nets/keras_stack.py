@@ -45,6 +45,7 @@ __all__ = ["TRAINER_VERSION", "TrainConfig", "FoldData", "FoldResult", "train_fo
 LOSS_NAMES = ("bce", "focal", "dice")
 #: Bump when a change to this module changes what a trained model comes out as (cache keys use it).
 #: 2: dropout masks from a per-model counter-based hash instead of TensorFlow's stateless generator.
+#: (FoldData.epochs, fixed-epoch refits, added nothing to what other models come out as.)
 TRAINER_VERSION = 2
 # Losses that are a mean of per-sample terms (padded rows can be masked out per sample).
 _PER_SAMPLE = {"bce", "focal", "weighted_ce"}
@@ -86,6 +87,10 @@ class FoldData:
 
     ``evaluate`` maps names (e.g. "test") to feature arrays that are scored
     once, with the restored best weights, after training.
+
+    ``epochs``: when set, the model trains exactly this many epochs without early
+    stopping and keeps its final weights (a refit for an epoch count chosen
+    elsewhere); ``X_val``/``y_val`` may then have no rows.
     """
 
     X_train: np.ndarray
@@ -94,6 +99,7 @@ class FoldData:
     y_val: np.ndarray
     seed: int
     evaluate: dict = field(default_factory=dict)
+    epochs: int | None = None
 
 
 @dataclass
@@ -390,11 +396,19 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
     batch = int(config.batch_size)
     steps = int(np.ceil(n_train.max() / batch))
 
+    # fixed-epoch models (refits) never stop early; they stop at their own epoch count
+    fixed = np.array([f.epochs is not None for f in folds])
+    budget = np.array([config.max_epochs if f.epochs is None else int(f.epochs) for f in folds])
+    if (budget < 1).any() or (budget > config.max_epochs).any():
+        raise ValueError(f"FoldData.epochs must lie in [1, max_epochs={config.max_epochs}], got {budget.tolist()}")
+    has_val = xva.shape[1] > 0
+    if not has_val and not fixed.all():
+        raise ValueError("folds without validation rows need FoldData.epochs (nothing to stop early on)")
     stopper = EarlyStopping(n_models, config.patience)
     history = {k: np.full((n_models, config.max_epochs), np.nan) for k in ("loss", "val_loss", "val_auc")}
     epochs_run = np.zeros(n_models, dtype=int)
     for epoch in range(config.max_epochs):
-        running = ~stopper.stopped
+        running = ~stopper.stopped & (epoch < budget)
         if not running.any():
             break
         # this epoch's batches: each model's own permutation, cut into batches of `batch`
@@ -409,14 +423,17 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
             valid[:len(order)] = 1.0
             msk[:, i] = valid.reshape(steps, batch)
         train_loss = runner.train_epoch(idx, msk, running, epoch)
-        val_prob, val_loss = runner.validate(running)
         auc = np.full(n_models, np.nan)
-        auc[running] = roc_auc(yva[running] > 0.5, val_prob, mask=mva[running] > 0.5)
         history["loss"][running, epoch] = train_loss
-        history["val_loss"][running, epoch] = val_loss
-        history["val_auc"][running, epoch] = auc[running]
+        if has_val:
+            val_prob, val_loss = runner.validate(running)
+            auc[running] = roc_auc(yva[running] > 0.5, val_prob, mask=mva[running] > 0.5)
+            history["val_loss"][running, epoch] = val_loss
+            history["val_auc"][running, epoch] = auc[running]
         epochs_run[running] = epoch + 1
-        runner.save_best(stopper.update(epoch, auc, running))
+        improved = stopper.update(epoch, auc, running & ~fixed)
+        stopper.best_epoch[running & fixed] = epoch  # a refit keeps its latest weights
+        runner.save_best(improved | (running & fixed))
         if progress is not None:
             progress(epoch + 1)
     best = [b.numpy() for b in runner.best]
@@ -435,7 +452,7 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
         results.append(FoldResult(
             best_epoch=int(stopper.best_epoch[i]),
             epochs_run=run,
-            best_val_auc=float(stopper.best[i]) if np.isfinite(stopper.best[i]) else float("nan"),
+            best_val_auc=float(stopper.best[i]) if np.isfinite(stopper.best[i]) and not fixed[i] else float("nan"),
             history={k: v[i, :run].copy() for k, v in history.items()},
             predictions={name: predictions[(i, name)] for name in fold.evaluate},
             weights=_unpad_weights(net, [b[i] for b in best], int(widths[i])) if keep_weights else None,

@@ -1,6 +1,6 @@
 """The drug-induced autoimmunity (DIA) study: protocols, grid, baselines, external test.
 
-Two protocols score the paper's nine model-loss pairs with repeated stratified
+Three protocols score the paper's nine model-loss pairs with repeated stratified
 5-fold cross-validation on the 477 training drugs:
 
 ``leak_free``
@@ -8,11 +8,22 @@ Two protocols score the paper's nine model-loss pairs with repeated stratified
     fitted on the training rows of each fold only (an ``imblearn`` Pipeline);
     early stopping watches an inner validation split of the training fold
     (``early_stopping="inner"``) or, as a variant, the outer test fold
-    (``"outer"``, which leaks the test fold into model selection).
+    (``"outer"``, which leaks the test fold into model selection). With
+    ``refit=True`` (the chapter's default networks) the epoch count chosen on the
+    inner split is then used to refit on the whole training fold, so networks fit
+    on as many rows as the baselines.
 ``leaky``
     Filter, scaling and SMOTE are applied to all 477 drugs before splitting, so
     test folds hold synthetic drugs and are balanced 1:1 (what the paper says it
     did not do). Early stopping is otherwise the same as in ``leak_free``.
+``paper``
+    The protocol as the paper's text describes it in practice: preprocessing and
+    SMOTE on all drugs before splitting, training on the whole training fold, and
+    early stopping on val_AUC of the very fold that is then scored.
+
+``leaky`` and ``paper`` split the resampled set so that the real drugs of each
+test fold are exactly the test fold of ``leak_free`` (:func:`resampled_splits`):
+every protocol can then be compared fold by fold on the same real drugs.
 
 Every fold result is cached on disk, keyed by everything that affects it.
 """
@@ -25,20 +36,25 @@ import pandas as pd
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
+from sklearn.model_selection import KFold, RepeatedStratifiedKFold, StratifiedGroupKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from lossbook.core import params as checks
-from lossbook.core.params import Interval, SubsetOf
+from lossbook.core.params import Interval, ListOf, SubsetOf
 from lossbook.core.cache import DiskCache, cache_key
-from lossbook.core.metrics import binary_report
+from lossbook.core.estimate import Estimate
+from lossbook.core.inference import clopper_pearson_interval, holm
+from lossbook.core.metrics import binary_report, corrected_resampled_ttest
 from lossbook.core.seeding import derive_seed
 from lossbook.nets.keras_stack import TRAINER_VERSION, FoldData, TrainConfig, train_folds
 
 __all__ = [
     "PAPER_TABLE1", "PAPER_FIGURE5_AUC", "INTERDIA", "MODELS", "LOSSES", "PROTOCOLS", "CONSTRAINTS",
     "check_parameters", "ColumnFilter", "preprocessor", "cv_splits", "FoldSpec", "make_fold_data",
-    "fold_key", "run_grid", "run_baselines", "external_test", "TABLE_METRICS",
+    "fold_key", "run_grid", "run_arms", "ARMS", "Arm", "run_baselines", "external_test", "TABLE_METRICS",
+    "resampled_splits", "grouped_cv_splits", "descriptor_groups", "paired_estimate", "decomposition",
+    "confusion_counts", "implied_confusion", "stability_check", "paper_claim_checks", "figure5_vs_table1",
+    "stereoisomers", "collapse_frequency", "holm_table",
 ]
 
 #: Table 1 of the paper (means over folds and repeats; no standard deviations given).
@@ -56,6 +72,9 @@ PAPER_TABLE1 = {
 #: AUCs the paper's text quotes for its ROC figure (Figure 5); they differ from Table 1 in places.
 PAPER_FIGURE5_AUC = {("simplenn", "focal"): 0.98, ("mlp", "focal"): 0.97, ("cnn", "focal"): 0.97,
                      ("mlp", "bce"): 0.97, ("cnn", "bce"): 0.96, ("cnn", "dice"): 0.36}
+#: Confusion counts the paper's text (section 3.1.2) gives, aggregated over folds: (false positives, false negatives).
+PAPER_CONFUSION = {("mlp", "focal"): (35, 22), ("cnn", "focal"): (34, 25), ("simplenn", "dice"): (57, 29),
+                   ("cnn", "dice"): (0, 0)}
 #: Other facts the paper states: descriptor count and positive share it reports.
 PAPER_FACTS = {"n_descriptors": 729, "positive_share": 0.27}
 #: InterDIA (Huang et al. 2025), the dataset authors' ensemble: reference ROC-AUCs.
@@ -63,7 +82,7 @@ INTERDIA = {"cv_auc": 0.884, "external_auc": 0.893}
 
 MODELS = ("mlp", "cnn", "simplenn")
 LOSSES = ("bce", "focal", "dice")
-PROTOCOLS = ("leak_free", "leaky")
+PROTOCOLS = ("leak_free", "leaky", "paper")
 EARLY_STOPPING = ("inner", "outer")
 TABLE_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc",
                  "balanced_accuracy", "mcc", "brier")
@@ -77,6 +96,7 @@ CONSTRAINTS = {
     "learning_rate": Interval(float, 0, 1, closed="right"), "val_fraction": Interval(float, 0, 0.5, closed="neither"),
     "pos_class_weight": Interval(float, 0, 100, closed="right"), "label_smoothing": Interval(float, 0, 1, closed="left"),
     "models": SubsetOf(MODELS), "losses": SubsetOf(LOSSES), "variant_models": SubsetOf(MODELS),
+    "grouped_configs": ListOf(str),
 }
 
 
@@ -91,6 +111,9 @@ def check_parameters(**params) -> dict:
     for name, allowed in (("models", MODELS), ("losses", LOSSES), ("variant_models", MODELS)):
         chosen = checks.subset(name, p[name], allowed)
         p[name] = [x for x in allowed if x in chosen]  # canonical order: the grid's order
+    configs = [f"{m}+{l}" for m in MODELS for l in LOSSES]
+    chosen = checks.subset("grouped_configs", p["grouped_configs"], configs)
+    p["grouped_configs"] = [c for c in configs if c in chosen]
     return p
 
 
@@ -196,41 +219,100 @@ def cv_splits(y, n_splits: int, n_repeats: int, seed: int) -> list[FoldSpec]:
 
 
 def leaky_dataset(X, y, seed: int):
-    """The leaky protocol's data: filter, scale and SMOTE fitted on all rows before any split."""
+    """The leaky protocol's data: filter, scale and SMOTE fitted on all rows before any split.
+
+    Rows ``0 .. len(y)-1`` of the result are the real drugs in their original order
+    (imblearn appends SMOTE's synthetic rows after them); the rest are synthetic positives.
+    """
     Xr, yr, _ = _fit_transform(preprocessor(seed), X, y)
     return Xr, yr
 
 
+def resampled_splits(real_specs: list[FoldSpec], n_real: int, n_total: int, seed: int) -> list[FoldSpec]:
+    """Folds of a resampled set whose real rows are exactly the folds ``real_specs`` of the real set.
+
+    Rows ``n_real .. n_total-1`` (SMOTE's synthetic drugs, all positive) are cut at random
+    into as many folds as the real set has per repeat, with a new shuffle per repeat, and
+    added to the matching real fold. The result is a random stratified partition of the
+    resampled set, as splitting it directly would be, but each test fold's real drugs are
+    the real protocol's test fold, so protocols can be compared fold by fold.
+    """
+    synthetic = np.arange(n_real, n_total)
+    n_splits = 1 + max(s.fold for s in real_specs)
+    out = []
+    parts = {}
+    for spec in real_specs:
+        if spec.repeat not in parts and len(synthetic) < n_splits:  # (almost) nothing to resample
+            parts[spec.repeat] = np.array_split(synthetic, n_splits)
+        elif spec.repeat not in parts:
+            kf = KFold(n_splits=n_splits, shuffle=True, random_state=derive_seed("synthetic-folds", seed, spec.repeat))
+            parts[spec.repeat] = [synthetic[te] for _, te in kf.split(synthetic)]
+        test = np.concatenate([spec.test, parts[spec.repeat][spec.fold]])
+        train = np.setdiff1d(np.arange(n_total), test)
+        out.append(FoldSpec(spec.repeat, spec.fold, train, test))
+    return out
+
+
+def descriptor_groups(X) -> np.ndarray:
+    """Group ids (n_rows,): rows with identical descriptor vectors (e.g. stereoisomers) share one id."""
+    _, inverse = np.unique(np.asarray(X, dtype=float), axis=0, return_inverse=True)
+    return np.asarray(inverse).ravel()
+
+
+def grouped_cv_splits(y, groups, n_splits: int, n_repeats: int, seed: int) -> list[FoldSpec]:
+    """Repeated ``StratifiedGroupKFold``: rows of one group always fall in the same fold.
+
+    Repeat ``r`` shuffles with a seed derived from ``seed`` and ``r``.
+    """
+    y = np.asarray(y)
+    out = []
+    for r in range(n_repeats):
+        sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=derive_seed("grouped-cv", seed, r))
+        for f, (tr, te) in enumerate(sgkf.split(np.zeros(len(y)), y, groups)):
+            out.append(FoldSpec(r, f, tr, te))
+    return out
+
+
+def split_sizes(specs: list[FoldSpec]) -> tuple[int, int]:
+    """(n_train, n_test): mean training- and test-fold sizes of ``specs`` (for the corrected t-test)."""
+    return (int(round(np.mean([len(s.train) for s in specs]))), int(round(np.mean([len(s.test) for s in specs]))))
+
+
 def make_fold_data(protocol: str, X, y, spec: FoldSpec, *, seed: int, val_fraction: float,
-                   early_stopping: str = "inner", extra: dict | None = None) -> tuple[FoldData, np.ndarray, dict]:
+                   early_stopping: str = "inner", extra: dict | None = None,
+                   refit_epochs: int | None = None) -> tuple[FoldData, np.ndarray, dict]:
     """Build one model's :class:`FoldData`, the test fold's labels and the row indices used.
 
     The third value maps "fit" (rows the preprocessing and the network are fitted
     on), "val" (rows early stopping watches) and "test" to index arrays.
 
-    ``X``, ``y``: the 477 drugs (leak_free) or the leaky resampled set. Everything
+    ``X``, ``y``: the 477 drugs (leak_free) or the resampled set (leaky, paper). Everything
     fitted (filter, scaler, SMOTE) sees only ``spec.train`` rows in leak_free, and
     in leak_free with ``early_stopping="inner"`` only the inner-training part of them.
-    ``extra`` maps names to raw feature arrays scored after training (e.g. an external set).
+    ``refit_epochs``: train on the whole training fold for exactly this many epochs,
+    with no early stopping and no validation rows (the refit after an inner split chose
+    the epoch count). ``extra`` maps names to raw feature arrays scored after training.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     split_seed = derive_seed("inner-split", seed, spec.repeat, spec.fold)
     train = spec.train
-    if early_stopping == "inner":
+    if refit_epochs is not None:
+        fit_rows, val_rows = train, np.array([], dtype=int)
+    elif early_stopping == "inner":
         fit_rows, val_rows = train_test_split(train, test_size=val_fraction, stratify=y[train],
                                               random_state=split_seed)
     else:
         fit_rows, val_rows = train, spec.test
     if protocol == "leak_free":
         Xtr, ytr, transform = _fit_transform(preprocessor(split_seed), X[fit_rows], y[fit_rows])
-    else:  # leaky: X is already scaled and resampled as a whole
+    else:  # leaky, paper: X is already scaled and resampled as a whole
         Xtr, ytr, transform = X[fit_rows].astype(np.float32), y[fit_rows], (lambda A: A)
     evaluate = {"test": np.asarray(transform(X[spec.test]), dtype=np.float32)} if len(spec.test) else {}
     for name, A in (extra or {}).items():
         evaluate[name] = np.asarray(transform(np.asarray(A, dtype=float)), dtype=np.float32)
-    data = FoldData(Xtr, ytr, np.asarray(transform(X[val_rows]), dtype=np.float32), y[val_rows],
-                    seed=0, evaluate=evaluate)
+    X_val = np.asarray(transform(X[val_rows]), dtype=np.float32) if len(val_rows) else np.zeros((0, Xtr.shape[1]), np.float32)
+    data = FoldData(Xtr, ytr, X_val, y[val_rows], seed=0, evaluate=evaluate, epochs=refit_epochs)
     return data, y[spec.test], {"fit": np.asarray(fit_rows), "val": np.asarray(val_rows), "test": spec.test}
 
 
@@ -247,77 +329,181 @@ def _config(model, loss, p) -> TrainConfig:
 
 
 def fold_key(protocol: str, early_stopping: str, config: TrainConfig, p: dict, spec: FoldSpec,
-             data_sha256: str) -> dict:
+             data_sha256: str, *, refit_epochs: int | None = None, grouped: bool = False) -> dict:
     """Everything that determines one fold model's result (package versions are added by the cache)."""
-    return {
+    key = {
         "study": "dia", "trainer": TRAINER_VERSION, "protocol": protocol, "early_stopping": early_stopping,
         "config": config.as_dict(), "val_fraction": p["val_fraction"], "seed": p["seed"],
         "repeat": spec.repeat, "fold": spec.fold, "n_splits": p["n_splits"],
         "test_rows": cache_key({"rows": spec.test.tolist()}), "data_sha256": data_sha256,
     }
+    if refit_epochs is not None:  # only new keys get new fields: existing cached folds keep their keys
+        key["refit_epochs"] = int(refit_epochs)
+    if grouped:
+        key["grouped"] = True
+    return key
 
 
-def run_grid(X, y, p: dict, *, protocol: str, data_sha256: str, early_stopping: str = "inner",
-             models=None, losses=None, cache: DiskCache | None = None, progress=None) -> pd.DataFrame:
-    """Train and score every (model, loss, repeat, fold); one row per fold model.
+@dataclass(frozen=True)
+class Arm:
+    """One way of training and scoring the grid: a protocol, where early stopping looks,
+    whether the chosen epoch count is refitted on the whole training fold, and whether
+    the folds keep identical descriptor vectors together."""
 
-    Columns: protocol, early_stopping, model, loss, repeat, fold, the
-    :func:`lossbook.core.metrics.binary_report` scores, ``test_prevalence``,
-    ``best_epoch``, ``epochs_run``, ``best_val_auc``, and the objects ``y_true``,
-    ``y_prob`` (test fold) and ``history`` (per-epoch curves). Folds found in the
-    cache are not retrained; all missing folds of one model architecture train
-    together in one batched call per loss.
+    protocol: str
+    early_stopping: str = "inner"
+    refit: bool = False
+    grouped: bool = False
+
+    def __post_init__(self):
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
+        if self.early_stopping not in EARLY_STOPPING:
+            raise ValueError(f"early_stopping must be one of {EARLY_STOPPING}, got {self.early_stopping!r}")
+        if self.protocol == "paper" and self.early_stopping != "outer":
+            raise ValueError("the paper protocol stops early on the scored fold: early_stopping must be 'outer'")
+        if self.refit and self.early_stopping != "inner":
+            raise ValueError("refit needs an epoch count chosen on an inner split (early_stopping='inner')")
+
+
+#: The chapter's arms. ``leak_free`` is the default for networks (inner split chooses the epochs,
+#: then a refit on the whole training fold); ``leak_free_no_refit`` the ablation that keeps the
+#: inner model (fit on 80 % of the training fold).
+ARMS = {
+    "leak_free": Arm("leak_free", "inner", refit=True),
+    "leak_free_no_refit": Arm("leak_free", "inner"),
+    "leak_free_outer": Arm("leak_free", "outer"),
+    "leaky": Arm("leaky", "inner"),
+    "paper": Arm("paper", "outer"),
+    "leak_free_grouped": Arm("leak_free", "inner", refit=True, grouped=True),
+}
+
+
+def _arm_data(arm: Arm, X, y, p: dict, groups=None):
+    """The arm's data set and folds: (X, y, specs, n_real)."""
+    if arm.protocol == "leak_free":
+        if arm.grouped:
+            if groups is None:
+                raise ValueError("a grouped arm needs groups (descriptor_groups(X))")
+            return X, y, grouped_cv_splits(y, groups, p["n_splits"], p["n_repeats"], p["seed"]), len(y)
+        return X, y, cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"]), len(y)
+    Xr, yr = leaky_dataset(X, y, derive_seed("leaky-smote", p["seed"]))
+    real = cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"])
+    return Xr, yr, resampled_splits(real, len(y), len(yr), p["seed"]), len(y)
+
+
+def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
+             cache: DiskCache | None = None, progress=None, groups=None) -> dict:
+    """Train and score every (model, loss, repeat, fold) of each arm; one frame per arm.
+
+    ``arms``: names of :data:`ARMS` (or a dict name -> :class:`Arm`). For each
+    (model, loss), the missing fold models of each arm train together in one batched
+    call (a fold model two arms share trains once), and refits (which need the inner
+    run's epoch count) after them.
+
+    Frame columns: protocol, early_stopping, refit, model, loss, repeat, fold, the
+    :func:`lossbook.core.metrics.binary_report` scores, ``test_prevalence``, ``n_train``
+    and ``n_test`` (fold sizes in the arm's data set), ``best_epoch``, ``epochs_run``,
+    ``best_val_auc``, the objects ``y_true``, ``y_prob`` (test fold) and ``history``,
+    and for resampled protocols ``y_true_real``/``y_prob_real`` (the real drugs of
+    the test fold) with ``real_<metric>`` scores on them.
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    if early_stopping not in EARLY_STOPPING:
-        raise ValueError(f"early_stopping must be one of {EARLY_STOPPING}, got {early_stopping!r}")
+    arms = {name: ARMS[name] for name in arms} if not isinstance(arms, dict) else dict(arms)
     check_class_counts(y, p["n_splits"], p["val_fraction"])
     cache = cache or DiskCache("dia-folds")
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
-    if protocol == "leaky":
-        X, y = leaky_dataset(X, y, derive_seed("leaky-smote", p["seed"]))
-    specs = cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"])
-    rows = []
+    data = {name: _arm_data(arm, X, y, p, groups) for name, arm in arms.items()}
+    rows = {name: [] for name in arms}
     for model in models or p["models"]:
         for loss in losses or p["losses"]:
             config = _config(model, loss, p)
-            keys, todo = [], []
-            for spec in specs:
-                key = fold_key(protocol, early_stopping, config, p, spec, data_sha256)
-                keys.append(key)
-                if cache.get(key) is None:
-                    todo.append((spec, key))
-            if todo:
+            keys = {}
+            for stage in ("first", "refit"):
+                todo, seen = [], set()
+                for name, arm in arms.items():
+                    Xa, ya, specs, n_real = data[name]
+                    for spec in specs:
+                        if stage == "first":
+                            key = fold_key(arm.protocol, arm.early_stopping, config, p, spec, data_sha256,
+                                           grouped=arm.grouped)
+                            keys[(name, "first", spec.repeat, spec.fold)] = key
+                        elif arm.refit:
+                            inner = cache.get(keys[(name, "first", spec.repeat, spec.fold)])
+                            key = fold_key(arm.protocol, "inner", config, p, spec, data_sha256,
+                                           refit_epochs=inner["best_epoch"] + 1, grouped=arm.grouped)
+                            keys[(name, "refit", spec.repeat, spec.fold)] = key
+                        else:
+                            continue
+                        if cache_key(key) not in seen and cache.get(key) is None:
+                            seen.add(cache_key(key))  # arms sharing a fold model train it once
+                            todo.append((name, spec, key))
+                if not todo:
+                    continue
                 folds, truths = [], []
-                for spec, key in todo:
-                    data, y_test, _ = make_fold_data(protocol, X, y, spec, seed=p["seed"],
-                                                  val_fraction=p["val_fraction"], early_stopping=early_stopping)
-                    data.seed = derive_seed("init", key)
-                    folds.append(data)
-                    truths.append(y_test)
-                trained = train_folds(config, folds)
-                for (spec, key), result, y_test in zip(todo, trained, truths):
-                    cache.put(key, {
-                        "y_true": y_test, "y_prob": result.predictions["test"],
-                        "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-                        "best_val_auc": result.best_val_auc, "history": result.history,
-                    })
-            for spec, key in zip(specs, keys):
-                entry = cache.get(key)
-                report = binary_report(entry["y_true"], entry["y_prob"])
-                rows.append({
-                    "protocol": protocol, "early_stopping": early_stopping, "model": model, "loss": loss,
-                    "repeat": spec.repeat, "fold": spec.fold, **report,
-                    "test_prevalence": float(np.mean(entry["y_true"])),
-                    "best_epoch": entry["best_epoch"], "epochs_run": entry["epochs_run"],
-                    "best_val_auc": entry["best_val_auc"], "y_true": entry["y_true"],
-                    "y_prob": entry["y_prob"], "history": entry["history"],
-                })
+                for name, spec, key in todo:
+                    arm = arms[name]
+                    Xa, ya, _, n_real = data[name]
+                    refit_epochs = key.get("refit_epochs")
+                    fd, y_test, _ = make_fold_data(arm.protocol, Xa, ya, spec, seed=p["seed"],
+                                                   val_fraction=p["val_fraction"], early_stopping=arm.early_stopping,
+                                                   refit_epochs=refit_epochs)
+                    real = spec.test < n_real
+                    if arm.protocol != "leak_free":
+                        fd.evaluate["test_real"] = fd.evaluate["test"][real]
+                    fd.seed = derive_seed("init", key)
+                    folds.append(fd)
+                    truths.append((y_test, ya[spec.test][real]))
+                # one batched call per arm: arms differ in training-set size, and padding every model to
+                # the largest costs more than the calls it saves (benchmarks/bench_dia_trainer.py --arms)
+                results = [None] * len(todo)
+                for arm_name in dict.fromkeys(name for name, _, _ in todo):
+                    members = [i for i, (name, _, _) in enumerate(todo) if name == arm_name]
+                    for i, result in zip(members, train_folds(config, [folds[i] for i in members])):
+                        results[i] = result
+                for (name, spec, key), result, (y_test, y_real) in zip(todo, results, truths):
+                    entry = {"y_true": y_test, "y_prob": result.predictions["test"],
+                             "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+                             "best_val_auc": result.best_val_auc, "history": result.history}
+                    if "test_real" in result.predictions:
+                        entry.update(y_true_real=y_real, y_prob_real=result.predictions["test_real"])
+                    cache.put(key, entry)
+            for name, arm in arms.items():
+                _, _, specs, _ = data[name]
+                for spec in specs:
+                    entry = cache.get(keys[(name, "refit" if arm.refit else "first", spec.repeat, spec.fold)])
+                    chosen = cache.get(keys[(name, "first", spec.repeat, spec.fold)])
+                    row = {"protocol": arm.protocol, "early_stopping": arm.early_stopping, "refit": arm.refit,
+                           "model": model, "loss": loss, "repeat": spec.repeat, "fold": spec.fold,
+                           **binary_report(entry["y_true"], entry["y_prob"]),
+                           "test_prevalence": float(np.mean(entry["y_true"])),
+                           "n_train": len(spec.train), "n_test": len(spec.test),
+                           # the epoch count early stopping chose (a refit trains exactly this many)
+                           "best_epoch": chosen["best_epoch"], "epochs_run": chosen["epochs_run"],
+                           "best_val_auc": chosen["best_val_auc"], "y_true": entry["y_true"],
+                           "y_prob": entry["y_prob"], "history": chosen["history"]}
+                    if "y_prob_real" in entry:
+                        real = binary_report(entry["y_true_real"], entry["y_prob_real"])
+                        row.update({f"real_{m}": real[m] for m in TABLE_METRICS + ("tp", "fp", "tn", "fn")},
+                                   y_true_real=entry["y_true_real"], y_prob_real=entry["y_prob_real"])
+                    rows[name].append(row)
             if progress is not None:
                 progress(1)
-    return pd.DataFrame(rows)
+    return {name: pd.DataFrame(r) for name, r in rows.items()}
+
+
+def run_grid(X, y, p: dict, *, protocol: str, data_sha256: str, early_stopping: str = "inner",
+             refit: bool = False, models=None, losses=None, cache: DiskCache | None = None,
+             progress=None) -> pd.DataFrame:
+    """One arm of :func:`run_arms` (see there for the columns). Folds found in the cache
+    are not retrained; all missing folds of one configuration train together."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    if early_stopping not in EARLY_STOPPING:
+        raise ValueError(f"early_stopping must be one of {EARLY_STOPPING}, got {early_stopping!r}")
+    arm = Arm(protocol, early_stopping, refit=refit)
+    return run_arms(X, y, p, {"arm": arm}, data_sha256=data_sha256, models=models, losses=losses,
+                    cache=cache, progress=progress)["arm"]
 
 
 # -- baselines ------------------------------------------------------------------------
@@ -367,13 +553,16 @@ def run_baselines(X, y, p: dict, *, data_sha256: str, cache: DiskCache | None = 
 
 
 def external_test(X, y, X_ext, p: dict, configs, *, data_sha256: str, n_refits: int = 5,
-                  cache: DiskCache | None = None) -> dict:
-    """Refit chosen configurations on all training drugs and score the external set once.
+                  refit: bool = True, cache: DiskCache | None = None) -> dict:
+    """Fit chosen configurations on the training drugs and score the external set once.
 
-    ``configs``: (model, loss) pairs chosen by CV only. Early stopping uses an
-    inner split of the training drugs. The external probabilities of ``n_refits``
-    refits (different seeds and inner splits) are averaged, so a lucky seed does
-    not decide the score. Returns ``{(model, loss): probabilities (n_ext,)}``.
+    ``configs``: (model, loss) pairs chosen by CV only. Early stopping chooses the
+    epoch count on an inner split of the training drugs; with ``refit`` (default) the
+    network is then refitted on all training drugs for that many epochs (as the
+    baselines are), otherwise the inner model (fit on ``1 - val_fraction`` of them) is
+    scored. The external probabilities of ``n_refits`` fits (different seeds and inner
+    splits) are averaged, so a lucky seed does not decide the score.
+    Returns ``{(model, loss): probabilities (n_ext,)}``.
     """
     cache = cache or DiskCache("dia-folds")
     X = np.asarray(X, dtype=float)
@@ -382,28 +571,30 @@ def external_test(X, y, X_ext, p: dict, configs, *, data_sha256: str, n_refits: 
     all_rows = np.arange(len(y))
     for model, loss in configs:
         config = _config(model, loss, p)
-        probs = []
-        todo = []
-        keys = []
-        for r in range(n_refits):
-            key = {"study": "dia-external", "trainer": TRAINER_VERSION, "config": config.as_dict(), "refit": r, "seed": p["seed"],
-                   "val_fraction": p["val_fraction"], "data_sha256": data_sha256}
-            keys.append(key)
-            if cache.get(key) is None:
-                todo.append((r, key))
-        if todo:
+        keys = {}
+        for stage in ("inner", "refit") if refit else ("inner",):
+            todo = []
+            for r in range(n_refits):
+                key = {"study": "dia-external", "trainer": TRAINER_VERSION, "config": config.as_dict(), "refit": r,
+                       "seed": p["seed"], "val_fraction": p["val_fraction"], "data_sha256": data_sha256}
+                if stage == "refit":
+                    key["refit_epochs"] = int(cache.get(keys[("inner", r)])["best_epoch"]) + 1
+                keys[(stage, r)] = key
+                if cache.get(key) is None:
+                    todo.append((r, key))
+            if not todo:
+                continue
             folds = []
             for r, key in todo:
                 spec = FoldSpec(-1 - r, -1, all_rows, np.array([], dtype=int))
                 data, _, _ = make_fold_data("leak_free", X, y, spec, seed=p["seed"], val_fraction=p["val_fraction"],
-                                         extra={"external": X_ext})
+                                            extra={"external": X_ext}, refit_epochs=key.get("refit_epochs"))
                 data.seed = derive_seed("init", key)
                 folds.append(data)
             for (r, key), result in zip(todo, train_folds(config, folds)):
                 cache.put(key, {"y_prob": result.predictions["external"], "best_epoch": result.best_epoch})
-        for key in keys:
-            probs.append(cache.get(key)["y_prob"])
-        out[(model, loss)] = np.mean(probs, axis=0)
+        stage = "refit" if refit else "inner"
+        out[(model, loss)] = np.mean([cache.get(keys[(stage, r)])["y_prob"] for r in range(n_refits)], axis=0)
     return out
 
 
@@ -465,13 +656,15 @@ def side_by_side(tables: dict, metrics=PAPER_METRICS) -> pd.DataFrame:
 def paired_tests(frame: pd.DataFrame, reference=("mlp", "focal"), metrics=("roc_auc", "f1"),
                  n_train: int | None = None, n_test: int | None = None) -> pd.DataFrame:
     """Corrected resampled t-test (Nadeau-Bengio) of every configuration against ``reference``,
-    over the same folds and repeats. ``diff`` = other minus reference."""
+    over the same folds and repeats. ``diff`` = other minus reference; ``n_train``/``n_test``
+    default to the frame's actual fold sizes."""
     from lossbook.core.metrics import corrected_resampled_ttest
 
     key = ["repeat", "fold"]
     ref = frame[(frame.model == reference[0]) & (frame.loss == reference[1])].set_index(key)
-    n_test = n_test or int(round(np.mean([len(v) for v in ref["y_true"]])))
-    n_train = n_train or int(round(n_test * (frame["fold"].max())))
+    sizes = _sizes(frame) if "n_train" in frame else (int(round(np.mean([len(v) for v in ref["y_true"]])) * frame["fold"].max()),
+                                                      int(round(np.mean([len(v) for v in ref["y_true"]]))))
+    n_train, n_test = n_train or sizes[0], n_test or sizes[1]
     rows = []
     for (model, loss), g in frame.groupby(["model", "loss"], sort=False):
         if (model, loss) == tuple(reference):
@@ -501,12 +694,14 @@ def collapse_diagnostics(frame: pd.DataFrame, X, y, p: dict, *, protocol: str, m
 
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
-    if protocol == "leaky":
+    if protocol in ("leaky", "paper"):
         Xp, yp = leaky_dataset(X, y, derive_seed("leaky-smote", p["seed"]))
     else:
         Xp, yp = preprocessor(0, smote=False).fit_transform(X, y), y
     length = np.linalg.norm(Xp, axis=1)
-    specs = {(s.repeat, s.fold): s for s in cv_splits(yp, p["n_splits"], p["n_repeats"], p["seed"])}
+    real = cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"])
+    folds = real if protocol == "leak_free" else resampled_splits(real, len(y), len(yp), p["seed"])
+    specs = {(s.repeat, s.fold): s for s in folds}
     g = frame[(frame.model == model) & (frame.loss == loss)]
     spread, rho, len_auc = [], [], []
     for _, row in g.iterrows():
@@ -518,3 +713,289 @@ def collapse_diagnostics(frame: pd.DataFrame, X, y, p: dict, *, protocol: str, m
     return {"score_spread_median": float(np.median(spread)), "spearman_score_length_mean": float(np.nanmean(rho)),
             "length_auc_mean": float(np.mean(len_auc)), "auc_mean": float(g["roc_auc"].mean()),
             "auc_below_half_fraction": float((g["roc_auc"] < 0.5).mean()), "n_folds": int(len(g))}
+
+
+# -- the paper's own protocol, decomposed; the paper's other claims ------------------------
+
+
+def _fold_scores(frame: pd.DataFrame, model: str, loss: str, column: str) -> pd.Series:
+    g = frame[(frame.model == model) & (frame.loss == loss)]
+    return g.set_index(["repeat", "fold"])[column].astype(float).sort_index()
+
+
+def _sizes(frame: pd.DataFrame) -> tuple[int, int]:
+    """(n_train, n_test) of the folds a frame was scored on, from its ``n_train``/``n_test`` columns."""
+    return int(round(frame["n_train"].mean())), int(round(frame["n_test"].mean()))
+
+
+def paired_estimate(a: pd.Series, b: pd.Series, *, n_train: int, n_test: int) -> tuple[Estimate, float]:
+    """``b - a`` over the same (repeat, fold) index: corrected resampled t-interval and p-value."""
+    if not a.index.equals(b.index):
+        b = b.loc[a.index]
+    t = corrected_resampled_ttest((b - a).to_numpy(), n_train=n_train, n_test=n_test)
+    return Estimate(t["mean"], t["ci_low"], t["ci_high"], n=len(a), method="corrected_t"), t["p_value"]
+
+
+def mean_estimate(values: pd.Series, *, n_train: int, n_test: int, minus: float = 0.0) -> Estimate:
+    """Mean of per-fold scores (minus a constant) with the corrected resampled t-interval."""
+    t = corrected_resampled_ttest(values.to_numpy(dtype=float) - minus, n_train=n_train, n_test=n_test)
+    return Estimate(t["mean"], t["ci_low"], t["ci_high"], n=len(values), method="corrected_t")
+
+
+#: The decomposition's steps, from the leak-free networks up to the paper's Table 1.
+DECOMPOSITION_STEPS = (
+    ("early_stopping_on_scored_fold", "leak_free", "leak_free_outer"),
+    ("preprocessing_before_split", "leak_free_outer", "paper_real"),
+    ("balanced_test_folds", "paper_real", "paper"),
+    ("remaining_gap_to_paper", "paper", "paper_table1"),
+)
+
+
+def decomposition(frames: dict, model: str, loss: str, metric: str) -> dict:
+    """The distance from our leak-free result to the paper's Table 1, in measured parts.
+
+    ``frames`` needs the arms ``leak_free`` (inner split, refit), ``leak_free_outer``
+    and ``paper``. Levels (fold means, corrected t-intervals): ``leak_free``;
+    ``leak_free_outer`` (the same folds, whole training fold, early stopping on the
+    scored fold); ``paper_real`` (the paper-protocol models scored on the real drugs
+    of their test folds, which are the leak-free test folds); ``paper`` (the same
+    models on their whole, balanced test folds); ``paper_table1`` (the paper's value).
+    Parts: each step's paired per-fold difference (later minus earlier level); the
+    last step is our paper-protocol mean's distance to the paper's value. The parts
+    add up to the paper's value minus our leak-free mean.
+    """
+    lf, outer, paper = frames["leak_free"], frames["leak_free_outer"], frames["paper"]
+    series = {"leak_free": _fold_scores(lf, model, loss, metric),
+              "leak_free_outer": _fold_scores(outer, model, loss, metric),
+              "paper_real": _fold_scores(paper, model, loss, f"real_{metric}"),
+              "paper": _fold_scores(paper, model, loss, metric)}
+    sizes = {"leak_free": _sizes(lf), "leak_free_outer": _sizes(outer), "paper_real": _sizes(lf),
+             "paper": _sizes(paper)}
+    paper_value = PAPER_TABLE1[(model, loss)][metric]
+    levels = {name: mean_estimate(v, n_train=sizes[name][0], n_test=sizes[name][1]) for name, v in series.items()}
+    levels["paper_table1"] = Estimate(paper_value)
+    parts, p_values = {}, {}
+    for name, before, after in DECOMPOSITION_STEPS:
+        if after == "paper_table1":
+            n_train, n_test = sizes["paper"]
+            parts[name] = mean_estimate(-series["paper"], n_train=n_train, n_test=n_test, minus=-paper_value)
+            p_values[name] = float("nan")
+            continue
+        # (balanced test folds) pairs the same models on two test subsets of the paper's folds
+        n_train, n_test = sizes[after] if after == "paper" else sizes[before]
+        parts[name], p_values[name] = paired_estimate(series[before], series[after], n_train=n_train, n_test=n_test)
+    return {"metric": metric, "model": model, "loss": loss, "levels": levels, "parts": parts, "p_values": p_values,
+            "total": paper_value - levels["leak_free"].estimate}
+
+
+def confusion_counts(frame: pd.DataFrame, model: str, loss: str, *, real_only: bool = False) -> dict:
+    """False positives and negatives of one configuration summed over all its fold models.
+
+    ``rows_scored`` counts test rows summed over folds; ``per_repeat`` divides the sums
+    by the number of repeats (one pass over the data set, as one 5-fold CV would give).
+    ``real_only``: count only the real drugs of resampled test folds.
+    """
+    g = frame[(frame.model == model) & (frame.loss == loss)]
+    prefix = "real_" if real_only else ""
+    sums = {k: int(g[f"{prefix}{k}"].sum()) for k in ("tp", "fp", "tn", "fn")}
+    n_rep = int(g["repeat"].nunique())
+    rows = sum(sums.values())
+    return {**sums, "rows_scored": rows, "n_repeats": n_rep,
+            "per_repeat": {k: v / n_rep for k, v in {**sums, "rows_scored": rows}.items()}}
+
+
+def implied_confusion(fp: int, fn: int, row: dict, *, max_count: int = 20000) -> dict:
+    """Which confusion matrices agree with stated FP, FN and a Table 1 row rounded to 2 decimals?
+
+    Searches integer true positives and true negatives such that accuracy, precision and
+    recall computed from (TP, FP, TN, FN) round to the row's values. Returns the ranges of
+    TP, of the positives (TP + FN), of the rows scored (N) and of the positive share, and
+    ``feasible`` (False when no matrix fits, e.g. zero FP and FN with precision 0.50).
+    """
+    def within(value, stated):
+        return abs(value - stated) <= 0.005 + 1e-12
+
+    tps = [tp for tp in range(max_count) if tp + fp > 0 and tp + fn > 0
+           and within(tp / (tp + fp), row["precision"]) and within(tp / (tp + fn), row["recall"])]
+    cells = []
+    for tp in tps:
+        # accuracy = (tp + tn) / (tp + tn + fp + fn): the TN range whose accuracy rounds right
+        errors = fp + fn
+        for tn in range(max_count):
+            acc = (tp + tn) / (tp + tn + errors) if tp + tn + errors else 0.0
+            if within(acc, row["accuracy"]):
+                cells.append((tp, tn))
+            elif acc > row["accuracy"] + 0.005:
+                break
+    if not cells:
+        return {"feasible": False, "fp": fp, "fn": fn}
+    tp = np.array([c[0] for c in cells])
+    tn = np.array([c[1] for c in cells])
+    n = tp + tn + fp + fn
+    prev = (tp + fn) / n
+    return {"feasible": True, "fp": fp, "fn": fn, "tp_range": [int(tp.min()), int(tp.max())],
+            "positives_range": [int((tp + fn).min()), int((tp + fn).max())],
+            "rows_scored_range": [int(n.min()), int(n.max())],
+            "positive_share_range": [float(prev.min()), float(prev.max())]}
+
+
+def collapse_frequency(frame: pd.DataFrame, model: str = "cnn", loss: str = "dice") -> Estimate:
+    """Share of fold models that predict one class only, with its Clopper-Pearson interval."""
+    g = frame[(frame.model == model) & (frame.loss == loss)]
+    return clopper_pearson_interval(int(g["single_class"].sum()), int(len(g)))
+
+
+def holm_table(paired: pd.DataFrame, metrics=("roc_auc", "f1")) -> pd.DataFrame:
+    """Add Holm-adjusted p-values (``<metric>_p_holm``) beside the raw ones; one family over
+    every configuration and metric of ``paired`` (the output of :func:`paired_tests`)."""
+    out = paired.copy()
+    columns = [f"{m}_p" for m in metrics]
+    flat = out[columns].to_numpy().ravel()
+    adjusted = np.asarray(holm(flat)).reshape(len(out), len(columns))
+    for j, c in enumerate(columns):
+        out[c + "_holm"] = adjusted[:, j]
+    return out
+
+
+def stability_check(frame: pd.DataFrame, reference=("mlp", "focal"), metrics=PAPER_METRICS, *,
+                    n_boot: int = 2000, seed: int = 0) -> dict:
+    """Does ``reference`` have the smallest standard deviation over folds and repeats?
+
+    Per metric: each configuration's sd, the reference's rank (1 = smallest), and the
+    reference's sd minus the smallest other sd, with a percentile interval from
+    resampling whole repeats (the folds of one repeat share data, so repeats are the
+    units); ``share_smallest`` is how often the reference is smallest in those resamples.
+    """
+    rng = np.random.default_rng(seed)
+    out = {}
+    configs = [c for c, _ in frame.groupby(["model", "loss"], sort=False)]
+    repeats = np.sort(frame["repeat"].unique())
+    for m in metrics:
+        wide = frame.pivot_table(index=["repeat", "fold"], columns=["model", "loss"], values=m)[configs]
+        sd = wide.std(ddof=1)
+        others = [c for c in configs if c != tuple(reference)]
+        diffs, smallest = [], []
+        by_repeat = [wide.xs(r, level="repeat").to_numpy() for r in repeats]
+        ref_j = configs.index(tuple(reference))
+        for _ in range(n_boot):
+            pick = rng.integers(0, len(repeats), len(repeats))
+            sample = np.vstack([by_repeat[i] for i in pick])
+            s = np.nanstd(sample, axis=0, ddof=1)
+            rest = np.delete(s, ref_j)
+            diffs.append(s[ref_j] - rest.min())
+            smallest.append(s[ref_j] < rest.min())
+        lo, hi = np.nanpercentile(diffs, [2.5, 97.5]) if len(repeats) > 1 else (None, None)
+        estimate = float(sd[tuple(reference)] - sd[others].min())
+        out[m] = {"sd": {f"{a}+{b}": float(v) for (a, b), v in sd.items()},
+                  "reference_rank": int(sd.rank(method="min")[tuple(reference)]),
+                  "smallest": "+".join(sd.idxmin()),
+                  "reference_minus_smallest_other": Estimate(
+                      estimate, None if lo is None else float(min(lo, estimate)),
+                      None if hi is None else float(max(hi, estimate)), n=len(repeats),
+                      method="bootstrap" if lo is not None else "none"),
+                  "share_smallest": float(np.mean(smallest))}
+    return out
+
+
+def paper_claim_checks(table: dict) -> dict:
+    """The paper's section 3.1 claims, checked on a table ``{(model, loss): {metric: value}}``.
+
+    ``focal_best``: for each model and for F1 and AUC, is focal strictly above both other
+    losses ("outperformed others in F1-score and AUC across all models")?
+    ``mlp_surpassed``: for each loss and each Table 1 metric, is the MLP strictly above both
+    other networks ("consistently surpassed both CNN and 2-Layer Neural Network across all
+    loss functions")? Ties count as not surpassing.
+    """
+    focal = {}
+    for model in MODELS:
+        for m in ("f1", "roc_auc"):
+            others = [table[(model, loss)][m] for loss in LOSSES if loss != "focal"]
+            focal[f"{model}|{m}"] = bool(table[(model, "focal")][m] > max(others))
+    mlp = {}
+    for loss in LOSSES:
+        for m in PAPER_METRICS:
+            others = [table[(model, loss)][m] for model in MODELS if model != "mlp"]
+            mlp[f"{loss}|{m}"] = bool(table[("mlp", loss)][m] > max(others))
+    return {"focal_best": {"holds": focal, "n_true": sum(focal.values()), "n": len(focal)},
+            "mlp_surpassed": {"holds": mlp, "n_true": sum(mlp.values()), "n": len(mlp)}}
+
+
+def claim_differences(frame: pd.DataFrame) -> dict:
+    """Our fold-paired differences behind :func:`paper_claim_checks` (corrected t-intervals).
+
+    ``focal_minus``: focal minus each other loss, per model, for F1 and AUC;
+    ``mlp_minus``: MLP minus each other network, per loss, for F1 and AUC.
+    """
+    n_train, n_test = _sizes(frame)
+    out = {"focal_minus": {}, "mlp_minus": {}}
+    for m in ("f1", "roc_auc"):
+        for model in MODELS:
+            for loss in LOSSES:
+                if loss != "focal":
+                    est, _ = paired_estimate(_fold_scores(frame, model, loss, m), _fold_scores(frame, model, "focal", m),
+                                             n_train=n_train, n_test=n_test)
+                    out["focal_minus"][f"{model}|{loss}|{m}"] = est
+        for loss in LOSSES:
+            for model in MODELS:
+                if model != "mlp":
+                    est, _ = paired_estimate(_fold_scores(frame, model, loss, m), _fold_scores(frame, "mlp", loss, m),
+                                             n_train=n_train, n_test=n_test)
+                    out["mlp_minus"][f"{loss}|{model}|{m}"] = est
+    return out
+
+
+def figure5_vs_table1() -> dict:
+    """The paper's Figure 5 AUCs (quoted in its text) beside its Table 1 AUCs."""
+    rows = {f"{m}+{l}": {"figure5": v, "table1": PAPER_TABLE1[(m, l)]["roc_auc"],
+                         "difference": round(v - PAPER_TABLE1[(m, l)]["roc_auc"], 4)}
+            for (m, l), v in PAPER_FIGURE5_AUC.items()}
+    return {"rows": rows, "n_compared": len(rows), "n_disagree": sum(r["difference"] != 0 for r in rows.values())}
+
+
+def stereoisomers(X_train, y_train, X_test, y_test) -> dict:
+    """Drugs that share an identical descriptor vector (e.g. stereoisomers).
+
+    Within the training set: groups of two or more drugs, drugs in them, groups whose
+    labels conflict. Across sets: external test drugs whose vector also occurs among
+    the training drugs, and how many of those have a different label there.
+    """
+    X_train = np.asarray(X_train, dtype=float)
+    X_test = np.asarray(X_test, dtype=float)
+    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    groups = descriptor_groups(X_train)
+    ids, counts = np.unique(groups, return_counts=True)
+    dup = ids[counts > 1]
+    conflicting = [g for g in dup if len(np.unique(y_train[groups == g])) > 1]
+    train_index = {}
+    for row, label in zip(X_train, y_train):
+        train_index.setdefault(row.tobytes(), set()).add(int(label))
+    shared = [i for i, row in enumerate(X_test) if row.tobytes() in train_index]
+    conflict_across = [i for i in shared if train_index[X_test[i].tobytes()] != {int(y_test[i])}]
+    test_groups = descriptor_groups(X_test)
+    _, test_counts = np.unique(test_groups, return_counts=True)
+    return {"train_groups": int(len(dup)), "train_drugs_in_groups": int(counts[counts > 1].sum()),
+            "train_groups_conflicting_labels": int(len(conflicting)),
+            "test_drugs_with_twin_in_train": int(len(shared)),
+            "test_twins_conflicting_labels": int(len(conflict_across)),
+            "test_groups_within_test": int((test_counts > 1).sum())}
+
+
+def grouped_effect(random: pd.DataFrame, grouped: pd.DataFrame, model: str, loss: str, metric: str) -> Estimate:
+    """Grouped-CV mean minus random-CV mean of one configuration.
+
+    The two CVs cut different folds, so the difference is unpaired: its standard error
+    combines each mean's corrected (Nadeau-Bengio) standard error, with the smaller
+    number of folds minus one as degrees of freedom.
+    """
+    from scipy import stats
+
+    a = _fold_scores(random, model, loss, metric)
+    b = _fold_scores(grouped, model, loss, metric)
+    ses = []
+    for values, frame in ((a, random), (b, grouped)):
+        n_train, n_test = _sizes(frame)
+        ses.append(corrected_resampled_ttest(values.to_numpy(), n_train=n_train, n_test=n_test)["se"])
+    diff = float(b.mean() - a.mean())
+    se = float(np.hypot(*ses))
+    half = float(stats.t.ppf(0.975, min(len(a), len(b)) - 1) * se)
+    return Estimate(diff, diff - half, diff + half, n=min(len(a), len(b)), method="corrected_t")
