@@ -690,7 +690,7 @@ def check_image(path: str | os.PathLike) -> None:
 #: Dataset name -> the loader functions that read it. A chapter that calls one of
 #: these needs that dataset (lossbook.publish.needs reads chapter sources for them).
 DATASETS = {
-    "dia": ("load_dia", "dia_dir"),
+    "dia": ("load_dia", "load_dia_pair", "dia_dir"),
     "acne": ("load_acne_index", "acne_dir"),
 }
 
