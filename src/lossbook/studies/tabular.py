@@ -51,11 +51,11 @@ from lossbook.core.metrics import (
     corrected_resampled_ttest,
     summarize,
 )
+from lossbook.core.seeding import derive_seed
 from lossbook.nets.keras_stack import (
     TRAINER_VERSION,
     FoldData,
     TrainConfig,
-    derive_seed,
     train_folds,
 )
 from lossbook.studies.dia import LOSS_PARAMS as DIA_LOSS_PARAMS
