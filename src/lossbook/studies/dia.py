@@ -524,6 +524,7 @@ def baseline_estimators(seed: int) -> dict:
 def run_baselines(X, y, p: dict, *, data_sha256: str, cache: DiskCache | None = None) -> pd.DataFrame:
     """The baselines under the leak-free CV (filter, scaler, SMOTE fitted per training fold)."""
     from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
 
     check_class_counts(y, p["n_splits"])
     cache = cache or DiskCache("dia-folds")
@@ -539,8 +540,10 @@ def run_baselines(X, y, p: dict, *, data_sha256: str, cache: DiskCache | None = 
             def fit(spec=spec, estimator=estimator):
                 pipe = Pipeline(preprocessor(derive_seed("baseline-smote", p["seed"], spec.repeat, spec.fold)).steps
                                 + [("model", clone(estimator))])
-                pipe.fit(X[spec.train], y[spec.train])
-                return {"y_true": y[spec.test], "y_prob": pipe.predict_proba(X[spec.test])[:, 1]}
+                # one thread: gradient boosting's OpenMP threads spin-wait on a busy machine
+                with threadpool_limits(limits=1):
+                    pipe.fit(X[spec.train], y[spec.train])
+                    return {"y_true": y[spec.test], "y_prob": pipe.predict_proba(X[spec.test])[:, 1]}
 
             entry = cache.get_or_compute(key, fit)
             rows.append({"model": name, "repeat": spec.repeat, "fold": spec.fold,
