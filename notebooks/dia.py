@@ -15,7 +15,8 @@
 # (chapter-dia)=
 # # Drug-induced autoimmunity: the paper's study, leak-free and leaky
 #
-# The DIA paper {cite}`bits2025dia` trains three Keras networks (an MLP, a 1D-CNN and a
+# {cite:t}`bits2025dia`, a study of binary cross-entropy, focal and Dice loss for predicting drug-induced
+# autoimmunity (DIA), trains three Keras networks (an MLP, a 1D-CNN and a
 # two-layer "SimpleNN") with three losses (binary cross-entropy, focal, Dice) on RDKit
 # descriptors of the UCI DIA data {cite}`uci_dia`, and reports in its Table 1 an MLP with focal loss at
 # accuracy {glue:text}`dia_paper_mlp_focal_accuracy:.2f` and ROC-AUC {glue:text}`dia_paper_mlp_focal_roc_auc:.2f`,
@@ -52,6 +53,7 @@ grouped_configs = ["mlp+focal"]  # configurations re-run with identical descript
 
 # %%
 import os
+from types import SimpleNamespace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -71,6 +73,7 @@ from lossbook.nets import models as lbmodels
 from lossbook.core.data import load_dia_pair
 from lossbook.publish.results import save_results
 from lossbook.core.seeding import seed_everything
+from lossbook.publish.tables import glue_table
 
 parameters = dia.check_parameters(**lbparams.collect(globals(), dia.CONSTRAINTS))  # the cell above
 seed_everything(seed)
@@ -86,6 +89,14 @@ def glue_estimate(name, est: Estimate):
     glue(name, float(est.estimate), display=False)
     glue(f"{name}_lo", float(est.ci_low) if est.has_interval else float("nan"), display=False)
     glue(f"{name}_hi", float(est.ci_high) if est.has_interval else float("nan"), display=False)
+
+
+
+
+def config_label(model, loss=""):
+    """A configuration in words: ``("simplenn", "focal")`` -> ``"SimpleNN + focal"``; a baseline by its name."""
+    words = "SimpleNN" if model == "simplenn" else plots.label(model)
+    return f"{words} + {plots.label(loss)}" if loss else words
 
 
 for (m, l), row in dia.PAPER_TABLE1.items():
@@ -173,7 +184,6 @@ frames = {name: pd.concat([part[name] for part in parts if name in part], ignore
           for name in main_arms + ["leak_free_outer"] if any(name in part for part in parts)}
 tables = {name: dia.table1(frame) for name, frame in frames.items()}
 GLUE_PREFIX = {"leak_free": "lf", "leaky": "lk", "paper": "pp"}
-SHORT_NAMES = {"leak_free": "LF", "leaky": "LK", "paper": "PP"}
 leaky_size = int(2 * (y == 0).sum())
 glue("dia_inner_share", 1 - val_fraction, display=False)
 for name in lbmodels.ARCHITECTURES:
@@ -194,12 +204,46 @@ glue("dia_n_leaky", leaky_size, display=False)
 # %% [markdown]
 # ## Table 1, re-run under three protocols
 #
-# Each cell shows our mean ± standard deviation over folds and repeats, and in brackets our
-# mean minus the paper's value.
+# {numref}`tbl-dia-table1-accuracy` to {numref}`tbl-dia-table1-roc-auc` set the paper's Table 1 beside our
+# re-runs, one metric per table: the paper's value, then our mean ± standard deviation over folds and
+# repeats under each protocol.
 
 # %%
-shown = dia.side_by_side({"leak-free": tables["leak_free"], "leaky": tables["leaky"], "paper protocol": tables["paper"]})
-shown
+TABLE1_PROTOCOLS = {"leak_free": "leak-free", "leaky": "leaky", "paper": "paper protocol"}
+for metric in dia.PAPER_METRICS:
+    per_metric = pd.DataFrame(
+        {"paper's Table 1": tables["leak_free"][f"{metric}_paper"].map(lambda v: f"{v:.2f}"),
+         **{words: [f"{a:.2f} ± {b:.2f}" for a, b in zip(tables[name].loc[tables["leak_free"].index, f"{metric}_mean"],
+                                                   tables[name].loc[tables["leak_free"].index, f"{metric}_std"])]
+            for name, words in TABLE1_PROTOCOLS.items()}},
+        index=[config_label(*key) for key in tables["leak_free"].index])
+    glue_table(f"tbl_dia_table1_{metric}", per_metric, index_header="configuration")
+
+# %% [markdown]
+# :::{table} accuracy (threshold 0.5 except ROC-AUC) of each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
+# :name: tbl-dia-table1-accuracy
+# {glue:md}`tbl_dia_table1_accuracy`
+# :::
+#
+# :::{table} precision (threshold 0.5 except ROC-AUC) of each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
+# :name: tbl-dia-table1-precision
+# {glue:md}`tbl_dia_table1_precision`
+# :::
+#
+# :::{table} recall (threshold 0.5 except ROC-AUC) of each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
+# :name: tbl-dia-table1-recall
+# {glue:md}`tbl_dia_table1_recall`
+# :::
+#
+# :::{table} F1 (threshold 0.5 except ROC-AUC) of each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
+# :name: tbl-dia-table1-f1
+# {glue:md}`tbl_dia_table1_f1`
+# :::
+#
+# :::{table} ROC-AUC (threshold 0.5 except ROC-AUC) of each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
+# :name: tbl-dia-table1-roc-auc
+# {glue:md}`tbl_dia_table1_roc_auc`
+# :::
 
 # %%
 lf, lk, pp = tables["leak_free"], tables["leaky"], tables["paper"]
@@ -209,7 +253,7 @@ for name, t in (("lf", lf), ("lk", lk), ("pp", pp)):
     glue(f"dia_{name}_mean_abs_delta", float(np.mean(np.abs(t[[f"{m}_delta" for m in dia.PAPER_METRICS]].to_numpy()))),
          display=False)
 glue("dia_lf_best_auc", float(lf["roc_auc_mean"].max()), display=False)
-glue("dia_lf_best_auc_config", " + ".join(lf["roc_auc_mean"].idxmax()), display=False)
+glue("dia_lf_best_auc_config", config_label(*lf["roc_auc_mean"].idxmax()), display=False)
 glue("dia_lf_mean_f1", float(lf["f1_mean"].mean()), display=False)
 glue("dia_lk_mean_f1", float(lk["f1_mean"].mean()), display=False)
 
@@ -234,13 +278,21 @@ glue("dia_lk_mean_f1", float(lk["f1_mean"].mean()), display=False)
 # {glue:text}`dia_lk_mlp_focal_roc_auc:.3f` is the leak itself: in the leaky folds many test drugs
 # are SMOTE interpolations between drugs the model was trained on.
 #
-# The metrics the paper does not report suit a 1:3 imbalance better than accuracy:
+# The metrics the paper does not report suit a 1:3 imbalance better than accuracy
+# ({numref}`tbl-dia-extra`).
 
 # %%
-extra = pd.concat(
-    {name: t[[f"{m}_mean" for m in ("pr_auc", "balanced_accuracy", "mcc", "brier")]].round(3)
-     for name, t in (("leak-free", lf), ("leaky", lk))}, axis=1)
-extra
+EXTRA_METRICS = {"pr_auc": "PR-AUC", "balanced_accuracy": "balanced accuracy", "mcc": "MCC", "brier": "Brier score"}
+extra = pd.DataFrame({f"{words}, {protocol}": t.loc[lf.index, f"{m}_mean"].to_numpy()
+                      for m, words in EXTRA_METRICS.items() for protocol, t in (("leak-free", lf), ("leaky", lk))},
+                     index=[config_label(*key) for key in lf.index])
+glue_table("tbl_dia_extra", extra, index_header="configuration")
+
+# %% [markdown]
+# :::{table} Metrics the paper does not report, mean over folds and repeats, leak-free and leaky protocols: PR-AUC, balanced accuracy, Matthews correlation (MCC) and Brier score (lower is better).
+# :name: tbl-dia-extra
+# {glue:md}`tbl_dia_extra`
+# :::
 
 # %% [markdown]
 # ## From the paper's Table 1 to the leak-free result, in parts
@@ -276,14 +328,19 @@ decomposition = {f"{m}+{l}": {metric: dia.decomposition(frames, m, l, metric) fo
                  for m in parameters["variant_models"] if m in parameters["models"] for l in parameters["losses"]}
 HEADLINE = "mlp+focal" if "mlp+focal" in decomposition else next(iter(decomposition))  # the paper's headline row
 headline = decomposition[HEADLINE]
-glue("dia_headline", HEADLINE.replace("+", " + "), display=False)
+glue("dia_headline", config_label(*HEADLINE.split("+")), display=False)
 rows = []
 for metric, d in headline.items():
-    rows.append({"metric": metric, "step": "leak-free (refitted networks)", **d["levels"]["leak_free"].to_dict()})
+    rows.append({"metric": plots.label(metric), "step": "leak-free (refitted networks)",
+                 "value": d["levels"]["leak_free"]})
     for name, part in d["parts"].items():
-        rows.append({"metric": metric, "step": name.replace("_", " "), **part.to_dict(), "p": d["p_values"][name]})
-    rows.append({"metric": metric, "step": "paper's Table 1", "estimate": d["levels"]["paper_table1"].estimate})
-decomp_table = pd.DataFrame(rows).set_index(["metric", "step"])[["estimate", "ci_low", "ci_high", "p"]]
+        rows.append({"metric": plots.label(metric), "step": f"+ {name.replace('_', ' ')}", "value": part,
+                     "p": d["p_values"][name]})
+    rows.append({"metric": plots.label(metric), "step": "paper's Table 1",
+                 "value": d["levels"]["paper_table1"].estimate})
+decomp_table = pd.DataFrame(rows)
+glue_table("tbl_dia_decomposition", decomp_table, index=False, missing_means="no test (a level, not a step)",
+           headers={"value": "level or step [95 % interval]", "p": "p-value"})
 for metric, d in headline.items():
     glue_estimate(f"dia_dec_{metric}_lf", d["levels"]["leak_free"])
     glue_estimate(f"dia_dec_{metric}_paper_ours", d["levels"]["paper"])
@@ -292,7 +349,7 @@ for metric, d in headline.items():
     glue(f"dia_dec_{metric}_total", d["total"], display=False)
     glue(f"dia_dec_{metric}_paper_value", d["levels"]["paper_table1"].estimate, display=False)
 
-fig, axes = plt.subplots(1, len(decomp_metrics), figsize=(5.2 * len(decomp_metrics), 4.2), squeeze=False)
+fig, axes = plt.subplots(1, len(decomp_metrics), figsize=(7, 3.8), squeeze=False)
 for ax, (metric, d) in zip(axes[0], headline.items()):
     level = d["levels"]["leak_free"].estimate
     labels, x = ["leak-free"], 0
@@ -310,14 +367,10 @@ for ax, (metric, d) in zip(axes[0], headline.items()):
     x += 1
     ax.bar(x, d["levels"]["paper_table1"].estimate, color="black", width=0.6)
     labels.append("paper's\nTable 1")
-    ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=30, ha="right")
-    ax.set(ylabel=metric.replace("_", "-"), title=f"{HEADLINE.replace('+', ' + ')}: {metric.replace('_', '-')}",
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", rotation_mode="anchor")
+    ax.set(ylabel=plots.label(metric), title=plots.label(metric),
            ylim=(min(0.4, d["levels"]["leak_free"].estimate - 0.1), 1.02))
-fig.tight_layout()
-plots.save(fig, "dia", "decomposition")
-glue("fig_dia_decomposition", fig, display=False)
-plt.close(fig)
-decomp_table.round(3)
+plots.save_figure(fig, "dia", "decomposition", glue_key="fig_dia_decomposition", height_in=4.6)
 
 # %% [markdown]
 # ```{glue:figure} fig_dia_decomposition
@@ -330,6 +383,12 @@ decomp_table.round(3)
 # page. Made by `notebooks/dia.py`.
 # ```
 #
+# :::{table} From our leak-free {glue:text}`dia_headline` to the paper's Table 1, step by step (the numbers behind {numref}`fig-dia-decomposition`): levels are means over folds and repeats; each step is a mean paired per-fold difference with its 95 % corrected resampled t-interval and p-value; a dash marks a level, which has no test.
+# :name: tbl-dia-decomposition
+# {glue:md}`tbl_dia_decomposition`
+# :::
+#
+# {numref}`tbl-dia-decomposition` gives the numbers behind {numref}`fig-dia-decomposition`.
 # For {glue:text}`dia_headline` ROC-AUC the leak-free refits score {glue:text}`dia_dec_roc_auc_lf:.3f`; early stopping
 # on the scored fold adds {glue:text}`dia_dec_roc_auc_early_stopping_on_scored_fold:+.3f`
 # ({glue:text}`dia_dec_roc_auc_early_stopping_on_scored_fold_lo:+.3f` to
@@ -371,16 +430,22 @@ for (model, loss) in lf.index:
                                     dia._fold_scores(frames["leak_free"], model, loss, metric),
                                     n_train=n_tr, n_test=n_te)[0]
         for metric in ("roc_auc", "f1", "accuracy")}
-handicap_table = pd.DataFrame({c: {m: e.format(3) for m, e in v.items()} for c, v in handicap.items()}).T
+handicap_table = pd.DataFrame({config_label(*c.split("+")): v for c, v in handicap.items()}).T
+glue_table("tbl_dia_refit", handicap_table, index_header="configuration", decimals=3)
 glue_estimate("dia_refit_gain_auc", handicap[HEADLINE]["roc_auc"])
 glue_estimate("dia_refit_gain_f1", handicap[HEADLINE]["f1"])
 glue("dia_refit_mean_gain_auc", float(np.mean([v["roc_auc"].estimate for v in handicap.values()])), display=False)
 glue("dia_n_train_fold", n_tr, display=False)
 glue("dia_n_test_fold", n_te, display=False)
-handicap_table
 
 # %% [markdown]
-# Refitting {glue:text}`dia_headline` on the whole training fold changes its ROC-AUC by
+# :::{table} The refit's effect on each leak-free network: refitted on the whole training fold minus scored as fitted on the inner split, mean paired difference over folds and repeats with its 95 % corrected resampled t-interval.
+# :name: tbl-dia-refit
+# {glue:md}`tbl_dia_refit`
+# :::
+
+# %% [markdown]
+# Refitting {glue:text}`dia_headline` on the whole training fold ({numref}`tbl-dia-refit`) changes its ROC-AUC by
 # {glue:text}`dia_refit_gain_auc:+.3f` ({glue:text}`dia_refit_gain_auc_lo:+.3f` to
 # {glue:text}`dia_refit_gain_auc_hi:+.3f`) and its F1 by {glue:text}`dia_refit_gain_f1:+.3f`
 # ({glue:text}`dia_refit_gain_f1_lo:+.3f` to {glue:text}`dia_refit_gain_f1_hi:+.3f`); averaged over the nine
@@ -394,8 +459,9 @@ handicap_table
 # The paper gives false positives and false negatives "aggregated across all folds and repetitions"
 # for four configurations. With its Table 1 row (rounded to two decimals), they pin down how many rows
 # were scored: we search every integer confusion matrix with those FP and FN whose accuracy, precision
-# and recall round to the table's values. Beside them, the rows each of our protocols scores in one pass
-# over its data (one repeat of 5-fold CV) and over all repeats, and our own counts.
+# and recall round to the table's values ({numref}`tbl-dia-confusion-implied`). Beside them, the rows each
+# candidate data set holds, which one repeat of 5-fold CV scores once ({numref}`tbl-dia-candidates`), and our
+# own counts ({numref}`tbl-dia-confusion-ours`).
 
 # %%
 n_neg_all = int((y == 0).sum() + (test.y == 0).sum())
@@ -418,16 +484,25 @@ for key in ("mlp+focal", "cnn+focal"):
     rng_ = confusion["implied"][key].get("rows_scored_range")
     fits[key] = [name for name, n in candidates.items() if rng_ and rng_[0] <= n <= rng_[1]]
 confusion["candidates_consistent"] = fits
-shown_rows = []
+implied_rows, ours_rows = [], []
+OUR_ARMS = {"leak_free": "leak-free", "leaky": "leaky", "paper": "paper protocol",
+            "paper_real_drugs": "paper protocol, real drugs only"}
 for key, imp in confusion["implied"].items():
-    row = {"config": key, "paper FP": confusion["paper"][key]["fp"], "paper FN": confusion["paper"][key]["fn"],
-           "rows implied": f"{imp['rows_scored_range'][0]}–{imp['rows_scored_range'][1]}" if imp["feasible"] else "none fits",
-           "positive share implied": (f"{imp['positive_share_range'][0]:.2f}–{imp['positive_share_range'][1]:.2f}"
-                                      if imp["feasible"] else "—")}
-    for arm, c in confusion["ours"][key].items():
-        row[f"ours {arm}: FP/FN per repeat (rows)"] = (f"{c['per_repeat']['fp']:.1f}/{c['per_repeat']['fn']:.1f} "
-                                                       f"({c['per_repeat']['rows_scored']:.0f})")
-    shown_rows.append(row)
+    implied_rows.append({
+        "configuration": config_label(*key.split("+")), "paper's false positives": confusion["paper"][key]["fp"],
+        "paper's false negatives": confusion["paper"][key]["fn"],
+        "rows scored, implied": (f"{imp['rows_scored_range'][0]}–{imp['rows_scored_range'][1]}"
+                                 if imp["feasible"] else "no matrix fits"),
+        "positive share, implied": (f"{imp['positive_share_range'][0]:.2f}–{imp['positive_share_range'][1]:.2f}"
+                                    if imp["feasible"] else "no matrix fits")})
+    ours_rows.append({"configuration": config_label(*key.split("+")),
+                      **{OUR_ARMS[arm]: (f"{c['per_repeat']['fp']:.1f} / {c['per_repeat']['fn']:.1f} "
+                                         f"({c['per_repeat']['rows_scored']:.0f})")
+                         for arm, c in confusion["ours"][key].items()}})
+glue_table("tbl_dia_confusion_implied", pd.DataFrame(implied_rows), index=False)
+glue_table("tbl_dia_confusion_ours", pd.DataFrame(ours_rows), index=False, missing_means="configuration not run")
+glue_table("tbl_dia_candidates", pd.DataFrame({"data set": list(candidates), "rows": list(candidates.values())}),
+           index=False)
 mf = confusion["implied"]["mlp+focal"]
 glue("dia_cm_mlp_rows_lo", mf["rows_scored_range"][0], display=False)
 glue("dia_cm_mlp_rows_hi", mf["rows_scored_range"][1], display=False)
@@ -439,7 +514,22 @@ glue("dia_cm_consistent", "; ".join(sorted(set(fits["mlp+focal"]) & set(fits["cn
 glue("dia_n_all_drugs", len(y) + len(test.y), display=False)
 glue("dia_n_all_resampled", 2 * n_neg_all, display=False)
 glue("dia_n_repeats_total_lf", len(y) * n_repeats, display=False)
-pd.DataFrame(shown_rows).set_index("config")
+
+# %% [markdown]
+# :::{table} The paper's false positives and false negatives (aggregated over its folds and repetitions) for four configurations, and the number of rows scored and positive share that any confusion matrix with those counts needs to reproduce the paper's Table 1 accuracy, precision and recall to two decimals.
+# :name: tbl-dia-confusion-implied
+# {glue:md}`tbl_dia_confusion_implied`
+# :::
+#
+# :::{table} Our false positives / false negatives per repeat of 5-fold cross-validation for the same four configurations, with the rows scored per repeat in brackets, under each protocol.
+# :name: tbl-dia-confusion-ours
+# {glue:md}`tbl_dia_confusion_ours`
+# :::
+#
+# :::{table} Candidate data sets the paper could have cross-validated, and their number of rows.
+# :name: tbl-dia-candidates
+# {glue:md}`tbl_dia_candidates`
+# :::
 
 # %% [markdown]
 # MLP + focal's {glue:text}`dia_cm_mlp_fp` false positives and {glue:text}`dia_cm_mlp_fn` false negatives fit
@@ -505,18 +595,35 @@ else:
     glue("dia_n_cnn_dice_folds", "n/a", display=False)
 zero_errors_feasible = dia.implied_confusion(0, 0, dia.PAPER_TABLE1[("cnn", "dice")])["feasible"]
 glue("dia_zero_errors_feasible", "does" if zero_errors_feasible else "does not", display=False)
-display(reference.round(3))
-display(pd.concat({"share of fold models predicting one class": collapse,
-                   "share of folds with ROC-AUC < 0.5": below_half}, axis=1).round(3))
+reference_shown = reference.copy()
+reference_shown.index = [f"all positive, {TABLE1_PROTOCOLS[name]} test folds (prevalence {prevalence[name]:.3f})"
+                         for name in dia.PROTOCOLS] + ["the paper's CNN + Dice"]
+glue_table("tbl_dia_all_positive", reference_shown, index_header="classifier")
+collapse_shown = pd.DataFrame(
+    {**{f"one class, {TABLE1_PROTOCOLS[name]}": collapse[name] for name in dia.PROTOCOLS},
+     **{f"ROC-AUC < 0.5, {TABLE1_PROTOCOLS[name]}": below_half[name] for name in dia.PROTOCOLS}})
+collapse_shown.index = [config_label(*key) for key in collapse_shown.index]
+glue_table("tbl_dia_collapse", collapse_shown, index_header="configuration")
 
 # %% [markdown]
-# An all-positive classifier at prevalence 0.5 has F1 {glue:text}`dia_allpos_half_f1:.3f`; at the
+# :::{table} What a classifier that calls every drug positive scores at each protocol's test-fold prevalence, beside the paper's CNN + Dice row.
+# :name: tbl-dia-all-positive
+# {glue:md}`tbl_dia_all_positive`
+# :::
+#
+# :::{table} Share of fold models that predict a single class ("one class"), and share of folds with a ROC-AUC below 0.5, per configuration and protocol.
+# :name: tbl-dia-collapse
+# {glue:md}`tbl_dia_collapse`
+# :::
+
+# %% [markdown]
+# An all-positive classifier ({numref}`tbl-dia-all-positive`) at prevalence 0.5 has F1 {glue:text}`dia_allpos_half_f1:.3f`; at the
 # leak-free folds' prevalence ({glue:text}`dia_prev_lf:.3f`) its F1 is only
 # {glue:text}`dia_allpos_lf_f1:.3f`. So the paper's CNN + Dice row is what a collapsed model
 # scores on balanced test folds, which a leak-free protocol cannot produce: it points to test
 # folds that were resampled (prevalence {glue:text}`dia_prev_lk:.3f` in our leaky protocol).
 #
-# How often does each loss make a fold model predict a single class? Leak-free: BCE
+# How often does each loss make a fold model predict a single class ({numref}`tbl-dia-collapse`)? Leak-free: BCE
 # {glue:text}`dia_lf_collapse_bce:.3f`, focal {glue:text}`dia_lf_collapse_focal:.3f`, Dice
 # {glue:text}`dia_lf_collapse_dice:.3f` of the fold models; leaky: BCE
 # {glue:text}`dia_lk_collapse_bce:.3f`, focal {glue:text}`dia_lk_collapse_focal:.3f`, Dice
@@ -550,16 +657,28 @@ for protocol in ("leak_free", "leaky"):
     if ("cnn", "dice") in tables[protocol].index:
         diagnostics[protocol] = dia.collapse_diagnostics(frames[protocol], X, y, parameters, protocol=protocol)
 diag_table = pd.DataFrame(diagnostics).T
+diag_shown = diag_table.rename(index=TABLE1_PROTOCOLS)
+diag_shown["score_spread_median"] = diag_shown["score_spread_median"] * 1e6  # a spread of millionths, shown as such
+glue_table("tbl_dia_collapse_diagnostics", diag_shown, index_header="protocol",
+           headers={"score_spread_median": "median score spread in a fold (× 10⁻⁶)",
+                    "spearman_score_length_mean": "rank correlation of score and descriptor length",
+                    "length_auc_mean": "ROC-AUC of descriptor length as a score", "auc_mean": "mean ROC-AUC",
+                    "auc_below_half_fraction": "share of folds with ROC-AUC < 0.5", "n_folds": "folds"})
 for protocol, d in diagnostics.items():
     short = GLUE_PREFIX[protocol]
     glue(f"dia_{short}_spread", d["score_spread_median"], display=False)
     glue(f"dia_{short}_rho", d["spearman_score_length_mean"], display=False)
     glue(f"dia_{short}_length_auc", d["length_auc_mean"], display=False)
     glue(f"dia_{short}_below_half", d["auc_below_half_fraction"], display=False)
-diag_table.round(6)
 
 # %% [markdown]
-# Within a test fold the CNN + Dice scores span a median range of only
+# :::{table} What orders the scores of the collapsed CNN + Dice models, per protocol: the spread of the scores within a test fold, their Spearman correlation with the length of each drug's standardised descriptor vector, and the ROC-AUC that this length alone scores (fold means; the spread is a median).
+# :name: tbl-dia-collapse-diagnostics
+# {glue:md}`tbl_dia_collapse_diagnostics`
+# :::
+
+# %% [markdown]
+# Within a test fold ({numref}`tbl-dia-collapse-diagnostics`) the CNN + Dice scores span a median range of only
 # {glue:text}`dia_lk_spread:.1e` (leaky) and {glue:text}`dia_lf_spread:.1e` (leak-free). Their rank
 # correlation with the length of the drug's standardised descriptor vector is
 # {glue:text}`dia_lk_rho:.2f` (leaky) and {glue:text}`dia_lf_rho:.2f` (leak-free): the leftover
@@ -581,8 +700,8 @@ def fold_pairs(frame, model, loss):
     return [(t, p) for t, p in zip(g["y_true"], g["y_prob"])]
 
 
-fig, axes = plt.subplots(len(dia.PROTOCOLS), len(parameters["models"]),
-                         figsize=(4.3 * len(parameters["models"]), 3.8 * len(dia.PROTOCOLS)), squeeze=False)
+fig, axes = plt.subplots(len(dia.PROTOCOLS), len(parameters["models"]), figsize=(7, 2.6 * len(dia.PROTOCOLS)),
+                         squeeze=False, sharex=True, sharey=True)
 for col, model in enumerate(parameters["models"]):
     for row, protocol in enumerate(dia.PROTOCOLS):
         ax = axes[row, col]
@@ -590,62 +709,73 @@ for col, model in enumerate(parameters["models"]):
             c = plots.mean_curves(fold_pairs(frames[protocol], model, loss))
             mean, sd = c["tpr"].mean(axis=0), c["tpr"].std(axis=0)
             color = plots.color_for(loss, i)
-            ax.plot(c["grid"], mean, color=color, label=f"{loss} (AUC {c['roc_auc'].mean():.3f})")
+            ax.plot(c["grid"], mean, color=color, label=f"{plots.label(loss)} {c['roc_auc'].mean():.2f}")
             ax.fill_between(c["grid"], np.clip(mean - sd, 0, 1), np.clip(mean + sd, 0, 1), color=color, alpha=0.15, lw=0)
         ax.plot([0, 1], [0, 1], ":", color="grey", lw=1)
-        ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"{model}, {protocol.replace('_', '-')}")
-        ax.legend(fontsize=8, loc="lower right")
-fig.tight_layout()
-plots.save(fig, "dia", "roc_curves")
-glue("fig_dia_roc", fig, display=False)
-plt.close("all")
+        ax.set(xlabel="false positive rate" if row == len(dia.PROTOCOLS) - 1 else "",
+               ylabel=f"{TABLE1_PROTOCOLS[protocol]}\ntrue positive rate" if col == 0 else "",
+               title=config_label(model) if row == 0 else "")
+        ax.legend(loc="lower right", title="loss, AUC", handlelength=1, borderpad=0.3, labelspacing=0.2)
+plots.save_figure(fig, "dia", "roc_curves", glue_key="fig_dia_roc")
 
 # %% [markdown]
 # ```{glue:figure} fig_dia_roc
 # :name: fig-dia-roc
 #
-# ROC curves per model and loss (mean over folds and repeats, band ± one standard deviation
-# across folds); rows: leak-free (refitted networks), leaky, paper protocol (whole, balanced test folds). Made by `notebooks/dia.py` with the
+# ROC curves per model (columns) and loss (colours; mean ROC-AUC in the legend), mean over folds and repeats,
+# band ± one standard deviation across folds; rows: leak-free (refitted networks), leaky, paper protocol (whole,
+# balanced test folds). Made by `notebooks/dia.py` with the
 # parameters at the top of this page.
 # ```
 
 # %%
-matrices, titles = [], []
 for protocol in dia.PROTOCOLS:
+    matrices = {}
     for model in parameters["models"]:
         for loss in parameters["losses"]:
             g = frames[protocol][(frames[protocol].model == model) & (frames[protocol].loss == loss)]
-            matrices.append(np.array([[g.tn.sum(), g.fp.sum()], [g.fn.sum(), g.tp.sum()]]))
-            titles.append(f"{model}+{loss} ({SHORT_NAMES[protocol]})")
-fig, _ = plots.confusion_grid(matrices, titles, ncols=len(parameters["losses"]) * len(dia.PROTOCOLS))
-plots.save(fig, "dia", "confusion")
-glue("fig_dia_confusion", fig, display=False)
-plt.close(fig)
+            matrices[(config_label(model), loss)] = np.array([[g.tn.sum(), g.fp.sum()], [g.fn.sum(), g.tp.sum()]])
+    fig, _ = plots.confusion_panels(matrices)
+    plots.save_figure(fig, "dia", f"confusion_{protocol}", glue_key=f"fig_dia_confusion_{protocol}")
 
 # %% [markdown]
-# ```{glue:figure} fig_dia_confusion
-# :name: fig-dia-confusion
+# ```{glue:figure} fig_dia_confusion_leak_free
+# :name: fig-dia-confusion-leak-free
 #
-# Confusion matrices summed over all folds and all repeats (LF: leak-free, LK: leaky, PP: paper protocol on
-# its whole test folds). Made by
-# `notebooks/dia.py` with the parameters at the top of this page.
+# Confusion matrices of the leak-free protocol, summed over all folds and repeats: rows of each matrix are the
+# true class, columns the predicted class (threshold 0.5); one matrix per network (rows) and loss (columns).
+# ```
+#
+# ```{glue:figure} fig_dia_confusion_leaky
+# :name: fig-dia-confusion-leaky
+#
+# Confusion matrices of the leaky protocol, laid out as {numref}`fig-dia-confusion-leak-free`.
+# ```
+#
+# ```{glue:figure} fig_dia_confusion_paper
+# :name: fig-dia-confusion-paper
+#
+# Confusion matrices of the paper protocol on its whole (balanced, partly synthetic) test folds, laid out as
+# {numref}`fig-dia-confusion-leak-free`.
 # ```
 
 # %%
-fig, axes = plt.subplots(1, len(dia.PROTOCOLS), figsize=(6 * len(dia.PROTOCOLS), 3.8), sharey=True)
+fig, axes = plt.subplots(len(dia.PROTOCOLS), 1, figsize=(7, 2.6 * len(dia.PROTOCOLS)), sharex=True)
 for ax, protocol in zip(axes, dia.PROTOCOLS):
     t = tables[protocol]
     means = t["f1_mean"].unstack("loss").loc[parameters["models"], parameters["losses"]]
     err = t["f1_std"].unstack("loss").loc[parameters["models"], parameters["losses"]]
     ref = pd.DataFrame({loss: [dia.PAPER_TABLE1[(m, loss)]["f1"] for m in parameters["models"]]
                         for loss in parameters["losses"]}, index=parameters["models"])
-    plots.bar_with_errors(means, err=err, reference=ref, ax=ax, ylabel="F1 (threshold 0.5)",
-                          title=protocol.replace("_", "-"), ylim=(0, 1.05))
+    names = [config_label(m) for m in parameters["models"]]
+    plots.bar_with_errors(means.set_axis(names), err=err.set_axis(names), reference=ref.set_axis(names), ax=ax,
+                          ylabel="F1", title=TABLE1_PROTOCOLS[protocol], ylim=(0, 1.05))
     ax.axhline(metrics.all_positive_scores(prevalence[protocol])["f1"], ls=":", color="grey", lw=1)
-fig.tight_layout()
-plots.save(fig, "dia", "f1_bars")
-glue("fig_dia_f1", fig, display=False)
-plt.close(fig)
+    if protocol != dia.PROTOCOLS[0]:
+        ax.get_legend().remove()  # one legend, on the top panel
+    else:
+        ax.legend(ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.12), frameon=False)
+plots.save_figure(fig, "dia", "f1_bars", glue_key="fig_dia_f1")
 
 # %% [markdown]
 # ```{glue:figure} fig_dia_f1
@@ -657,7 +787,7 @@ plt.close(fig)
 # ```
 
 # %%
-fig, axes = plt.subplots(len(parameters["models"]), 2, figsize=(10, 3.0 * len(parameters["models"])), squeeze=False)
+fig, axes = plt.subplots(len(parameters["models"]), 2, figsize=(7, 2.6 * len(parameters["models"])), squeeze=False)
 f = frames["leak_free"]
 for row, model in enumerate(parameters["models"]):
     hist = {loss: list(f[(f.model == model) & (f.loss == loss)]["history"]) for loss in parameters["losses"]}
@@ -667,16 +797,15 @@ for row, model in enumerate(parameters["models"]):
             key = "loss" if metric == "loss" else "val_auc"
             length = min(len(r[key]) for r in runs)
             stack = np.array([r[key][:length] for r in runs])
-            ax.plot(np.arange(1, length + 1), stack.mean(0), color=plots.color_for(loss, i), label=f"{loss} ({'training' if metric == 'loss' else 'validation'})")
+            ax.plot(np.arange(1, length + 1), stack.mean(0), color=plots.color_for(loss, i), label=plots.label(loss))
             if metric == "loss":
                 vstack = np.array([r["val_loss"][:length] for r in runs])
-                ax.plot(np.arange(1, length + 1), vstack.mean(0), "--", color=plots.color_for(loss, i), label=f"{loss} (validation)")
-        ax.set(xlabel="epoch", ylabel="loss" if metric == "loss" else "validation ROC-AUC", title=f"{model}")
-        ax.legend(fontsize=7)
-fig.tight_layout()
-plots.save(fig, "dia", "training_curves")
-glue("fig_dia_curves", fig, display=False)
-plt.close(fig)
+                ax.plot(np.arange(1, length + 1), vstack.mean(0), "--", color=plots.color_for(loss, i))
+        ax.set(xlabel="epoch" if row == len(parameters["models"]) - 1 else "",
+               ylabel="loss" if metric == "loss" else "validation ROC-AUC", title=config_label(model))
+        if row == 0 and col == 0:
+            ax.legend(title="loss")
+plots.save_figure(fig, "dia", "training_curves", glue_key="fig_dia_curves")
 
 # %% [markdown]
 # ```{glue:figure} fig_dia_curves
@@ -711,10 +840,25 @@ if ("mlp", "focal") in lf.index:
         glue("dia_focal_vs_bce_f1_diff", float(-paired.loc[("mlp", "bce"), "f1_diff"]), display=False)
         glue("dia_focal_vs_bce_f1_p", float(paired.loc[("mlp", "bce"), "f1_p"]), display=False)
         glue("dia_focal_vs_bce_f1_p_holm", float(paired.loc[("mlp", "bce"), "f1_p_holm"]), display=False)
-    display(paired.round(3))
+    paired_shown = pd.DataFrame(
+        {**{f"{plots.label(m)}: difference [95 % interval]": [SimpleNamespace(estimate=r[f"{m}_diff"], ci_low=r[f"{m}_ci_low"], ci_high=r[f"{m}_ci_high"])
+                                                               for _, r in paired.iterrows()] for m in ("roc_auc", "f1")},
+         **{f"{plots.label(m)}: p (Holm)": [f"{r[f'{m}_p']:.3f} ({r[f'{m}_p_holm']:.3f})" for _, r in paired.iterrows()]
+            for m in ("roc_auc", "f1")}},
+        index=[config_label(*key) for key in paired.index])
+    paired_shown = paired_shown[[c for m in ("roc_auc", "f1") for c in paired_shown.columns if c.startswith(plots.label(m) + ":")]]
+    glue_table("tbl_dia_paired", paired_shown, index_header="configuration", decimals=3)
+else:
+    glue_table("tbl_dia_paired", pd.DataFrame({"comparison": ["not run: MLP + focal is not in this grid"]}), index=False)
 
 # %% [markdown]
-# MLP + focal minus MLP + BCE: ROC-AUC {glue:text}`dia_focal_vs_bce_auc_diff:+.3f`
+# :::{table} Each configuration minus MLP + focal over the same leak-free folds and repeats: mean paired difference in ROC-AUC and F1 with its 95 % corrected resampled t-interval, and the p-value, raw and (in brackets) Holm-adjusted over the family of all these tests.
+# :name: tbl-dia-paired
+# {glue:md}`tbl_dia_paired`
+# :::
+
+# %% [markdown]
+# {numref}`tbl-dia-paired` gives every comparison. MLP + focal minus MLP + BCE: ROC-AUC {glue:text}`dia_focal_vs_bce_auc_diff:+.3f`
 # (p = {glue:text}`dia_focal_vs_bce_auc_p:.2f`, Holm {glue:text}`dia_focal_vs_bce_auc_p_holm:.2f`), F1
 # {glue:text}`dia_focal_vs_bce_f1_diff:+.3f` (p = {glue:text}`dia_focal_vs_bce_f1_p:.2f`, Holm
 # {glue:text}`dia_focal_vs_bce_f1_p_holm:.2f`). Of the {glue:text}`dia_n_compared` other configurations,
@@ -774,11 +918,25 @@ glue("dia_fig5_n_disagree", fig5["n_disagree"], display=False)
 glue("dia_fig5_n", fig5["n_compared"], display=False)
 glue("dia_fig5_disagree", "; ".join(f"{k}: {v['figure5']:.2f} vs {v['table1']:.2f}" for k, v in fig5["rows"].items()
                                      if v["difference"] != 0), display=False)
-display(pd.DataFrame(check_rows).set_index(["claim", "table"]))
-display(pd.DataFrame(fig5["rows"]).T)
+glue_table("tbl_dia_claims", pd.DataFrame(check_rows).rename(columns={"table": "on which table"}), index=False)
+fig5_shown = pd.DataFrame(fig5["rows"]).T
+fig5_shown.index = [config_label(*k.split("+")) if "+" in str(k) else str(k) for k in fig5_shown.index]
+glue_table("tbl_dia_fig5", fig5_shown, index_header="configuration",
+           headers={"figure5": "AUC quoted for Figure 5", "table1": "AUC in Table 1", "difference": "difference"})
 
 # %% [markdown]
-# On the paper's own Table 1, focal loss is strictly best in {glue:text}`dia_focal_best_paper_n` of the
+# :::{table} The paper's statements about its Table 1, checked on its own table, our leak-free means and our paper-protocol means: how many of the pairwise comparisons each statement implies hold (strictly), and the rank of MLP + focal's standard deviation among all configurations (1 = smallest).
+# :name: tbl-dia-claims
+# {glue:md}`tbl_dia_claims`
+# :::
+#
+# :::{table} ROC-AUCs the paper's text quotes for its Figure 5 beside the ROC-AUCs of its Table 1.
+# :name: tbl-dia-fig5
+# {glue:md}`tbl_dia_fig5`
+# :::
+
+# %% [markdown]
+# On the paper's own Table 1 ({numref}`tbl-dia-claims`), focal loss is strictly best in {glue:text}`dia_focal_best_paper_n` of the
 # {glue:text}`dia_focal_best_n` (model, metric) pairs it names (ties in AUC count against "outperformed"),
 # and the MLP is strictly above both other networks in {glue:text}`dia_mlp_surpassed_paper_n` of
 # {glue:text}`dia_mlp_surpassed_n` (loss, metric) pairs: its own table does not support "consistently
@@ -796,7 +954,7 @@ display(pd.DataFrame(fig5["rows"]).T)
 # ({glue:text}`dia_sd_diff_pp_roc_auc_lo:+.3f` to {glue:text}`dia_sd_diff_pp_roc_auc_hi:+.3f`) under the
 # paper's protocol.
 #
-# The AUCs the paper's text gives for Figure 5 disagree with its Table 1 in
+# The AUCs the paper's text gives for Figure 5 ({numref}`tbl-dia-fig5`) disagree with its Table 1 in
 # {glue:text}`dia_fig5_n_disagree` of {glue:text}`dia_fig5_n` configurations ({glue:text}`dia_fig5_disagree`):
 # the figure and the table cannot both come from the same runs as reported.
 
@@ -811,19 +969,21 @@ display(pd.DataFrame(fig5["rows"]).T)
 # %%
 baselines = dia.run_baselines(X, y, parameters, data_sha256=train.sha256)
 base_table = baselines.groupby("model", sort=False)[["roc_auc", "pr_auc", "f1", "balanced_accuracy", "mcc"]].agg(["mean", "std"])
-cv_auc = pd.concat([lf["roc_auc_mean"].rename(lambda i: i if isinstance(i, str) else f"{i[0]}+{i[1]}"),
+cv_auc = pd.concat([lf["roc_auc_mean"].rename(lambda i: i if isinstance(i, str) else config_label(*i)),
                     baselines.groupby("model", sort=False)["roc_auc"].mean()])
-cv_auc_std = pd.concat([lf["roc_auc_std"].rename(lambda i: i if isinstance(i, str) else f"{i[0]}+{i[1]}"),
+cv_auc_std = pd.concat([lf["roc_auc_std"].rename(lambda i: i if isinstance(i, str) else config_label(*i)),
                         baselines.groupby("model", sort=False)["roc_auc"].std()])
 fig, ax = plots.bar_with_errors(cv_auc, err=cv_auc_std, reference=dia.INTERDIA["cv_auc"],
                                 reference_label="InterDIA CV AUC", ylabel="leak-free CV ROC-AUC", ylim=(0.4, 1.0))
-plots.save(fig, "dia", "baselines")
-glue("fig_dia_baselines", fig, display=False)
-plt.close(fig)
+plots.save_figure(fig, "dia", "baselines", glue_key="fig_dia_baselines", height_in=3.8)
 best_baseline = str(baselines.groupby("model")["roc_auc"].mean().idxmax())
 glue("dia_best_baseline", best_baseline.replace("_", " "), display=False)
 glue("dia_best_baseline_auc", float(baselines.groupby("model")["roc_auc"].mean().max()), display=False)
-base_table.round(3)
+glue_table("tbl_dia_baselines",
+           pd.DataFrame({plots.label(m): [f"{a:.3f} ± {b:.3f}" for a, b in zip(base_table[(m, "mean")], base_table[(m, "std")])]
+                         for m in ("roc_auc", "pr_auc", "f1", "balanced_accuracy", "mcc")},
+                        index=[plots.label(i) for i in base_table.index]),
+           index_header="baseline")
 
 # %% [markdown]
 # ```{glue:figure} fig_dia_baselines
@@ -834,7 +994,12 @@ base_table.round(3)
 # `notebooks/dia.py` with the parameters at the top of this page.
 # ```
 #
-# The best baseline, {glue:text}`dia_best_baseline`, reaches a CV ROC-AUC of
+# :::{table} Classical baselines under the leak-free folds: mean ± standard deviation over folds and repeats.
+# :name: tbl-dia-baselines
+# {glue:md}`tbl_dia_baselines`
+# :::
+#
+# The best baseline ({numref}`tbl-dia-baselines`), {glue:text}`dia_best_baseline`, reaches a CV ROC-AUC of
 # {glue:text}`dia_best_baseline_auc:.3f`; the best network configuration
 # ({glue:text}`dia_lf_best_auc_config`) {glue:text}`dia_lf_best_auc:.3f`.
 
@@ -871,13 +1036,20 @@ for key, value in twins.items():
     glue(f"dia_twins_{key}", value, display=False)
 glue("dia_grouped_configs", ", ".join(c.replace("+", " + ") for c in parameters["grouped_configs"]), display=False)
 head_group = grouped_effect.get("mlp+focal") or next(iter(grouped_effect.values()), None)
-glue("dia_grouped_config", next((k for k in grouped_effect if grouped_effect[k] is head_group), "n/a"), display=False)
+glue("dia_grouped_config", next((config_label(*k.split("+")) for k in grouped_effect if grouped_effect[k] is head_group), "n/a"),
+     display=False)
 glue_estimate("dia_grouped_auc", head_group["roc_auc"] if head_group else Estimate(float("nan")))
 glue_estimate("dia_grouped_f1", head_group["f1"] if head_group else Estimate(float("nan")))
-pd.DataFrame({"count": twins}).round(2)
+glue_table("tbl_dia_twins", pd.DataFrame({"count": {plots.label(k): v for k, v in twins.items()}}),
+           index_header="drugs with an identical descriptor vector")
 
 # %% [markdown]
-# The {glue:text}`dia_n_train` training drugs hold {glue:text}`dia_twins_train_groups` groups of identical vectors
+# :::{table} Drugs that share their whole descriptor vector with another drug ("twins"), in the training and external test sets, and in the folds of the random cross-validation (mean per fold).
+# :name: tbl-dia-twins
+# {glue:md}`tbl_dia_twins`
+# :::
+#
+# The {glue:text}`dia_n_train` training drugs ({numref}`tbl-dia-twins`) hold {glue:text}`dia_twins_train_groups` groups of identical vectors
 # ({glue:text}`dia_twins_train_drugs_in_groups` drugs), {glue:text}`dia_twins_train_groups_conflicting_labels`
 # of them with conflicting labels; {glue:text}`dia_twins_test_drugs_with_twin_in_train` external test drugs have
 # a twin among the training drugs ({glue:text}`dia_twins_test_twins_conflicting_labels` with a different
@@ -915,11 +1087,30 @@ if run_variants:
                                           n_train=n_tr, n_test=n_te)[0]
                    for m in ("roc_auc", "f1", "recall", "precision", "brier")}
             variant_estimates[f"{name}|{model}+{loss}"] = est
-            variant_rows.append({"variant": name, "model": model, "loss": loss, **{m: e.format(3) for m, e in est.items()}})
-    display(pd.DataFrame(variant_rows).set_index(["variant", "model", "loss"]))
+            variant_rows.append({"variant": f"{name}, {config_label(model, loss)}", **est})
+if variant_rows:
+    variant_frame = pd.DataFrame(variant_rows).set_index("variant")
+    glue_table("tbl_dia_variants_ranking", variant_frame[["roc_auc", "f1"]], decimals=3)
+    glue_table("tbl_dia_variants_threshold", variant_frame[["precision", "recall", "brier"]], decimals=3,
+               headers={"brier": "Brier score"})
+else:
+    for key in ("tbl_dia_variants_ranking", "tbl_dia_variants_threshold"):
+        glue_table(key, pd.DataFrame({"variant": ["not run in this profile (run_variants is off)"]}), index=False)
 
 # %% [markdown]
-# Each cell: variant minus default, with its 95 % corrected resampled t-interval.
+# :::{table} Class weight and label smoothing variants of the MLP minus the default, ROC-AUC and F1: mean paired difference over the same folds with its 95 % corrected resampled t-interval (both without the refit).
+# :name: tbl-dia-variants-ranking
+# {glue:md}`tbl_dia_variants_ranking`
+# :::
+#
+# :::{table} The same variants minus the default: precision, recall (threshold 0.5) and Brier score.
+# :name: tbl-dia-variants-threshold
+# {glue:md}`tbl_dia_variants_threshold`
+# :::
+
+# %% [markdown]
+# In {numref}`tbl-dia-variants-ranking` and {numref}`tbl-dia-variants-threshold` each cell is the variant minus
+# the default, with its 95 % corrected resampled t-interval.
 #
 # ## Early-stopping optimism
 #
@@ -934,12 +1125,19 @@ glue("dia_variant_models", " and ".join(m.upper() if m != "simplenn" else "Simpl
      display=False)
 glue("dia_es_optimism_auc", float(np.mean([v["roc_auc"].estimate for v in optimism.values()])), display=False)
 glue("dia_es_optimism_auc_max", float(np.max([v["roc_auc"].estimate for v in optimism.values()])), display=False)
-pd.DataFrame({k: {m: e.format(3) for m, e in v.items()} for k, v in optimism.items()}).T
+glue_table("tbl_dia_optimism", pd.DataFrame({config_label(*k.split("+")): v for k, v in optimism.items()}).T,
+           index_header="configuration", decimals=3)
+
+# %% [markdown]
+# :::{table} Early-stopping optimism: networks stopped on the scored fold minus the refitted leak-free networks, mean paired difference over folds and repeats with its 95 % corrected resampled t-interval.
+# :name: tbl-dia-optimism
+# {glue:md}`tbl_dia_optimism`
+# :::
 
 # %% [markdown]
 # Averaged over these configurations, stopping on the test fold raises ROC-AUC by
 # {glue:text}`dia_es_optimism_auc:+.3f` (at most {glue:text}`dia_es_optimism_auc_max:+.3f`); each row's
-# interval is in the table.
+# interval is in {numref}`tbl-dia-optimism`.
 
 # %% [markdown]
 # ## External test: chosen by cross-validation, scored once
@@ -981,15 +1179,25 @@ ext_table = pd.DataFrame({name: {f"{m} [{lo}]": v for m in ("roc_auc", "pr_auc",
 glue("dia_n_refits", n_refits, display=False)
 glue("dia_n_boot", n_boot, display=False)
 first = next(iter(external))
-glue("dia_ext_best_name", first, display=False)
+glue("dia_ext_best_name", config_label(*first.split("+")) if "+" in first else plots.label(first), display=False)
 glue("dia_ext_best_auc", external[first]["roc_auc"]["estimate"], display=False)
 glue("dia_ext_best_lo", external[first]["roc_auc"]["ci_low"], display=False)
 glue("dia_ext_best_hi", external[first]["roc_auc"]["ci_high"], display=False)
 glue_estimate("dia_ext_refit_gain_auc", external_refit_gain[first]["roc_auc"])
-ext_table.round(3)
+glue_table("tbl_dia_external",
+           pd.DataFrame({plots.label(m): [SimpleNamespace(estimate=r[m]["estimate"], ci_low=r[m]["ci_low"], ci_high=r[m]["ci_high"])
+                                          for r in external.values()] for m in ("roc_auc", "pr_auc", "f1")},
+                        index=[config_label(*n.split("+")) if "+" in n else plots.label(n) for n in external]),
+           index_header="chosen by CV", decimals=3)
 
 # %% [markdown]
-# The configuration with the best CV ROC-AUC, {glue:text}`dia_ext_best_name`, scores an external
+# :::{table} External test ({glue:text}`dia_n_ext` drugs, scored once) of the configurations chosen by leak-free cross-validation: estimate and 95 % stratified bootstrap interval ({glue:text}`dia_n_boot` resamples).
+# :name: tbl-dia-external
+# {glue:md}`tbl_dia_external`
+# :::
+
+# %% [markdown]
+# The configuration with the best CV ROC-AUC ({numref}`tbl-dia-external`), {glue:text}`dia_ext_best_name`, scores an external
 # ROC-AUC of {glue:text}`dia_ext_best_auc:.3f` (95 % bootstrap interval
 # {glue:text}`dia_ext_best_lo:.3f` to {glue:text}`dia_ext_best_hi:.3f`), against InterDIA's
 # reported {glue:text}`dia_interdia_ext_auc:.3f`. The interval reflects the {glue:text}`dia_n_ext` test drugs
