@@ -220,29 +220,44 @@ for metric in dia.PAPER_METRICS:
     glue_table(f"tbl_dia_table1_{metric}", per_metric, index_header="configuration")
 
 # %% [markdown]
-# :::{table} accuracy (threshold 0.5 except ROC-AUC) of each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
+# :::{table} Accuracy at threshold 0.5, Table 1 of the paper re-run: for each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
 # :name: tbl-dia-table1-accuracy
-# {glue:md}`tbl_dia_table1_accuracy`
+#
+# ```{glue:md} tbl_dia_table1_accuracy
+# :format: myst
+# ```
 # :::
 #
-# :::{table} precision (threshold 0.5 except ROC-AUC) of each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
+# :::{table} Precision at threshold 0.5, Table 1 of the paper re-run: for each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
 # :name: tbl-dia-table1-precision
-# {glue:md}`tbl_dia_table1_precision`
+#
+# ```{glue:md} tbl_dia_table1_precision
+# :format: myst
+# ```
 # :::
 #
-# :::{table} recall (threshold 0.5 except ROC-AUC) of each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
+# :::{table} Recall at threshold 0.5, Table 1 of the paper re-run: for each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
 # :name: tbl-dia-table1-recall
-# {glue:md}`tbl_dia_table1_recall`
+#
+# ```{glue:md} tbl_dia_table1_recall
+# :format: myst
+# ```
 # :::
 #
-# :::{table} F1 (threshold 0.5 except ROC-AUC) of each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
+# :::{table} F1 at threshold 0.5, Table 1 of the paper re-run: for each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
 # :name: tbl-dia-table1-f1
-# {glue:md}`tbl_dia_table1_f1`
+#
+# ```{glue:md} tbl_dia_table1_f1
+# :format: myst
+# ```
 # :::
 #
-# :::{table} ROC-AUC (threshold 0.5 except ROC-AUC) of each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
+# :::{table} ROC-AUC, Table 1 of the paper re-run: for each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
 # :name: tbl-dia-table1-roc-auc
-# {glue:md}`tbl_dia_table1_roc_auc`
+#
+# ```{glue:md} tbl_dia_table1_roc_auc
+# :format: myst
+# ```
 # :::
 
 # %%
@@ -291,7 +306,10 @@ glue_table("tbl_dia_extra", extra, index_header="configuration")
 # %% [markdown]
 # :::{table} Metrics the paper does not report, mean over folds and repeats, leak-free and leaky protocols: PR-AUC, balanced accuracy, Matthews correlation (MCC) and Brier score (lower is better).
 # :name: tbl-dia-extra
-# {glue:md}`tbl_dia_extra`
+#
+# ```{glue:md} tbl_dia_extra
+# :format: myst
+# ```
 # :::
 
 # %% [markdown]
@@ -385,7 +403,10 @@ plots.save_figure(fig, "dia", "decomposition", glue_key="fig_dia_decomposition",
 #
 # :::{table} From our leak-free {glue:text}`dia_headline` to the paper's Table 1, step by step (the numbers behind {numref}`fig-dia-decomposition`): levels are means over folds and repeats; each step is a mean paired per-fold difference with its 95 % corrected resampled t-interval and p-value; a dash marks a level, which has no test.
 # :name: tbl-dia-decomposition
-# {glue:md}`tbl_dia_decomposition`
+#
+# ```{glue:md} tbl_dia_decomposition
+# :format: myst
+# ```
 # :::
 #
 # {numref}`tbl-dia-decomposition` gives the numbers behind {numref}`fig-dia-decomposition`.
@@ -441,7 +462,10 @@ glue("dia_n_test_fold", n_te, display=False)
 # %% [markdown]
 # :::{table} The refit's effect on each leak-free network: refitted on the whole training fold minus scored as fitted on the inner split, mean paired difference over folds and repeats with its 95 % corrected resampled t-interval.
 # :name: tbl-dia-refit
-# {glue:md}`tbl_dia_refit`
+#
+# ```{glue:md} tbl_dia_refit
+# :format: myst
+# ```
 # :::
 
 # %% [markdown]
@@ -518,17 +542,26 @@ glue("dia_n_repeats_total_lf", len(y) * n_repeats, display=False)
 # %% [markdown]
 # :::{table} The paper's false positives and false negatives (aggregated over its folds and repetitions) for four configurations, and the number of rows scored and positive share that any confusion matrix with those counts needs to reproduce the paper's Table 1 accuracy, precision and recall to two decimals.
 # :name: tbl-dia-confusion-implied
-# {glue:md}`tbl_dia_confusion_implied`
+#
+# ```{glue:md} tbl_dia_confusion_implied
+# :format: myst
+# ```
 # :::
 #
 # :::{table} Our false positives / false negatives per repeat of 5-fold cross-validation for the same four configurations, with the rows scored per repeat in brackets, under each protocol.
 # :name: tbl-dia-confusion-ours
-# {glue:md}`tbl_dia_confusion_ours`
+#
+# ```{glue:md} tbl_dia_confusion_ours
+# :format: myst
+# ```
 # :::
 #
 # :::{table} Candidate data sets the paper could have cross-validated, and their number of rows.
 # :name: tbl-dia-candidates
-# {glue:md}`tbl_dia_candidates`
+#
+# ```{glue:md} tbl_dia_candidates
+# :format: myst
+# ```
 # :::
 
 # %% [markdown]
@@ -608,12 +641,18 @@ glue_table("tbl_dia_collapse", collapse_shown, index_header="configuration")
 # %% [markdown]
 # :::{table} What a classifier that calls every drug positive scores at each protocol's test-fold prevalence, beside the paper's CNN + Dice row.
 # :name: tbl-dia-all-positive
-# {glue:md}`tbl_dia_all_positive`
+#
+# ```{glue:md} tbl_dia_all_positive
+# :format: myst
+# ```
 # :::
 #
 # :::{table} Share of fold models that predict a single class ("one class"), and share of folds with a ROC-AUC below 0.5, per configuration and protocol.
 # :name: tbl-dia-collapse
-# {glue:md}`tbl_dia_collapse`
+#
+# ```{glue:md} tbl_dia_collapse
+# :format: myst
+# ```
 # :::
 
 # %% [markdown]
@@ -674,7 +713,10 @@ for protocol, d in diagnostics.items():
 # %% [markdown]
 # :::{table} What orders the scores of the collapsed CNN + Dice models, per protocol: the spread of the scores within a test fold, their Spearman correlation with the length of each drug's standardised descriptor vector, and the ROC-AUC that this length alone scores (fold means; the spread is a median).
 # :name: tbl-dia-collapse-diagnostics
-# {glue:md}`tbl_dia_collapse_diagnostics`
+#
+# ```{glue:md} tbl_dia_collapse_diagnostics
+# :format: myst
+# ```
 # :::
 
 # %% [markdown]
@@ -854,7 +896,10 @@ else:
 # %% [markdown]
 # :::{table} Each configuration minus MLP + focal over the same leak-free folds and repeats: mean paired difference in ROC-AUC and F1 with its 95 % corrected resampled t-interval, and the p-value, raw and (in brackets) Holm-adjusted over the family of all these tests.
 # :name: tbl-dia-paired
-# {glue:md}`tbl_dia_paired`
+#
+# ```{glue:md} tbl_dia_paired
+# :format: myst
+# ```
 # :::
 
 # %% [markdown]
@@ -927,12 +972,18 @@ glue_table("tbl_dia_fig5", fig5_shown, index_header="configuration",
 # %% [markdown]
 # :::{table} The paper's statements about its Table 1, checked on its own table, our leak-free means and our paper-protocol means: how many of the pairwise comparisons each statement implies hold (strictly), and the rank of MLP + focal's standard deviation among all configurations (1 = smallest).
 # :name: tbl-dia-claims
-# {glue:md}`tbl_dia_claims`
+#
+# ```{glue:md} tbl_dia_claims
+# :format: myst
+# ```
 # :::
 #
 # :::{table} ROC-AUCs the paper's text quotes for its Figure 5 beside the ROC-AUCs of its Table 1.
 # :name: tbl-dia-fig5
-# {glue:md}`tbl_dia_fig5`
+#
+# ```{glue:md} tbl_dia_fig5
+# :format: myst
+# ```
 # :::
 
 # %% [markdown]
@@ -996,7 +1047,10 @@ glue_table("tbl_dia_baselines",
 #
 # :::{table} Classical baselines under the leak-free folds: mean ± standard deviation over folds and repeats.
 # :name: tbl-dia-baselines
-# {glue:md}`tbl_dia_baselines`
+#
+# ```{glue:md} tbl_dia_baselines
+# :format: myst
+# ```
 # :::
 #
 # The best baseline ({numref}`tbl-dia-baselines`), {glue:text}`dia_best_baseline`, reaches a CV ROC-AUC of
@@ -1046,7 +1100,10 @@ glue_table("tbl_dia_twins", pd.DataFrame({"count": {plots.label(k): v for k, v i
 # %% [markdown]
 # :::{table} Drugs that share their whole descriptor vector with another drug ("twins"), in the training and external test sets, and in the folds of the random cross-validation (mean per fold).
 # :name: tbl-dia-twins
-# {glue:md}`tbl_dia_twins`
+#
+# ```{glue:md} tbl_dia_twins
+# :format: myst
+# ```
 # :::
 #
 # The {glue:text}`dia_n_train` training drugs ({numref}`tbl-dia-twins`) hold {glue:text}`dia_twins_train_groups` groups of identical vectors
@@ -1100,12 +1157,18 @@ else:
 # %% [markdown]
 # :::{table} Class weight and label smoothing variants of the MLP minus the default, ROC-AUC and F1: mean paired difference over the same folds with its 95 % corrected resampled t-interval (both without the refit).
 # :name: tbl-dia-variants-ranking
-# {glue:md}`tbl_dia_variants_ranking`
+#
+# ```{glue:md} tbl_dia_variants_ranking
+# :format: myst
+# ```
 # :::
 #
 # :::{table} The same variants minus the default: precision, recall (threshold 0.5) and Brier score.
 # :name: tbl-dia-variants-threshold
-# {glue:md}`tbl_dia_variants_threshold`
+#
+# ```{glue:md} tbl_dia_variants_threshold
+# :format: myst
+# ```
 # :::
 
 # %% [markdown]
@@ -1131,7 +1194,10 @@ glue_table("tbl_dia_optimism", pd.DataFrame({config_label(*k.split("+")): v for 
 # %% [markdown]
 # :::{table} Early-stopping optimism: networks stopped on the scored fold minus the refitted leak-free networks, mean paired difference over folds and repeats with its 95 % corrected resampled t-interval.
 # :name: tbl-dia-optimism
-# {glue:md}`tbl_dia_optimism`
+#
+# ```{glue:md} tbl_dia_optimism
+# :format: myst
+# ```
 # :::
 
 # %% [markdown]
@@ -1193,7 +1259,10 @@ glue_table("tbl_dia_external",
 # %% [markdown]
 # :::{table} External test ({glue:text}`dia_n_ext` drugs, scored once) of the configurations chosen by leak-free cross-validation: estimate and 95 % stratified bootstrap interval ({glue:text}`dia_n_boot` resamples).
 # :name: tbl-dia-external
-# {glue:md}`tbl_dia_external`
+#
+# ```{glue:md} tbl_dia_external
+# :format: myst
+# ```
 # :::
 
 # %% [markdown]
