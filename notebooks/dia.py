@@ -1112,8 +1112,8 @@ glue("dia_grouped_config", next((config_label(*k.split("+")) for k in grouped_ef
      display=False)
 glue_estimate("dia_grouped_auc", head_group["roc_auc"] if head_group else Estimate(float("nan")))
 glue_estimate("dia_grouped_f1", head_group["f1"] if head_group else Estimate(float("nan")))
-glue_table("tbl_dia_twins", pd.DataFrame({"count": {plots.label(k): int(v) if float(v).is_integer() else v
-                                                     for k, v in twins.items()}}, dtype=object),
+glue_table("tbl_dia_twins", pd.DataFrame({"count": pd.Series([int(v) if float(v).is_integer() else v for v in twins.values()],
+                                                              index=[plots.label(k) for k in twins], dtype=object)}),
            index_header="drugs with an identical descriptor vector")
 
 # %% [markdown]
@@ -1368,4 +1368,3 @@ if ("mlp", "focal") in lf.index:
                        "p_raw_and_adjusted": {f"{m}+{l}": {k: row[k] for k in ("roc_auc_p", "roc_auc_p_holm", "f1_p", "f1_p_holm")}
                                               for (m, l), row in paired.iterrows()}}
 save_results("dia", results, parameters=parameters, data_checksums=checksums)
-print("results written")
