@@ -1106,7 +1106,7 @@ if grouped_frames:
                                             for m in ("roc_auc", "f1")}
 for key, value in twins.items():
     glue(f"dia_twins_{key}", value, display=False)
-glue("dia_grouped_configs", ", ".join(c.replace("+", " + ") for c in parameters["grouped_configs"]), display=False)
+glue("dia_grouped_configs", ", ".join(config_label(*c.split("+")) for c in parameters["grouped_configs"]), display=False)
 head_group = grouped_effect.get("mlp+focal") or next(iter(grouped_effect.values()), None)
 glue("dia_grouped_config", next((config_label(*k.split("+")) for k in grouped_effect if grouped_effect[k] is head_group), "n/a"),
      display=False)
