@@ -51,8 +51,6 @@ from lossbook.studies.claims import (
     Claim,
     Critique,
     Difference,
-    Fields,
-    FoldMean,
     Negated,
     Ratio,
     RuleSpec,
@@ -102,10 +100,6 @@ def _path_text(path) -> str:
         return f"{_path_text(path.a)} - {_path_text(path.b)}"
     if isinstance(path, Negated):
         return f"-({_path_text(path.path)})"
-    if isinstance(path, FoldMean):
-        return f"{_path_text(path.path)} (fold mean)"
-    if isinstance(path, Fields):
-        return f"{'-' if path.sign < 0 else ''}{_path_text(path.path)}.{path.estimate}"
     return path if isinstance(path, str) else ".".join(map(str, path))
 
 
@@ -141,17 +135,6 @@ def lookup(payload: Mapping, path) -> Any:
             raise ValueError(f"{_path_text(path.path)}: needs a number or an Estimate to negate, got {inner!r}")
         lo, hi = (None, None) if not e.has_interval else (-e.ci_high, -e.ci_low)
         return Estimate(-e.estimate, lo, hi, e.n, e.method)
-    if isinstance(path, FoldMean):
-        return _fold_mean(payload, path)
-    if isinstance(path, Fields):
-        node = lookup(payload, path.path)
-        if not isinstance(node, Mapping) or not all(k in node for k in (path.estimate, path.ci_low, path.ci_high)):
-            raise KeyError(_path_text(path))
-        est, lo, hi = node[path.estimate], node[path.ci_low], node[path.ci_high]
-        if path.sign < 0:
-            est, lo, hi = -est, -hi, -lo
-        n = _number(payload, path.n_path) if path.n_path is not None else None
-        return Estimate(est, lo, hi, n=None if n is None else int(n), method="paired_bootstrap")
     parts = path.split(".") if isinstance(path, str) else [str(p) for p in path]
     node: Any = payload.get("results", {})
     for part in parts:
@@ -162,24 +145,6 @@ def lookup(payload: Mapping, path) -> Any:
         else:
             raise KeyError(_path_text(path))
     return node
-
-
-def _fold_mean(payload, path: FoldMean) -> Estimate:
-    """Mean over CV fold scores with the corrected resampled t-interval; n_test/n_train = 1/(k-1), k from parameters."""
-    from scipy import stats
-
-    node, n = lookup(payload, path.path), _number(payload, path.n_folds_path)
-    k = payload.get("parameters", {}).get(path.k_parameter)
-    if not isinstance(node, Mapping) or not _is_finite(node.get("mean")) or not _is_finite(node.get("std")):
-        raise KeyError(_path_text(path))
-    if n is None or n < 2:
-        raise ValueError(f"{_path_text(path)}: needs at least 2 fold scores, got {n!r}")
-    if not (isinstance(k, int) and k >= 2):
-        raise ValueError(f"{_path_text(path)}: parameter {path.k_parameter!r} must give the folds per repeat (>= 2), "
-                         f"got {k!r}")
-    n = int(n)
-    half = stats.t.ppf(0.975, n - 1) * node["std"] * math.sqrt(1 / n + 1 / (k - 1))
-    return Estimate(node["mean"], node["mean"] - half, node["mean"] + half, n=n, method="corrected_t")
 
 
 def standard_error(estimate: Estimate, level: float = 0.95) -> tuple[float, int | None]:
