@@ -466,3 +466,20 @@ def comparison_record(comparison: Mapping) -> dict:
         for metric, row in comparison["metrics"].items()
     }
     return out
+
+
+def tuned_page_frame(tuned: pd.DataFrame) -> pd.DataFrame:
+    """The test comparisons at each run's own validation threshold, for the page.
+
+    ``tuned``: one row per pair with ``A, B, threshold A, threshold B, balanced accuracy A,
+    balanced accuracy B, diff, ci_low, ci_high`` (B minus A, paired bootstrap over the test rows).
+    Returns the same rows with the difference as one :class:`~lossbook.core.estimate.Estimate` column.
+    """
+    missing = [c for c in ("A", "B", "threshold A", "threshold B", "balanced accuracy A", "balanced accuracy B",
+                           "diff", "ci_low", "ci_high") if c not in tuned.columns]
+    if missing:
+        raise ValueError(f"tuned lacks the columns {missing}")
+    out = tuned[["A", "B", "threshold A", "threshold B", "balanced accuracy A", "balanced accuracy B"]].copy()
+    out["balanced accuracy, B − A"] = [Estimate(r["diff"], r["ci_low"], r["ci_high"], method="paired_bootstrap")
+                                       for r in tuned.to_dict("records")]
+    return out
