@@ -402,7 +402,7 @@ for a_name, b_name in ((BCE, FOCAL_BAL), (FOCAL, FOCAL_BAL)):
 tuned = pd.DataFrame(bal_rows)
 print(test_cmp.verdict_for(("roc_auc", "pr_auc", "brier")))
 tables.glue_table("tbl_forum_test", test_cmp.page_frame(["roc_auc", "pr_auc", "brier"]), index_header="test rows")
-tables.glue_table("tbl_forum_tuned", forum.tuned_page_frame(tuned), index=False)
+tables.glue_table("tbl_forum_tuned", forum.tuned_page_frame(tuned), index_header="runs compared")
 
 # %%
 balance_cmp = compare(y_test, test_prob[FOCAL], test_prob[FOCAL_BAL], names=(FOCAL, FOCAL_BAL),
@@ -435,7 +435,7 @@ glue_number("forum_tuned_bal_hi", tuned.loc[0, "ci_high"])
 # ```
 # :::
 #
-# :::{table} Test balanced accuracy of two pairs of runs (A, B), each run at the threshold it chose on the validation rows; the difference B − A with its 95 % paired bootstrap interval (`notebooks/forum.py`).
+# :::{table} Test balanced accuracy of two pairs of runs A and B, each run at the threshold it chose on the validation rows (its threshold, its balanced accuracy), and the difference B − A with its 95 % paired bootstrap interval (`notebooks/forum.py`).
 # :name: tbl-forum-tuned
 #
 # ```{glue:md} tbl_forum_tuned
@@ -703,22 +703,16 @@ tables.glue_table("tbl_forum_posted", pd.Series(posted_facts, name="value", dtyp
 # compared from those.
 
 # %%
-def run_metrics(prob, y, threshold):
-    report = binary_report(y, prob, threshold=threshold)
-    return {k: report[k] for k in ("roc_auc", "pr_auc", "brier", "balanced_accuracy", "accuracy",
-                                   "precision", "recall", "f1", "mcc", "positive_rate_pred")}
-
-
 results = {
     "n_positive": {"total": int(problem.y.sum()), "validation": int(y_val.sum()), "test": int(y_test.sum())},
     "runs": {
         name: {
             "loss": runs[name].loss, "loss_params": runs[name].loss_params,
             "train_loss_per_epoch": runs[name].train_loss,
-            "validation_at_0.5": run_metrics(val_prob[name], y_val, 0.5),
+            "validation_at_0.5": forum.run_metrics(val_prob[name], y_val, 0.5),
             "validation_threshold": chosen[name]["threshold"],
-            "test_at_validation_threshold": run_metrics(test_prob[name], y_test, chosen[name]["threshold"]),
-            "test_at_0.5": run_metrics(test_prob[name], y_test, 0.5),
+            "test_at_validation_threshold": forum.run_metrics(test_prob[name], y_test, chosen[name]["threshold"]),
+            "test_at_0.5": forum.run_metrics(test_prob[name], y_test, 0.5),
         }
         for name in names
     },
