@@ -144,7 +144,7 @@ tables.glue_table("tbl_acne_counts", counts.to_frame("images"), index_header="cl
 # this copy has {glue:text}`acne_ratio:.1f` ({numref}`tbl-acne-counts`). Its confusion counts say more about
 # its test set. The paper names four off-diagonal counts ({numref}`tbl-acne-implied`, "errors")
 # and prints each true class's recall; a class with that many errors at that
-# recall must have at least the number of test images computed in the table.
+# recall must have at least the number of test images computed there.
 # Compare it with a stratified 10 % test set of this data.
 
 # %%
@@ -264,7 +264,8 @@ if "group" in splits:  # the grouped split must keep every near-duplicate group 
     assert all(len(acne.crossing_groups(s, groups)) == 0 for s in splits["group"])
 for kind in KINDS:
     glue_number(f"acne_twin_share_{kind}", float(split_table.loc[kind, "test with a train twin"]))
-tables.glue_table("tbl_acne_splits", split_table, index_header="split kind", decimals=3,
+tables.glue_table("tbl_acne_splits", split_table, index_header="split kind",
+                  decimals={"train": 0, "val": 0, "test": 0, "groups crossing": 1},
                   headers={"train": "training images", "val": "validation images", "test": "test images"})
 
 # %% [markdown]
@@ -674,7 +675,7 @@ for other in [s for s in others if s != "B"] if len(diffs) else []:  # focal and
 # ## Confusion matrices
 #
 # Summed over the repeats (rows: true class). The paper's own off-diagonal
-# counts, from its single test set, are in the table of the first section; its
+# counts, from its single test set, are in {numref}`tbl-acne-implied`; its
 # headline confusion is Papules predicted as Pustules, whose share is in
 # {numref}`tbl-acne-papules`.
 

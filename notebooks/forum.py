@@ -470,7 +470,7 @@ glue_number("forum_tuned_bal_hi", tuned.loc[0, "ci_high"])
 # In Keras 3, `BinaryFocalCrossentropy` has `alpha=0.25` and
 # `apply_class_balancing=False` by default, and the weight `alpha` (positives)
 # / `1 - alpha` (negatives) is applied only when `apply_class_balancing=True`.
-# The table scores the BCE run's validation logits with Keras's loss for
+# {numref}`tbl-forum-alpha` scores the BCE run's validation logits with Keras's loss for
 # several `alpha`.
 
 # %%
@@ -552,7 +552,7 @@ tables.glue_table("tbl_forum_keras", keras_check, decimals={"lossbook (torch)": 
 # and all four read the output as a probability: `AUC` places its 200
 # thresholds in [0, 1], so every negative logit falls below all of them;
 # precision, recall and accuracy cut at 0.5, which for a logit is a probability
-# of 0.62. The table scores the stand-in runs' validation outputs both ways:
+# of 0.62. {numref}`tbl-forum-logits` scores the stand-in runs' validation outputs both ways:
 # as logits (what the post's metrics saw) and as probabilities.
 
 # %%

@@ -574,7 +574,7 @@ plots.save_figure(fig, CHAPTER, "controls", glue_key="fig_syn_controls")
 #
 # On the tutorial's test split a "classifier" that answers "majority" for every
 # example scores accuracy {glue:text}`syn_all_negative_accuracy:.3f`. Apart from
-# class-weighted BCE, every arm's mean accuracy in the table lies between
+# class-weighted BCE, every arm's mean accuracy in {numref}`tbl-syn-controls` lies between
 # {glue:text}`syn_acc_others_min:.3f` and {glue:text}`syn_acc_others_max:.3f`,
 # whatever its minority recall; class-weighted BCE, which finds by far the most
 # minority examples, has the *lowest* accuracy
