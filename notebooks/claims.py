@@ -100,19 +100,20 @@ display(Markdown(report.myst_table(source_rows, f"The source documents whose cla
 ledger_rows = pd.DataFrame([{
     "#": i, "source": ledger.SOURCES[a.claim.source].short, "claim": a.claim.statement, "reported": a.claim.reported,
     "measured": a.measured_text(), "verdict": f"**{a.verdict}**",
-    "MDE": f"{a.extras['mde']:.3f}" if "mde" in a.extras else "—",
     "evidence": report.section_link(a.claim.section, ", ".join(a.claim.chapters) or "—", labels),
 } for i, a in enumerate(assessments, 1)])
 display(Markdown(report.myst_table(
     ledger_rows, "The claims ledger: each headline claim of the source documents, what this book measured and the "
-    "verdict of the rule in `lossbook.publish.ledger` (MDE: minimum detectable effect at 80 % power, given where "
-    f"the interval holds zero) {caption_tail}", "tbl-ledger", index=False)))
+    f"verdict of the rule in `lossbook.publish.ledger` {caption_tail}", "tbl-ledger", index=False)))
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
 why_rows = pd.DataFrame([{"#": i, "claim": f"`{a.claim.id}`", "what was tested": a.claim.tested or "—",
-                          "the rule's reasoning": f"{a.verdict}: {a.detail}"} for i, a in enumerate(assessments, 1)])
+                          "the rule's reasoning": f"{a.verdict}: {a.detail}",
+                          "MDE": f"{a.extras['mde']:.3f}" if "mde" in a.extras else "—"}
+                         for i, a in enumerate(assessments, 1)])
 display(Markdown(report.myst_table(why_rows, "What was tested for each claim of {numref}`tbl-ledger`, and why its "
-                                   f"verdict was given {caption_tail}", "tbl-ledger-why", index=False)))
+                                   "verdict was given (MDE: minimum detectable effect at 80 % power, given where the "
+                                   f"interval holds zero) {caption_tail}", "tbl-ledger-why", index=False)))
 
 # %% [markdown]
 # ## Verdicts by source document
@@ -134,7 +135,9 @@ ax.set_xlabel("claims")
 ax.invert_yaxis()
 ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, frameon=False)
 plots.save_figure(fig, "claims", "verdicts", glue_key="fig_claims_verdicts")
-display(Markdown(report.myst_table(per_source, f"Number of claims per source document and verdict {caption_tail}",
+occurring = per_source.loc[:, per_source.sum() > 0].T  # rows: the verdicts given; columns: the sources
+occurring.index.name = "verdict"
+display(Markdown(report.myst_table(occurring, f"Number of claims per verdict and source document {caption_tail}",
                                    "tbl-claims-per-source")))
 
 # %% [markdown]

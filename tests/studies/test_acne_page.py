@@ -33,6 +33,7 @@ def test_stat_names_the_missing_row():
 
 def test_headline_frame_has_estimates_and_the_papers_values_only_for_a_and_b():
     frame = acne.headline_frame(_summary(), ["random"], ["A", "B", "focal"])
+    assert "paper: accuracy" not in acne.headline_frame(_summary(), ["random"], ["A"], paper=False)
     assert isinstance(frame.loc[("random", "B"), "accuracy"], Estimate)
     assert frame.loc[("random", "B"), "accuracy"].ci_low == pytest.approx(0.70)
     assert frame.loc[("random", "A"), "paper: accuracy"] == acne.PAPER_TABLES["table1"]["accuracy"]
@@ -55,10 +56,10 @@ def test_difference_frames_give_mde_only_where_the_interval_holds_zero():
     ])
     estimates, tests = acne.difference_frames(diffs, "B", ["random"], ["accuracy", "macro_f1"],
                                               paper=acne.PAPER_B_MINUS_A)
-    assert estimates.loc["macro-F1", "random"].estimate == 0.05
-    assert estimates.loc["accuracy", "paper"] == 0.06
-    assert tests.loc["accuracy", "random: MDE"] == 0.03
-    assert np.isnan(tests.loc["macro-F1", "random: MDE"])
+    assert estimates.loc["macro-F1 (paper: +0.07)", "random"].estimate == 0.05
+    assert list(estimates.index) == ["accuracy (paper: +0.06)", "macro-F1 (paper: +0.07)"]
+    assert tests.loc["accuracy (paper: +0.06)", "random: MDE"] == 0.03
+    assert np.isnan(tests.loc["macro-F1 (paper: +0.07)", "random: MDE"])
 
 
 def test_history_dicts_one_history_per_repeat_in_epoch_order():

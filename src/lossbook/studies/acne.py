@@ -742,7 +742,7 @@ def implied_min_support(errors: int, recall: float, decimals: int = 2) -> int:
 
 # ------------------------------------------------------------ the chapter's tables and results
 #: How the chapter's metric keys read on the page.
-METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "brier": "Brier score (lower is better)"}
+METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "brier": "Brier (lower is better)"}
 
 
 def metric_label(metric: str) -> str:
@@ -766,10 +766,10 @@ def _estimate(row, method: str = "corrected_t") -> Estimate:
 
 
 def headline_frame(summary: pd.DataFrame, kinds: Sequence[str], scenarios: Sequence[str],
-                   metrics: Sequence[str] = ("accuracy", "macro_f1", "brier")) -> pd.DataFrame:
-    """Rows (kind, scenario); one :class:`Estimate` column per metric (mean, corrected interval), then the
-    paper's accuracy and macro-F1 for scenarios A (Table 1) and B (Table 2), NaN for the others."""
-    paper = {"A": PAPER_TABLES["table1"], "B": PAPER_TABLES["table2"]}
+                   metrics: Sequence[str] = ("accuracy", "macro_f1"), paper: bool = True) -> pd.DataFrame:
+    """Rows (kind, scenario); one :class:`Estimate` column per metric (mean, corrected interval), then (with
+    ``paper``) the paper's accuracy and macro-F1 for scenarios A (Table 1) and B (Table 2), NaN for the others."""
+    papers, with_paper = {"A": PAPER_TABLES["table1"], "B": PAPER_TABLES["table2"]}, paper
     rows = {}
     for kind in kinds:
         for scenario in scenarios:
@@ -778,8 +778,9 @@ def headline_frame(summary: pd.DataFrame, kinds: Sequence[str], scenarios: Seque
                 match = summary[(summary["kind"] == kind) & (summary["scenario"] == scenario)
                                 & (summary["metric"] == metric)]
                 row[metric_label(metric)] = _estimate(match.iloc[0])
-            row["paper: accuracy"] = paper[scenario]["accuracy"] if scenario in paper else np.nan
-            row["paper: macro-F1"] = paper[scenario]["macro_f1"] if scenario in paper else np.nan
+            if with_paper:
+                row["paper: accuracy"] = papers[scenario]["accuracy"] if scenario in papers else np.nan
+                row["paper: macro-F1"] = papers[scenario]["macro_f1"] if scenario in papers else np.nan
             rows[(kind, scenario)] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -804,13 +805,16 @@ def difference_frames(diffs: pd.DataFrame, scenario: str, kinds: Sequence[str], 
 
     Returns ``(estimates, tests)``: ``estimates`` has rows = metrics (in words), one
     :class:`Estimate` column per split kind, and a ``paper`` column when ``paper``
-    (``{metric: the paper's change}``) is given (NaN where the paper gives none);
+    (``{metric: the paper's change}``) is given, the paper's change is written in the row's name
+    ("accuracy (paper: +0.06)");
     ``tests`` has, per kind, the Holm-adjusted p-value and the minimum detectable
     effect at 80 % power (NaN where the interval excludes zero, so no MDE is needed).
     """
     estimates, tests = {}, {}
     for metric in metrics:
         name = metric_label(metric)
+        if paper is not None and metric in paper:
+            name = f"{name} (paper: {paper[metric]:+.2f})"
         estimates[name], tests[name] = {}, {}
         for kind in kinds:
             row = diffs[(diffs["kind"] == kind) & (diffs["scenario"] == scenario) & (diffs["metric"] == metric)]
@@ -818,8 +822,6 @@ def difference_frames(diffs: pd.DataFrame, scenario: str, kinds: Sequence[str], 
             estimates[name][kind] = _estimate(row)
             tests[name][f"{kind}: Holm p"] = row["p_holm"]
             tests[name][f"{kind}: MDE"] = row["mde"] if row["ci_low"] <= 0 <= row["ci_high"] else np.nan
-        if paper is not None:
-            estimates[name]["paper"] = paper.get(metric, np.nan)
     return pd.DataFrame.from_dict(estimates, orient="index"), pd.DataFrame.from_dict(tests, orient="index")
 
 
