@@ -645,7 +645,7 @@ glue_number("acne_objective_reading",
 # %%
 for other in [s for s in others if s != "B"] if len(diffs) else []:  # focal and sampling, each minus A
     estimates, tests = acne.difference_frames(diffs, other, KINDS, DIFF_METRICS)
-    tables.glue_table(f"tbl_acne_{other}_minus_a", estimates, index_header=f"{other} minus A", decimals=3)
+    tables.glue_table(f"tbl_acne_{other}_minus_a", estimates, index_header=f"{other} minus A", decimals=2)
     tables.glue_table(f"tbl_acne_{other}_minus_a_tests", tests, index_header=f"{other} minus A", decimals=3,
                       missing_means="the interval excludes zero")
 
