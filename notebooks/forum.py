@@ -104,6 +104,8 @@ sizes = pd.DataFrame(
     index=["training", "validation", "test"],
 )
 sizes["positive rate"] = sizes["positives"] / sizes["rows"]
+
+# %%
 glue_number("forum_n_pos_total", int(problem.y.sum()))
 glue_number("forum_n_val_pos", int(splits.validation.y.sum()))
 glue_number("forum_n_test_pos", int(splits.test.y.sum()))
@@ -165,6 +167,8 @@ loss_table = pd.DataFrame(
     index=pd.Index([f"predictions of {n}" for n in names], name="validation loss of"),
 )
 same_pred = loss_table.loc[f"predictions of {BCE}"]
+
+# %%
 glue_number("forum_same_bce", same_pred["BCE"])
 glue_number("forum_same_focal_bal", same_pred["focal γ=5, α=0.25"])
 glue_number("forum_same_ratio", same_pred["BCE"] / same_pred["focal γ=5, α=0.25"])
@@ -205,6 +209,8 @@ acc_table = pd.DataFrame(
     {name: binary_report(y_val, val_prob[name], threshold=0.5) for name in names}
     | {"all-negative": all_negative}
 ).T[["accuracy", "balanced_accuracy", "recall", "positive_rate_pred"]]
+
+# %%
 glue_number("forum_all_negative_acc", all_negative["accuracy"])
 reported_start = forum_loss["BCE"]["val_accuracy"][0]
 glue_number("forum_reported_val_acc_start", reported_start)
@@ -292,6 +298,8 @@ plots.save_figure(val_cmp.figure(), "forum", "validation_comparison", glue_key="
 
 # %%
 spread = forum.split_spread(y_val, val_prob[BCE], val_prob[FOCAL_BAL], n_splits=5, seed=seed)
+
+# %%
 glue_number("forum_spread_pos", int(spread["positives"].min()))
 glue_number("forum_spread_min", float(spread["roc_auc_diff"].min()))
 glue_number("forum_spread_max", float(spread["roc_auc_diff"].max()))
@@ -342,6 +350,8 @@ plots.log_axis(ax, "x")
 ax.set(xlabel="threshold (log scale)", ylabel="validation balanced accuracy", ylim=(0.45, 1.0))
 ax.legend()
 plots.save_figure(fig, "forum", "threshold", glue_key="fig_forum_threshold")
+
+# %%
 thresholds = pd.DataFrame({
     "threshold": {n: chosen[n]["threshold"] for n in names},
     "validation balanced accuracy at it": {n: chosen[n]["value"] for n in names},
@@ -400,6 +410,8 @@ for a_name, b_name in ((BCE, FOCAL_BAL), (FOCAL, FOCAL_BAL)):
                      "balanced accuracy A": row["value_a"], "balanced accuracy B": row["value_b"],
                      "diff": row["diff"], "ci_low": row["ci_low"], "ci_high": row["ci_high"]})
 tuned = pd.DataFrame(bal_rows)
+
+# %%
 print(test_cmp.verdict_for(("roc_auc", "pr_auc", "brier")))
 tables.glue_table("tbl_forum_test", test_cmp.page_frame(["roc_auc", "pr_auc", "brier"]), index_header="test rows")
 tables.glue_table("tbl_forum_tuned", forum.tuned_page_frame(tuned), index_header="runs compared")
@@ -408,6 +420,8 @@ tables.glue_table("tbl_forum_tuned", forum.tuned_page_frame(tuned), index_header
 balance_cmp = compare(y_test, test_prob[FOCAL], test_prob[FOCAL_BAL], names=(FOCAL, FOCAL_BAL),
                       n_boot=n_boot, seed=seed)
 print(balance_cmp.verdict_for(("roc_auc", "pr_auc", "brier")))
+
+# %%
 for key in ("roc_auc", "pr_auc", "brier"):
     row = test_cmp.row(key)
     glue_number(f"forum_test_{key}_a", row["value_a"])
@@ -421,6 +435,8 @@ for key in ("roc_auc", "pr_auc", "brier"):
         glue_number(f"forum_{label}_{key}_verdict",
                     f"no detectable difference (minimum detectable effect at 80 % power {mde:.3f})"
                     if cmp.better(key) is None else f"{cmp.better(key)} is better")
+
+# %%
 glue_number("forum_tuned_bal_a", tuned.loc[0, "balanced accuracy A"])
 glue_number("forum_tuned_bal_b", tuned.loc[0, "balanced accuracy B"])
 glue_number("forum_tuned_bal_lo", tuned.loc[0, "ci_low"])
@@ -525,6 +541,8 @@ for label, (loss, params, keras_args) in {
     check_rows.append({"loss": label, "lossbook (torch)": ours_value, "Keras": keras_value,
                        "relative difference": abs(ours_value - keras_value) / keras_value})
 keras_check = pd.DataFrame(check_rows).set_index("loss")
+
+# %%
 glue_number("forum_keras_max_rel", float(keras_check["relative difference"].max()))
 tables.glue_table("tbl_forum_keras", keras_check, decimals={"lossbook (torch)": 5, "Keras": 5,
                                                              "relative difference": 6})
@@ -565,6 +583,8 @@ for name in names:
                                       "on probabilities": as_probabilities[metric]}
 logit_table = pd.DataFrame(logit_rows).T
 logit_table["logits minus probabilities"] = logit_table["on logits (as posted)"] - logit_table["on probabilities"]
+
+# %%
 for name, key in ((BCE, "bce"), (FOCAL_BAL, "focal_bal")):
     glue_number(f"forum_logit_auc_{key}", logit_table.loc[(name, "AUC"), "on logits (as posted)"])
     glue_number(f"forum_prob_auc_{key}", logit_table.loc[(name, "AUC"), "on probabilities"])

@@ -92,6 +92,8 @@ noise_table = pd.DataFrame(
     },
     index=["minority examples", "of them in the test split", "noisy minority labels", "noisy, in the test split"],
 )
+
+# %%
 for key in ("n_positive", "n_positive_test", "n_flipped_positive", "n_flipped_positive_test", "n_flip_assigned"):
     glue_number(f"syn_{key}", counts[key])
 glue_number("syn_noise_share", counts["n_flipped_positive"] / counts["n_positive"])
@@ -150,6 +152,8 @@ comparison = pd.DataFrame({
     "tutorial: accuracy": [syn.TUTORIAL_REPORTED[a]["accuracy"] for a in shown.index],
     "ours: accuracy": shown["accuracy"],
 })
+
+# %%
 for arm in shown.index:
     for col in ("minority_found", "minority_missed", "accuracy", "roc_auc", "pr_auc", "balanced_accuracy"):
         glue_number(f"syn_show_{arm}_{col}", shown.loc[arm, col])
@@ -182,6 +186,8 @@ def regions_figure(model, data, titles):
 fig = regions_figure(showcase, data, ["BCE", "focal loss (tutorial's)"])
 plots.save_figure(fig, CHAPTER, "decision_regions", glue_key="fig_syn_regions", raster=True)
 
+
+# %%
 n_negative_test = int((data.y_test == 0).sum())
 matrices = [
     np.array([[n_negative_test - shown.loc[arm, "false_positives"], shown.loc[arm, "false_positives"]],
@@ -251,6 +257,8 @@ rank = {arm: float((found[arm] < found.loc[showcase_seed, arm]).mean()) for arm 
 tutorial_like = int(((found["bce"] <= syn.TUTORIAL_REPORTED["bce"]["minority_found"])
                      & (found["focal"] >= syn.TUTORIAL_REPORTED["focal"]["minority_found"])).sum())
 tutorial_like_frequency = wilson_interval(tutorial_like, len(found))  # how often the tutorial's outcome occurs
+
+# %%
 glue_number("syn_tutorial_like_frequency", tutorial_like_frequency.format(2))
 glue_number("syn_rank_bce", rank["bce"])
 glue_number("syn_rank_focal", rank["focal"])
@@ -261,6 +269,8 @@ glue_number("syn_n_seeds", n_seeds)
 glue_number("syn_n_draws", n_draws)
 glue_number("syn_n_networks", len(frame))
 glue_number("syn_control_seeds", control_seeds)
+
+# %%
 seed_table = found[["bce", "focal"]].describe().T[["mean", "std", "min", "25%", "50%", "75%", "max"]]
 tables.glue_table("tbl_syn_seeds", seed_table.rename(index=plots.label), index_header="loss", decimals=1,
                   headers={"std": "standard deviation", "min": "fewest", "25%": "lower quartile",
@@ -314,6 +324,8 @@ for ax in axes[:, 0]:
 axes[0, 0].legend()
 plots.save_figure(fig, CHAPTER, "stress_distributions", glue_key="fig_syn_distributions")
 
+
+# %%
 summary = {arm: syn.arm_summary(frame, arm) for arm in MAIN}
 main_table = pd.DataFrame({
     arm: {**{f"{name}, mean": summary[arm][m]["mean"] for m, name in METRICS.items()},
@@ -323,6 +335,8 @@ main_table = pd.DataFrame({
 })
 paired = syn.paired_differences(frame, "focal", "bce", metrics=[*METRICS, "recall", "brier"], n_boot=n_boot, seed=seed)
 pairs = main.pivot_table(index=["draw", "seed"], columns="arm", values="minority_found")
+
+# %%
 glue_number("syn_both_zero", float(((pairs["bce"] == 0) & (pairs["focal"] == 0)).mean()))
 for arm in MAIN:
     glue_number(f"syn_zero_{arm}", summary[arm]["zero_found_fraction"])
@@ -331,6 +345,8 @@ for arm in MAIN:
 for m in [*METRICS, "recall", "brier"]:
     for col in ("mean", "ci_low", "ci_high", "share_a_better", "share_tied"):
         glue_number(f"syn_diff_{m}_{col}", paired.loc[m, col])
+
+# %%
 tables.glue_table("tbl_syn_main", main_table, index_header="over all seeds and draws", decimals=3,
                   headers={"bce": "BCE", "focal": "focal (tutorial's)"})
 paired_labels = {**METRICS, "recall": "minority recall at 0.5", "brier": "Brier score"}
@@ -418,6 +434,8 @@ control_table = pd.DataFrame({
         "ROC-AUC": s["roc_auc"]["mean"], "PR-AUC": s["pr_auc"]["mean"], "accuracy": s["accuracy"]["mean"],
     } for arm, s in controls.items()
 }).T
+
+# %%
 VERSUS = ["balanced_accuracy", "roc_auc", "pr_auc", "brier"]
 versus_bce = {
     arm: syn.paired_differences(frame, arm, "bce", metrics=VERSUS, n_boot=n_boot, seed=seed)
@@ -430,6 +448,8 @@ for arm, d in versus_bce.items():
     d["p_holm"] = [holm_adjusted[(arm, m)] for m in d.index]
 VERSUS_LABELS = {"balanced_accuracy": "balanced accuracy", "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC",
                  "brier": "Brier score"}
+
+# %%
 for arm in ARMS:
     key = arm.replace(".", "_")
     glue_number(f"syn_ctl_{key}_recall", controls[arm]["recall"]["mean"])
@@ -439,6 +459,8 @@ for arm in ARMS:
 others = [controls[a]["accuracy"]["mean"] for a in ARMS if a != "bce_weighted"]
 glue_number("syn_acc_others_min", min(others))
 glue_number("syn_acc_others_max", max(others))
+
+# %%
 scale_check = syn.paired_differences(frame, "focal", "focal_g2", metrics=["minority_found", "balanced_accuracy"],
                                      n_boot=n_boot, seed=seed)
 for col in ("mean", "ci_low", "ci_high", "share_tied", "mde"):
@@ -449,6 +471,8 @@ for arm, d in versus_bce.items():
     for col in ("mean", "ci_low", "ci_high", "p_value", "p_holm"):
         glue_number(f"syn_vs_{key}_bacc_{col}", d.loc["balanced_accuracy", col])
         glue_number(f"syn_vs_{key}_pr_{col}", d.loc["pr_auc", col])
+
+# %%
 glue_number("syn_ctl_runs", controls["bce"]["runs"])
 tables.glue_table("tbl_syn_controls", control_table, index_header="arm", decimals=3)
 for key, shown_metrics in (("tbl_syn_versus", ["balanced_accuracy", "pr_auc"]), ("tbl_syn_versus_2", ["roc_auc", "brier"])):
@@ -595,10 +619,14 @@ curve = pd.DataFrame({
     "PR-AUC": [controls["bce"]["pr_auc"]["mean"]] + [controls[a]["pr_auc"]["mean"] for a in gamma_arms],
     "ROC-AUC": [controls["bce"]["roc_auc"]["mean"]] + [controls[a]["roc_auc"]["mean"] for a in gamma_arms],
 }).set_index("gamma")
+
+# %%
 for column, key in (("recall", "recall"), ("ROC-AUC", "roc"), ("PR-AUC", "pr"), ("balanced accuracy", "bacc")):
     glue_number(f"syn_g_{key}_lo", curve[column].iloc[0])
     glue_number(f"syn_g_{key}_hi", curve[column].iloc[-1])
 glue_number("syn_g_max", curve.index[-1])
+
+# %%
 fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH_IN, 3.4))
 for column in curve.columns:
     ax.plot(curve.index, curve[column], marker="o", label=column)
