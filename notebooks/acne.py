@@ -78,21 +78,16 @@ import pandas as pd
 import torch
 
 from lossbook.core import data as lbdata
+from lossbook.core import params as lbparams
 from lossbook.core import plots
 from lossbook.nets import embeddings as lbemb
 from lossbook.publish import tables
 from lossbook.publish.glue import glue_number
 from lossbook.publish.results import save_results
 from lossbook.studies import acne
-from lossbook.core.seeding import seed_everything
+from lossbook.core.seeding import derive_seed, seed_everything
 
-parameters = acne.check_parameters(
-    data_dir=data_dir, backbone=backbone, input_size=input_size, n_views=n_views, split_kinds=split_kinds,
-    scenarios=scenarios, n_repeats=n_repeats, subset_per_class=subset_per_class, epochs=epochs,
-    batch_size=batch_size, hidden_units=hidden_units, dropout=dropout, learning_rate=learning_rate,
-    focal_gamma=focal_gamma, select_epoch=select_epoch, fine_tune=fine_tune,
-    backbone_learning_rate=backbone_learning_rate, threads=threads, seed=seed,
-)
+parameters = acne.check_parameters(**lbparams.collect(globals(), acne.CONSTRAINTS))  # the cell above
 seed_everything(seed)
 torch.set_num_threads(threads)
 plots.set_style()
@@ -314,7 +309,7 @@ config = acne.HeadConfig(
     batch_size=batch_size, focal_gamma=focal_gamma, select_epoch=select_epoch, augment=n_views > 0,
 )
 jobs = [
-    acne.HeadJob(s, scenario, acne._seed(seed, list(acne.SPLIT_KINDS).index(kind), s.repeat, 7))
+    acne.HeadJob(s, scenario, derive_seed(seed, list(acne.SPLIT_KINDS).index(kind), s.repeat, 7))
     for kind in KINDS for s in splits[kind] for scenario in SCEN
 ]
 if fine_tune:

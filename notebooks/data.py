@@ -39,9 +39,12 @@ from lossbook.core import data as lbdata
 from lossbook.core import near_duplicates as nd
 from lossbook.core import plots
 from lossbook.publish import tables
+from lossbook.core import params as lbparams
 from lossbook.publish.results import save_results
 from lossbook.core.seeding import seed_everything
+from lossbook.studies import chapters
 
+lbparams.validate(lbparams.collect(globals(), chapters.DATA), chapters.DATA)  # the cell above
 seed_everything(seed)
 plots.set_style()
 root = Path(data_dir) if data_dir else None

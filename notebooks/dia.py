@@ -60,17 +60,13 @@ from tqdm.auto import tqdm
 
 from lossbook.studies import dia
 from lossbook.core import metrics, plots
+from lossbook.core import params as lbparams
 from lossbook.nets import models as lbmodels
 from lossbook.core.data import load_dia
 from lossbook.publish.results import save_results
 from lossbook.core.seeding import seed_everything
 
-parameters = dia.check_parameters(
-    n_splits=n_splits, n_repeats=n_repeats, max_epochs=max_epochs, patience=patience, batch_size=batch_size,
-    learning_rate=learning_rate, val_fraction=val_fraction, pos_class_weight=pos_class_weight,
-    label_smoothing=label_smoothing, seed=seed, models=models, losses=losses, n_boot=n_boot,
-    run_variants=run_variants, n_refits=n_refits, variant_models=variant_models,
-)
+parameters = dia.check_parameters(**lbparams.collect(globals(), dia.CONSTRAINTS))  # the cell above
 seed_everything(seed)
 plots.set_style()
 train = load_dia("train", verify_checksum=True)

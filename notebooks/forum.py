@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lossbook.core import params as lbparams
 from lossbook.core import plots
 from lossbook.publish import tables
 from lossbook.publish.glue import glue_number
@@ -70,12 +71,8 @@ from lossbook.core.inference import minimum_detectable_effect
 from lossbook.publish.results import save_results
 from lossbook.core.seeding import seed_everything
 
-parameters = dict(
-    n_samples=n_samples, prevalence=prevalence, n_features=n_features, separation=separation,
-    validation_fraction=validation_fraction, test_fraction=test_fraction, epochs=epochs,
-    batch_size=batch_size, hidden=hidden, learning_rate=learning_rate, n_boot=n_boot, seed=seed,
-)
-forum.check_parameters(**parameters)
+parameters = lbparams.collect(globals(), forum.CONSTRAINTS)  # the cell above, papermill's values included
+forum.check_parameters(complete=True, **parameters)
 seed_everything(seed)
 plots.set_style()
 

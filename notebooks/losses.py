@@ -68,22 +68,17 @@ import pandas as pd
 from myst_nb import glue
 
 from lossbook.core import data as lbdata
-from lossbook.core import losses, metrics, params, plots
+from lossbook.core import losses, metrics, plots
+from lossbook.core import params as lbparams
+from lossbook.studies import chapters
 from lossbook.core.seeding import seed_everything
 from lossbook.publish import tables
 from lossbook.publish.results import save_results
 from lossbook.studies.dia import PAPER_TABLE1
 
-# %%
-# Refuse bad parameters before anything is computed; losses.make checks the loss parameters.
-if not (isinstance(gammas, list) and gammas and isinstance(alphas, list) and alphas):
-    raise ValueError(f"gammas and alphas must be non-empty lists, got {gammas!r} and {alphas!r}")
-for g in gammas:
-    params.number("gammas", g, 0, float("inf"))
-for a in [a for a in alphas if a is not None]:
-    params.number("alphas", a, 0, 1)
-params.integer("batch_size", batch_size, 2)
-params.integer("n_points", n_points, 11)
+
+lbparams.validate(lbparams.collect(globals(), chapters.LOSSES), chapters.LOSSES)  # the cell above
+# the loss parameters are checked by losses.make itself
 losses.make("focal", gamma=focal_gamma, alpha=focal_alpha)
 losses.make("dice", eps=dice_eps)
 seed_everything(seed)

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lossbook.core import params as lbparams
 from lossbook.core import plots
 from lossbook.core.inference import holm, wilson_interval
 from lossbook.publish import tables
@@ -55,10 +56,7 @@ from lossbook.publish.results import save_results
 from lossbook.studies import synthetic as syn
 from lossbook.core.seeding import seed_everything
 
-parameters = dict(
-    n_seeds=n_seeds, n_draws=n_draws, control_seeds=control_seeds, gammas=gammas, val_fraction=val_fraction,
-    noise_free=noise_free, showcase_seed=showcase_seed, n_boot=n_boot, n_threads=n_threads, seed=seed,
-)
+parameters = lbparams.collect(globals(), syn.CONSTRAINTS)  # the cell above, papermill's values included
 config = syn.check_parameters(**parameters)  # raises before any training if a parameter is off
 seed_everything(seed)
 syn.set_torch_threads(n_threads)

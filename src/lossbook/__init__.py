@@ -6,11 +6,12 @@ in this list (``tests/test_layers.py`` checks it):
 ``lossbook.core``: the reusable library; imports neither TensorFlow nor torch at import time
 
 * :mod:`~lossbook.core.losses`   BCE, focal, Dice and weighted CE for NumPy, Keras and torch
-* :mod:`~lossbook.core.metrics`  scores, fold aggregation, bootstrap and paired tests
+* :mod:`~lossbook.core.metrics`  scores, the one rank ROC-AUC and average precision, the one bootstrap engine
+* :mod:`~lossbook.core.validate` the one validator of labels and probabilities
 * :mod:`~lossbook.core.compare`  judge two sets of predictions on the same examples
 * :mod:`~lossbook.core.plots`    the book's figures
-* :mod:`~lossbook.core.params`   parameter checks shared by the studies
-* :mod:`~lossbook.core.seeding`  one helper that seeds everything
+* :mod:`~lossbook.core.params`   parameter constraints as data and the one ``validate``
+* :mod:`~lossbook.core.seeding`  one helper that seeds everything, one seed derivation
 * :mod:`~lossbook.core.data`     find, check and load the DIA and acne datasets
 * :mod:`~lossbook.core.near_duplicates`  near-duplicate image groups and ``splits.csv`` from an image folder
 * :mod:`~lossbook.core.paths`    repository, output and cache folders
@@ -19,7 +20,8 @@ in this list (``tests/test_layers.py`` checks it):
 
 ``lossbook.nets``: networks and their trainers
 
-* :mod:`~lossbook.nets.models`       the DIA paper's Keras architectures
+* :mod:`~lossbook.nets.models`       the DIA paper's architectures as ``Network`` specs, and Keras builds
+* :mod:`~lossbook.nets.torch_stack`  many small torch networks stacked and run as one (synthetic, acne heads)
 * :mod:`~lossbook.nets.keras_stack`  the batched fold trainer (many small Keras-style networks at once)
 * :mod:`~lossbook.nets.embeddings`   frozen-backbone image embeddings
 
@@ -27,7 +29,7 @@ in this list (``tests/test_layers.py`` checks it):
 
 * :mod:`~lossbook.studies.dia`, :mod:`~lossbook.studies.acne`,
   :mod:`~lossbook.studies.acne_finetune`, :mod:`~lossbook.studies.synthetic`,
-  :mod:`~lossbook.studies.forum`
+  :mod:`~lossbook.studies.forum`; :mod:`~lossbook.studies.chapters` finds each chapter's parameter constraints
 * :mod:`~lossbook.studies.claims`     the sources' claims and the book's critiques, as data for the ledger
 
 ``lossbook.publish``: the machinery that makes the book

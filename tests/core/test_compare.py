@@ -10,7 +10,7 @@ from sklearn import metrics as skm
 
 from lossbook.core import metrics as lbm
 from lossbook.core.compare import (
-    METRICS, Comparison, _resample_counts, _Scorer, bootstrap_differences, choose_threshold,
+    METRICS, Comparison, _scores_from_groups, bootstrap_differences, choose_threshold,
     compare, compare_predictions, read_predictions,
 )
 
@@ -29,16 +29,18 @@ def problem(n=3000, prevalence=0.03, shift_a=1.0, shift_b=1.0, seed=0, round_to=
 
 
 # ----------------------------------------------------------------- the engine
+def _weights(idx, n):
+    return np.stack([np.bincount(row, minlength=n) for row in idx]).astype(float)
+
+
 @pytest.mark.parametrize("round_to", [None, 2])
 def test_weighted_scores_equal_sklearn_with_sample_weight(round_to):
     y, _, p = problem(n=1500, round_to=round_to)
-    rng = np.random.default_rng(1)
-    wn = _resample_counts(int((y == 0).sum()), 4, rng)
-    wp = _resample_counts(int((y == 1).sum()), 4, rng)
-    out = _Scorer(y, p, threshold=0.3).score(wn, wp)
-    for k in range(4):
-        w = np.zeros(len(y))
-        w[y == 0], w[y == 1] = wn[k], wp[k]
+    (idx,) = list(lbm.stratified_resamples(y, 4, seed=1))
+    (counts,) = list(lbm.stratified_counts(y, 4, seed=1))
+    run = lbm.ResampledRanking(y, p, cuts=(0.3,))
+    out = _scores_from_groups(run, counts, threshold=0.3)
+    for k, w in enumerate(_weights(idx, len(y))):
         pred = p >= 0.3
         expected = {
             "roc_auc": skm.roc_auc_score(y, p, sample_weight=w),
@@ -57,25 +59,41 @@ def test_weighted_scores_equal_sklearn_with_sample_weight(round_to):
 
 def test_unit_weights_equal_binary_report():
     y, a, _ = problem(round_to=3)
-    ones_n, ones_p = np.ones((1, int((y == 0).sum()))), np.ones((1, int(y.sum())))
-    out = _Scorer(y, a, 0.5).score(ones_n, ones_p)
+    run = lbm.ResampledRanking(y, a, cuts=(0.5,))
+    counts = [np.ones((1, int((y == 0).sum()))), np.ones((1, int(y.sum())))]  # every row once
+    out = _scores_from_groups(run, counts, threshold=0.5)
     report = lbm.binary_report(y, a, threshold=0.5)
     for name in METRICS:
         assert out[name][0] == pytest.approx(report[name], abs=1e-12), name
 
 
-def test_bootstrap_is_seeded_and_agrees_with_metrics_paired_bootstrap():
+def test_bootstrap_is_seeded_and_is_the_engine_of_metrics_paired_bootstrap():
     y, a, b = problem(shift_b=1.6)
     one = bootstrap_differences(y, a, b, n_boot=400, seed=3)
     two = bootstrap_differences(y, a, b, n_boot=400, seed=3)
     pd.testing.assert_frame_equal(one, two)
     assert not one.equals(bootstrap_differences(y, a, b, n_boot=400, seed=4))
-    # Same resampling scheme as lossbook.core.metrics, different random stream: the
-    # intervals agree up to Monte Carlo error.
-    reference = lbm.paired_bootstrap("roc_auc", y, a, b, n_boot=400, seed=0)
-    lo, hi = np.percentile(one["roc_auc"], [2.5, 97.5])
-    assert lo == pytest.approx(reference["ci_low"], abs=0.02)
-    assert hi == pytest.approx(reference["ci_high"], abs=0.02)
+    # One engine: the same seed gives metrics.paired_bootstrap exactly the same interval.
+    for metric in ("roc_auc", "pr_auc", "brier", "f1"):
+        reference = lbm.paired_bootstrap(metric, y, a, b, n_boot=400, seed=3)
+        lo, hi, p = lbm.bootstrap_summary(one[metric].to_numpy())
+        assert (lo, hi) == pytest.approx((reference["ci_low"], reference["ci_high"]), abs=1e-12), metric
+        assert p == reference["p_value"]
+
+
+def test_bootstrap_memory_is_linear_in_rows():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    peaks = []
+    for n in (20_000, 80_000):
+        y = (rng.random(n) < 0.05).astype(int)  # 4x the rows: 4x the positives
+        a, b = rng.random(n), rng.random(n)
+        tracemalloc.start()
+        bootstrap_differences(y, a, b, n_boot=20, seed=0)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 6 * peaks[0]  # quadratic in the positives would be 16x
 
 
 # ----------------------------------------------------------------- compare
@@ -283,3 +301,41 @@ def test_page_frame_has_both_values_and_the_difference_with_its_interval():
     assert frame.loc["ROC-AUC", "good"] == cmp.row("roc_auc")["value_a"]
     with pytest.raises(ValueError, match="not in this comparison"):
         cmp.page_frame(["auc"])
+
+
+# ----------------------------------------------------------- inputs from the wild
+def test_series_are_paired_by_index_or_refused():
+    y, a, b = problem(n=800, shift_b=1.5)
+    ys = pd.Series(y, index=np.arange(800))
+    sa = pd.Series(a, index=np.arange(800))
+    sb = pd.Series(b, index=np.arange(800))
+    shuffled = sb.sample(frac=1.0, random_state=0)  # same examples, other order
+    straight = compare(ys, sa, sb, n_boot=200)
+    aligned = compare(ys, sa, shuffled, n_boot=200)
+    pd.testing.assert_frame_equal(straight.table, aligned.table)
+    with pytest.raises(ValueError, match="prob_b and y_true are pandas objects with different indexes"):
+        compare(ys, sa, pd.Series(b, index=np.arange(1, 801)), n_boot=200)
+    with pytest.raises(ValueError, match="duplicated index"):
+        compare(ys, sa, pd.Series(b, index=np.r_[0, np.arange(799)]), n_boot=200)
+
+
+def test_torch_tensor_that_requires_grad_is_accepted():
+    torch = pytest.importorskip("torch")
+    y, a, b = problem(n=600, shift_b=1.5)
+    logits = torch.tensor(np.log(b / (1 - b)), requires_grad=True)
+    from_tensor = compare(torch.tensor(y), torch.tensor(a), torch.sigmoid(logits), n_boot=200)
+    from_logits = compare(y, np.log(a / (1 - a)), logits, n_boot=200, from_logits=True)
+    plain = compare(y, a, b, n_boot=200)
+    pd.testing.assert_frame_equal(from_tensor.table, plain.table, atol=1e-12)
+    pd.testing.assert_frame_equal(from_logits.table, plain.table, atol=1e-9)
+
+
+def test_read_predictions_names_an_empty_file(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match=r"empty\.csv: the predictions file is empty"):
+        read_predictions(empty)
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("y_true,prob\n")
+    with pytest.raises(ValueError, match=r"header\.csv: the predictions file has a header .* but no rows"):
+        read_predictions(header_only)

@@ -308,3 +308,35 @@ def test_keras_compile_and_fit_in_graph_mode():
 def test_make_rejects_bad_parameters(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         L.make(*args, **kwargs)
+
+
+# ------------------------------------------------- labels outside the class range
+@pytest.mark.parametrize("backend", ["numpy", "torch", "keras"])
+@pytest.mark.parametrize("name", ["bce", "focal", "dice"])
+@pytest.mark.parametrize("bad", [2.0, -1.0, 0.5, float("nan")])
+def test_binary_losses_refuse_labels_other_than_0_and_1(backend, name, bad):
+    fn = L.make(name, backend)
+    with pytest.raises(ValueError, match=rf"{name}: y_true (must hold only labels 0 and 1|holds 1 NaN)"):
+        fn(np.array([0.0, 1.0, bad]), np.array([0.2, 0.7, 0.4]))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "keras"])
+@pytest.mark.parametrize("bad", [-1, 3, 5])
+def test_weighted_ce_refuses_labels_outside_the_class_range(backend, bad):
+    fn = L.make("weighted_ce", backend, class_weights=[1.0, 2.0, 3.0])
+    probs = np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])
+    with pytest.raises(ValueError, match=r"weighted_ce: y_true must hold only labels 0 \.\. 2"):
+        fn(np.array([0, bad]), probs)
+    with pytest.raises(ValueError, match=r"one-hot y_true must hold values in \[0, 1\]"):
+        fn(np.array([[0.0, 0.0, 2.0], [1.0, 0.0, 0.0]]), probs)
+    assert np.isfinite(float(fn(np.array([0, 2]), probs)))  # in range: scored
+
+
+def test_keras_graph_mode_cannot_check_labels_and_says_so():
+    # Documented precondition: inside a traced graph the values are unknown, so
+    # the check is skipped (the loss still computes; the trainer's labels are 0/1).
+    fn = L.make("bce", "keras")
+    traced = tf.function(lambda y, p: fn(y, p))
+    value = traced(tf.constant([0.0, 2.0]), tf.constant([0.2, 0.4]))
+    assert np.isfinite(float(value))
+    assert "Keras checks in eager mode" in L.__doc__

@@ -61,11 +61,11 @@ def test_all_positive_scores_match_binary_report(pi_counts):
 
 
 def test_binary_report_rejects_bad_input():
-    with pytest.raises(ValueError, match="y_true must hold only 0 and 1"):
+    with pytest.raises(ValueError, match="y_true must hold only labels 0 and 1"):
         M.binary_report([0, 2], [0.1, 0.2])
-    with pytest.raises(ValueError, match=r"y_prob must be probabilities in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"y_prob must hold probabilities in \[0, 1\]"):
         M.binary_report([0, 1], [0.1, 1.2])
-    with pytest.raises(ValueError, match="y_prob must have shape"):
+    with pytest.raises(ValueError, match="y_prob has 3 values but y_true has 2"):
         M.binary_report([0, 1], [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="threshold"):
         M.binary_report([0, 1], [0.1, 0.2], threshold=2)
@@ -204,3 +204,63 @@ def test_score_fixed_predictions_and_ranks():
                                         order=np.zeros(8, dtype=int))
     with pytest.raises(ValueError, match="does not have"):
         M.rank_columns(table, higher_is_better=("AUC",))
+
+
+# ------------------------------------------------------ the one ROC-AUC and AP
+@pytest.mark.parametrize("ties", [False, True])
+def test_roc_auc_and_average_precision_equal_sklearn_with_ties_weights_rows_and_mask(ties):
+    from sklearn.metrics import average_precision_score
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        n = int(rng.integers(3, 80))
+        y = rng.integers(0, 2, n)
+        y[:2] = [0, 1]
+        s = rng.integers(0, 4, n) / 3 if ties else rng.random(n)
+        assert M.roc_auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-14)
+        assert M.average_precision(y, s) == pytest.approx(average_precision_score(y, s), abs=1e-14)
+        w = rng.integers(1, 4, (3, n)).astype(float)  # multiplicities, one row per resample
+        np.testing.assert_allclose(M.roc_auc(y, s, sample_weight=w),
+                                   [roc_auc_score(y, s, sample_weight=r) for r in w], atol=1e-14)
+        np.testing.assert_allclose(M.average_precision(y, s, sample_weight=w),
+                                   [average_precision_score(y, s, sample_weight=r) for r in w], atol=1e-14)
+    # rows of scores (many models on the same examples), padded entries masked out
+    S = np.round(rng.random((4, 30)), 1 if ties else 6)
+    Y = rng.integers(0, 2, (4, 30))
+    mask = np.ones((4, 30), dtype=bool)
+    mask[1, 20:] = False
+    Y[:, :2] = [0, 1]
+    S_padded = np.where(mask, S, np.nan)
+    got_auc, got_ap = M.roc_auc(Y, S_padded, mask=mask), M.average_precision(Y, S_padded, mask=mask)
+    for i in range(4):
+        m = mask[i]
+        assert got_auc[i] == pytest.approx(roc_auc_score(Y[i, m], S[i, m]), abs=1e-14)
+        assert got_ap[i] == pytest.approx(average_precision_score(Y[i, m], S[i, m]), abs=1e-14)
+    assert np.isnan(M.roc_auc(np.zeros(5), np.arange(5.0))) and np.isnan(M.average_precision(np.zeros(5), np.arange(5.0)))
+
+
+def test_rank_auc_is_exact_mann_whitney():
+    # integer numerator: bit-identical to the mid-rank formula, whatever the ties
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 500)
+    s = rng.integers(0, 20, 500).astype(float)
+    n_pos, n_neg = y.sum(), (1 - y).sum()
+    assert M.roc_auc(y, s) == (rankdata(s)[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def test_one_engine_same_seed_same_resamples_whatever_the_chunk():
+    rng = np.random.default_rng(0)
+    y = (rng.random(200) < 0.2).astype(int)
+    whole = np.concatenate(list(M.stratified_resamples(y, 30, seed=5)))
+    chunked = np.concatenate(list(M.stratified_resamples(y, 30, seed=5, max_cells=450)))
+    np.testing.assert_array_equal(whole, chunked)
+    assert whole.shape == (30, 200)
+    # stratified: each resample keeps the class counts
+    assert (y[whole].sum(axis=1) == y.sum()).all()
+    # the stream is numpy's Generator.choice within each class, class after class
+    gen = np.random.default_rng(5)
+    groups = [np.flatnonzero(y == c) for c in (0, 1)]
+    first = np.concatenate([gen.choice(g, size=g.size, replace=True) for g in groups])
+    np.testing.assert_array_equal(whole[0], first)

@@ -252,6 +252,19 @@ def test_editing_any_package_file_changes_every_cache_key(tmp_path):
     first, again = key(), key()
     assert first == again  # deterministic across processes
     losses = copy / "core" / "losses.py"
-    losses.write_text(losses.read_text() + "\n# an edit\n")
+    original = losses.read_text()
+    losses.write_text(original + "\n# a comment\n")
+    assert key() == first  # comments, docstrings and layout are not code
+    losses.write_text(original + "\nEDITED = 1\n")
     assert key() != first
     assert cache_module.fingerprint_sources(copy) != cache_module.fingerprint_sources(Path(lossbook.__file__).parent)
+
+
+def test_fingerprint_ignores_docstrings_comments_and_layout_but_not_code(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text('"""Doc."""\ndef f(x):\n    """Doc."""\n    return x + 1\n')
+    before = cache_module.fingerprint_sources(tmp_path)
+    module.write_text('"""Other doc."""\n\n\ndef f(x):  # a comment\n    """Changed."""\n    return (x + 1)\n')
+    assert cache_module.fingerprint_sources(tmp_path) == before
+    module.write_text('def f(x):\n    return x + 2\n')
+    assert cache_module.fingerprint_sources(tmp_path) != before

@@ -38,3 +38,16 @@ def test_dropout_can_be_left_out_and_biases_start_at_zero():
 def test_unknown_model_is_named():
     with pytest.raises(ValueError, match="model must be one of"):
         models.architecture("resnet")
+
+
+def test_network_is_resolved_once_and_walks_shapes_once():
+    net = models.network("cnn")
+    assert net.name == "cnn" and net.layers == models.architecture("cnn") and net.has_conv
+    assert not models.network("mlp").has_conv
+    assert [net.layers[i].kind for i in net.weighted_layers] == ["conv1d", "conv1d", "dense", "dense"]
+    shapes, pooled = net.shapes(30)
+    assert shapes == models.parameter_shapes("cnn", 30)
+    assert pooled == (30 - 2 - 2) // 2 == net.pooled_width(30)
+    assert models.network("mlp").pooled_width(12) == 12
+    with pytest.raises(ValueError, match="model must be one of"):
+        models.network("resnet")

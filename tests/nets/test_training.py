@@ -5,7 +5,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
 
 from lossbook.core import losses
 from lossbook.nets import models, keras_stack as training
@@ -99,19 +98,6 @@ def test_early_stopping_follows_keras_rules():
     # 0.6 at epoch 2 is not an improvement (strictly greater needed); epochs 2 and 3 exhaust patience 2
     assert seen == [0, 1, 2, 3]
     assert stop.best_epoch[0] == 1 and stop.best[0] == 0.6
-
-
-def test_rank_auc_matches_sklearn_with_ties_and_padding():
-    rng = np.random.default_rng(0)
-    scores = np.round(rng.random((4, 30)), 1)  # many ties
-    labels = rng.random((4, 30)) < 0.3
-    mask = np.ones((4, 30), dtype=bool)
-    mask[1, 20:] = False
-    got = training.rank_auc(scores, labels, mask)
-    for i in range(4):
-        m = mask[i]
-        assert np.isclose(got[i], roc_auc_score(labels[i, m], scores[i, m]))
-    assert np.isnan(training.rank_auc(scores[:1], np.zeros((1, 30), dtype=bool))[0])
 
 
 def test_padded_rows_do_not_change_the_loss():

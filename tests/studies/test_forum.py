@@ -7,12 +7,12 @@ from lossbook.studies import forum
 
 # ----------------------------------------------------------------- parameters
 @pytest.mark.parametrize("kwargs, match", [
-    ({"n_sample": 1000}, "unknown parameter 'n_sample'"),
+    ({"n_sample": 1000}, r"unknown parameter\(s\) \['n_sample'\]"),
     ({"prevalence": 0.5}, r"prevalence must be a number in \[0.0001, 0.2\]"),
     ({"epochs": 0}, r"epochs must be an integer in \[1, 500\]"),
     ({"epochs": 2.5}, "epochs must be an integer"),
     ({"batch_size": True}, "batch_size must be an integer"),
-    ({"seed": -1}, "seed must be a non-negative integer"),
+    ({"seed": -1}, "seed must be an integer >= 0"),
     ({"n_boot": 50}, "n_boot must be an integer"),
     ({"validation_fraction": 0.45, "test_fraction": 0.45}, "validation_fraction \\+ test_fraction must be below 0.8"),
     ({"n_samples": 10_000, "prevalence": 0.001}, "at least 100 expected positives"),

@@ -16,6 +16,7 @@ warns and returns.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
@@ -69,15 +70,36 @@ def unseal(blob: bytes) -> bytes:
     return payload
 
 
+def _code_of(source: bytes, name: str) -> bytes:
+    """What a module computes, without its comments, docstrings and layout (``ast.dump``).
+
+    Re-formatting a file or editing its documentation then leaves every cache key
+    as it was; any change to the code itself changes it. A file that does not
+    parse is hashed byte for byte.
+    """
+    try:
+        tree = ast.parse(source, filename=name)
+    except SyntaxError:
+        return source
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, annotate_fields=False).encode()
+
+
 def fingerprint_sources(root: str | os.PathLike) -> str:
-    """sha256 over every ``*.py`` file under ``root``: relative path and bytes, in sorted order."""
+    """sha256 over the code of every ``*.py`` file under ``root`` (relative path and code, sorted)."""
     root = Path(root)
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         if "__pycache__" in path.parts:
             continue
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        name = path.relative_to(root).as_posix()
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256(_code_of(path.read_bytes(), name)).digest())
     return digest.hexdigest()
 
 
@@ -85,8 +107,9 @@ def fingerprint_sources(root: str | os.PathLike) -> str:
 def source_fingerprint() -> str:
     """Fingerprint of the imported ``lossbook`` package's source (computed once per process).
 
-    Any edit to any module of the package changes it, and with it every cache
-    key: coarse (an edited docstring recomputes everything) but never stale.
+    Any edit to the code of any module of the package changes it, and with it
+    every cache key: coarse (an edit anywhere recomputes everything) but never
+    stale. Comments, docstrings and formatting do not count (see :func:`_code_of`).
     """
     import lossbook
 

@@ -24,14 +24,16 @@ What is computed
 * **The paired difference** ``diff = value_b - value_a`` of every metric, with
   an interval and a p-value:
 
-  - one test set (``folds=None``): a stratified paired bootstrap, the scheme
-    of :func:`lossbook.core.metrics.paired_bootstrap` (each class resampled with
-    replacement at its own count; the same resampled rows score both runs, so
-    what the two runs share cancels), vectorised here
-    (:func:`bootstrap_differences`) because the per-resample scikit-learn
-    calls take minutes at tens of thousands of rows; the percentile interval
-    and the two-sided p-value ``min(1, 2 min(P(d <= 0), P(d >= 0)))`` (counts
-    plus one) follow ``paired_bootstrap`` too;
+  - one test set (``folds=None``): a stratified paired bootstrap drawn by the
+    package's one bootstrap engine (:func:`lossbook.core.metrics.stratified_counts`:
+    each class resampled with replacement at its own count; the same resampled
+    rows score both runs, so what the two runs share cancels; the same seed
+    gives :func:`lossbook.core.metrics.paired_bootstrap` the same resamples),
+    scored for all resamples of a chunk at once from multiplicities
+    (:func:`bootstrap_differences`, memory linear in the number of rows); the
+    percentile interval and the two-sided p-value
+    ``min(1, 2 min(P(d <= 0), P(d >= 0)))`` (counts plus one) of
+    :func:`lossbook.core.metrics.bootstrap_summary`;
   - repeated cross-validation (``folds=`` fold ids of every out-of-fold
     prediction, ``n_train=`` training rows per fold): the per-fold
     differences go through the corrected resampled t-test of
@@ -47,7 +49,9 @@ What is computed
 Inputs
 ------
 ``y_true``, ``prob_a`` and ``prob_b`` may be lists, NumPy arrays (shape
-``(n,)`` or Keras's ``(n, 1)``) or pandas Series. Labels must be 0/1 (or
+``(n,)`` or Keras's ``(n, 1)``), torch tensors (also ones that require grad) or
+pandas Series; Series are paired by their index (reordered to ``y_true``'s, or
+the first Series'), and Series whose indexes hold different labels are refused. Labels must be 0/1 (or
 booleans); probabilities must be finite and in [0, 1]. Raw network outputs
 (logits, e.g. a Keras ``Dense(1)`` head trained with ``from_logits=True``) need
 ``from_logits=True``. Every violation raises ``ValueError`` naming the
@@ -70,6 +74,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+
+from lossbook.core import validate
 
 #: Column names :func:`read_predictions` accepts for the 0/1 label (case-insensitive).
 LABEL_COLUMNS = ("y_true", "label", "labels", "target", "y", "true", "class")
@@ -130,102 +136,26 @@ class Predictions:
         return len(self.y_true)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # Stable for large |x|: never exponentiates a positive number.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _as_1d(values, name: str, n_expected: int | None = None) -> np.ndarray:
-    """``values`` as a 1-D array; ``(n, 1)`` (Keras ``predict``) is flattened."""
-    if values is None:
-        raise ValueError(f"{name} is None; pass an array of length n")
-    if isinstance(values, (pd.Series, pd.Index)):
-        values = values.to_numpy()
-    elif isinstance(values, pd.DataFrame):
-        if values.shape[1] != 1:
-            raise ValueError(
-                f"{name} is a DataFrame with {values.shape[1]} columns; pass one column "
-                f"(a Series) or use read_predictions() to pick the columns"
-            )
-        values = values.iloc[:, 0].to_numpy()
-    array = np.asarray(values)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (or shape (n, 1)); got shape {array.shape}")
-    if n_expected is not None and len(array) != n_expected:
-        raise ValueError(f"{name} has {len(array)} values but y_true has {n_expected}; they must describe the same examples")
-    return array
-
-
 def check_labels(y_true, name: str = "y_true", *, require_both: bool = True) -> np.ndarray:
-    """Validate 0/1 labels; returns them as ``int64`` of shape (n,).
+    """Validate 0/1 labels; returns them as ``int64`` of shape (n,) (:func:`lossbook.core.validate.labels`).
 
     Raises ``ValueError`` naming ``name`` for NaN, values other than 0/1, an
     empty array, or (``require_both``) a single class, which leaves ROC-AUC and
     PR-AUC undefined.
     """
-    array = _as_1d(y_true, name)
-    if len(array) == 0:
-        raise ValueError(f"{name} is empty")
-    if array.dtype == bool:
-        array = array.astype(np.int64)
-    if array.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must hold numeric labels 0 and 1; got dtype {array.dtype}")
-    if array.dtype.kind == "f":
-        bad = np.flatnonzero(~np.isfinite(array))
-        if len(bad):
-            raise ValueError(f"{name} holds {len(bad)} NaN/inf value(s) (first at index {bad[0]}); labels must be 0 or 1")
-    wrong = np.flatnonzero((array != 0) & (array != 1))
-    if len(wrong):
-        found = np.unique(array[wrong])[:5]
-        raise ValueError(
-            f"{name} must hold only labels 0 and 1; found {len(wrong)} other value(s), "
-            f"e.g. {found.tolist()} (first at index {wrong[0]})"
-        )
-    array = array.astype(np.int64)
-    if require_both and array.min() == array.max():
-        raise ValueError(
-            f"{name} holds only class {int(array[0])} ({len(array)} examples); ROC-AUC and PR-AUC "
-            "need both classes, so there is nothing to compare on"
-        )
-    return array
+    return validate.labels(y_true, name, require_both=require_both)
 
 
 def check_probabilities(prob, name: str, n_expected: int | None = None, *, from_logits: bool = False) -> np.ndarray:
-    """Validate predicted probabilities; returns ``float64`` of shape (n,).
-
-    With ``from_logits=True`` the values are raw outputs and a sigmoid is
-    applied. Raises ``ValueError`` naming ``name`` for a wrong length, NaN or
-    inf, or (probabilities) values outside [0, 1].
-    """
-    array = _as_1d(prob, name, n_expected)
-    if array.dtype == bool or array.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must hold numbers (probabilities); got dtype {array.dtype}")
-    array = array.astype(np.float64)
-    bad = np.flatnonzero(~np.isfinite(array))
-    if len(bad):
-        raise ValueError(
-            f"{name} holds {len(bad)} NaN/inf value(s) (first at index {bad[0]}); "
-            "a diverged run or a failed prediction cannot be scored"
-        )
-    if from_logits:
-        return _sigmoid(array)
-    outside = np.flatnonzero((array < 0) | (array > 1))
-    if len(outside):
-        raise ValueError(
-            f"{name} must hold probabilities in [0, 1]; {len(outside)} value(s) are outside "
-            f"(min {array.min():.4g}, max {array.max():.4g}, first at index {outside[0]}). "
-            "If these are logits (a Dense(1) head without activation), pass from_logits=True"
-        )
-    return array
+    """Validate predicted probabilities; returns ``float64`` of shape (n,)
+    (:func:`lossbook.core.validate.probabilities`)."""
+    return validate.probabilities(prob, name, n_expected, from_logits=from_logits)
 
 
 def check_folds(folds, n_expected: int, y_true: np.ndarray) -> np.ndarray:
     """Validate fold ids (any hashable values): same length, no missing ids, >= 2 folds,
     both classes in every fold. Returns the ids as an array."""
-    array = _as_1d(folds, "folds", n_expected)
+    array = validate.as_1d(folds, "folds", n_expected)
     if pd.isna(array).any():
         raise ValueError(f"folds holds {int(pd.isna(array).sum())} missing fold id(s); every prediction needs one")
     ids = pd.unique(array)
@@ -300,7 +230,15 @@ def read_predictions(
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such predictions file")
-        frame, where = pd.read_csv(path), str(path)
+        try:
+            frame = pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path}: the predictions file is empty (no header row, no predictions)") from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path}: not a readable CSV file of predictions ({error})") from None
+        where = str(path)
+        if frame.empty:
+            raise ValueError(f"{path}: the predictions file has a header {list(frame.columns)} but no rows")
     else:
         raise TypeError(f"source must be a CSV path or a pandas DataFrame, got {type(source).__name__}")
     columns = list(frame.columns)
@@ -334,87 +272,26 @@ def read_predictions(
     return Predictions(y_true=y, prob=p, fold=folds, source=where)
 
 
-# ----------------------------------------------------------------------------- bootstrap engine
-# lossbook.core.metrics.paired_bootstrap calls scikit-learn once per resample; at the
-# sizes this module is for (tens of thousands of rows, a few hundred positives)
-# that takes minutes per metric. The engine below draws the *same kind* of
-# resample (stratified: each class resampled with replacement at its own count)
-# as multiplicity weights and scores all resamples of a chunk at once from one
-# sort of the scores. Its point values equal lossbook.core.metrics.binary_report and
-# its weighted scores equal scikit-learn's with sample_weight (tests pin both).
-_CHUNK = 64
+# ----------------------------------------------------------------------------- bootstrap
+# The resamples come from lossbook.core.metrics.stratified_resamples, the package's one
+# bootstrap engine (same seed, same resamples as metrics.paired_bootstrap). Each chunk of
+# resamples is reduced to the weight of each class at each distinct score of a run;
+# every metric follows from those weights, so memory stays linear in the number of rows.
+def _scores_from_groups(run, counts, threshold: float) -> dict:
+    """Every metric of one run (a :class:`lossbook.core.metrics.ResampledRanking` with
+    ``threshold`` among its cuts) on a chunk of resamples given as multiplicities
+    (:func:`lossbook.core.metrics.stratified_counts`)."""
+    from lossbook.core.metrics import ap_from_groups, auc_from_groups
 
-
-def _resample_counts(n: int, b: int, rng: np.random.Generator) -> np.ndarray:
-    """(b, n) multiplicities of ``b`` resamples of ``n`` items drawn with replacement."""
-    picks = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
-    return np.bincount(picks.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
-
-
-def _stratified_weights(y: np.ndarray, n_boot: int, rng: np.random.Generator, chunk: int):
-    """Yield (negative weights (b, n_neg), positive weights (b, n_pos)) per chunk of
-    resamples; each class is resampled with replacement at its own count."""
-    n_neg, n_pos = int((y == 0).sum()), int((y == 1).sum())
-    done = 0
-    while done < n_boot:
-        b = min(chunk, n_boot - done)
-        yield _resample_counts(n_neg, b, rng), _resample_counts(n_pos, b, rng)
-        done += b
-
-
-class _Scorer:
-    """All metrics of one score vector for many stratified resamples at once.
-
-    ``y`` (n,) 0/1 labels, ``p`` (n,) probabilities. :meth:`score` takes the
-    multiplicities of the negatives (b, n_neg) and of the positives (b, n_pos),
-    in the order the rows appear in ``y``, and returns ``{metric: (b,)}``.
-
-    Ranking metrics need, for each positive, the weight of the negatives
-    scored below it (and tied with it): one cumulative sum over the negatives
-    in score order, read at each positive's position.
-    """
-
-    def __init__(self, y: np.ndarray, p: np.ndarray, threshold: float):
-        neg, pos = p[y == 0], p[y == 1]
-        self.neg_pred = (neg >= threshold).astype(np.float64)
-        self.pos_pred = (pos >= threshold).astype(np.float64)
-        self.neg_sq = neg ** 2
-        self.pos_sq = (1.0 - pos) ** 2
-        # Negatives fall into buckets around the distinct positive scores c_0 < ... < c_{K-1}:
-        # bucket 2k+1 holds negatives tied with c_k, bucket 2k those strictly between
-        # c_{k-1} and c_k; per-resample bucket weights then give, for every positive,
-        # the weight of negatives below it and tied with it.
-        cuts = np.unique(pos)
-        left = np.searchsorted(cuts, neg, side="left")
-        tied = left < len(cuts)
-        tied[tied] = cuts[left[tied]] == neg[tied]
-        self.n_buckets = 2 * len(cuts) + 1
-        self.neg_bucket = 2 * left + tied
-        self.pos_cut = np.searchsorted(cuts, pos)
-        self.pos_at_or_above = (pos[None, :] >= pos[:, None]).astype(np.float64)  # [i, j]: s_j >= s_i
-
-    def score(self, wn: np.ndarray, wp: np.ndarray) -> dict:
-        tp = wp @ self.pos_pred
-        fp = wn @ self.neg_pred
-        n_pos, n_neg = wp.sum(axis=1), wn.sum(axis=1)
-        out = _from_counts(tp, fp, n_pos - tp, n_neg - fp)
-        out["brier"] = (wn @ self.neg_sq + wp @ self.pos_sq) / (n_pos + n_neg)
-        b, k = wn.shape[0], self.n_buckets
-        offsets = (np.arange(b) * k)[:, None]
-        buckets = np.bincount((self.neg_bucket[None, :] + offsets).ravel(), weights=wn.ravel(),
-                              minlength=b * k).reshape(b, k)
-        cum = np.cumsum(buckets, axis=1)
-        below = cum[:, 2 * self.pos_cut]            # negatives strictly below each positive
-        upto = below + buckets[:, 2 * self.pos_cut + 1]  # ... or tied with it
-        # ROC-AUC: chance a positive outscores a negative, ties count one half.
-        out["roc_auc"] = (wp * (below + 0.5 * (upto - below))).sum(axis=1) / (n_pos * n_neg)
-        # Average precision: precision at each positive's score, weighted by the positive.
-        tp_ge = wp @ self.pos_at_or_above.T
-        fp_ge = n_neg[:, None] - below
-        flagged = tp_ge + fp_ge
-        precision = np.divide(tp_ge, flagged, out=np.zeros_like(tp_ge), where=flagged > 0)
-        out["pr_auc"] = (wp * precision).sum(axis=1) / n_pos
-        return out
+    neg, pos = run.class_groups(counts)
+    flagged = (run.lowest >= threshold).astype(np.float64)
+    tp, fp = pos @ flagged, neg @ flagged
+    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
+    out = _from_counts(tp, fp, n_pos - tp, n_neg - fp)
+    out["brier"] = run.brier(counts)
+    out["roc_auc"] = auc_from_groups(neg, pos)
+    out["pr_auc"] = ap_from_groups(neg, pos)
+    return out
 
 
 def _from_counts(tp, fp, fn, tn) -> dict:
@@ -441,17 +318,19 @@ def bootstrap_differences(y_true, prob_a, prob_b, *, threshold: float = 0.5, n_b
                           seed: int = 0) -> pd.DataFrame:
     """Stratified paired bootstrap replicates of every metric's difference ``b - a``.
 
-    Same resampling scheme as :func:`lossbook.core.metrics.paired_bootstrap`
-    (each class resampled with replacement at its own count, both runs scored
-    on the same resample), vectorised. Inputs must already be validated.
+    The resamples of :func:`lossbook.core.metrics.stratified_counts` (the same
+    as :func:`lossbook.core.metrics.paired_bootstrap` draws with the same seed),
+    both runs scored on each. Inputs must already be validated. Memory is
+    linear in the number of rows.
 
     Returns a DataFrame of shape (n_boot, len(METRICS)).
     """
-    rng = np.random.default_rng(seed)
-    a, b = _Scorer(y_true, prob_a, threshold), _Scorer(y_true, prob_b, threshold)
+    from lossbook.core.metrics import ResampledRanking, stratified_counts
+
+    runs = [ResampledRanking(y_true, p, cuts=(threshold,)) for p in (prob_a, prob_b)]
     parts = []
-    for wn, wp in _stratified_weights(y_true, n_boot, rng, _CHUNK):
-        sa, sb = a.score(wn, wp), b.score(wn, wp)
+    for counts in stratified_counts(y_true, n_boot, seed):
+        sa, sb = (_scores_from_groups(r, counts, threshold) for r in runs)
         parts.append(pd.DataFrame({m: sb[m] - sa[m] for m in METRICS}))
     return pd.concat(parts, ignore_index=True)
 
@@ -532,6 +411,7 @@ def compare(
     """
     names = tuple(names) if isinstance(names, list) else names
     _check_settings(names, threshold, n_boot, level, seed)
+    y_true, prob_a, prob_b, folds = validate.align(y_true=y_true, prob_a=prob_a, prob_b=prob_b, folds=folds)
     y = check_labels(y_true, "y_true")
     a = check_probabilities(prob_a, "prob_a", len(y), from_logits=from_logits)
     b = check_probabilities(prob_b, "prob_b", len(y), from_logits=from_logits)

@@ -22,6 +22,13 @@ Conventions shared by every loss
   e.g. ``(batch,)`` or ``(batch, 1)`` (Keras). When the ranks differ by one and
   the longer one ends in a size-1 axis, that axis is squeezed (as Keras's loss
   wrapper does).
+* **Labels are checked** where their values are known: the binary losses
+  refuse ``y_true`` values other than 0 and 1 (so no soft targets; use
+  ``label_smoothing``), ``weighted_ce``/``focal_ce`` refuse integer labels outside
+  ``0 .. k-1`` (and one-hot values outside [0, 1]), raising ``ValueError``.
+  NumPy and torch check every call; Keras checks in eager mode and cannot
+  while a graph is traced (``tf.function``, ``jax.jit``): there the caller
+  guarantees the labels (the batched trainer's labels are 0/1 by construction).
 * **Reduction.** ``axis=None`` (default) returns the mean over every element, a
   scalar. ``axis=k`` (an int or tuple) reduces only over those axes: with
   ``y_pred`` of shape ``(n_models, batch)`` and ``axis=-1`` the result has shape
@@ -75,6 +82,10 @@ class _NumpyOps(_Ops):
 
     def labels(self, y):
         return np.asarray(y).astype(np.int64)
+
+    @staticmethod
+    def concrete(y):
+        return np.asarray(y)
 
     clip = staticmethod(np.clip)
     log = staticmethod(np.log)
@@ -143,6 +154,23 @@ class _KerasOps(_Ops):
     def labels(self, y):
         return self.ops.cast(self.ops.convert_to_tensor(y), "int32")
 
+    def concrete(self, y):
+        """``y`` as a NumPy array in eager mode; None while tracing a graph (no check there)."""
+        import keras
+
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            if not tf.executing_eagerly():
+                return None
+        elif backend == "jax":
+            import jax
+
+            if isinstance(y, jax.core.Tracer):
+                return None
+        return np.asarray(self.ops.convert_to_numpy(y))
+
     def clip(self, x, lo, hi):
         return self.ops.clip(x, lo, hi)
 
@@ -203,6 +231,13 @@ class _TorchOps(_Ops):
     def labels(self, y):
         return self.torch.as_tensor(y).long()
 
+    def concrete(self, y):
+        return y.detach().cpu().numpy()
+
+    def outside(self, y, n_classes):
+        y = y.detach()
+        return bool(((y < 0) | (y > n_classes - 1) | (y != self.torch.round(y))).any())
+
     def clip(self, x, lo, hi):
         return self.torch.clamp(x, lo, hi)
 
@@ -253,6 +288,25 @@ def _ops_for(backend: str) -> _Ops:
 
 
 # ----------------------------------------------------------------- shared pieces
+def _check_labels(o: _Ops, y, n_classes: int | None, what: str) -> None:
+    """Refuse labels outside ``0 .. n_classes-1`` (or non-integers) where the values are known.
+
+    NumPy and torch always check; Keras checks in eager mode and skips while a
+    graph is traced (inside ``tf.function`` or ``jax.jit`` the values are not known).
+    """
+    if n_classes is None:
+        return
+    if isinstance(o, _TorchOps):  # stay on the tensor's device; copy only to name the bad values
+        if not o.outside(y, n_classes):
+            return
+    values = o.concrete(y)
+    if values is None or not np.any((values < 0) | (values > n_classes - 1) | (values != np.round(values))):
+        return
+    from lossbook.core.validate import class_labels
+
+    class_labels(values, f"{what}: y_true", n_classes=n_classes, ndim_any=True)
+
+
 def _align(o: _Ops, y_true, y_pred):
     """Cast and squeeze a trailing size-1 axis so both have the same rank."""
     y_true, y_pred = o.prepare(y_true, y_pred)
@@ -279,6 +333,7 @@ def _log_probs(o: _Ops, y_pred, from_logits: bool):
 # ------------------------------------------------------------------------ losses
 def _bce(o, y_true, y_pred, *, axis, from_logits, pos_weight, label_smoothing):
     y, y_pred = _align(o, y_true, y_pred)
+    _check_labels(o, y, 2, "bce")
     if label_smoothing:
         y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
     _, log_p, log_q = _log_probs(o, y_pred, from_logits)
@@ -288,6 +343,7 @@ def _bce(o, y_true, y_pred, *, axis, from_logits, pos_weight, label_smoothing):
 
 def _focal(o, y_true, y_pred, *, axis, from_logits, gamma, alpha):
     y, y_pred = _align(o, y_true, y_pred)
+    _check_labels(o, y, 2, "focal")
     p, log_p, log_q = _log_probs(o, y_pred, from_logits)
     bce = -(y * log_p + (1.0 - y) * log_q)
     p_t = y * p + (1.0 - y) * (1.0 - p)
@@ -299,6 +355,7 @@ def _focal(o, y_true, y_pred, *, axis, from_logits, gamma, alpha):
 
 def _dice(o, y_true, y_pred, *, axis, from_logits, eps):
     y, y_pred = _align(o, y_true, y_pred)
+    _check_labels(o, y, 2, "dice")
     p = o.sigmoid(y_pred) if from_logits else y_pred
     overlap = o.sum(p * y, axis=axis)
     return 1.0 - (2.0 * overlap + eps) / (o.sum(p, axis=axis) + o.sum(y, axis=axis) + eps)
@@ -314,6 +371,10 @@ def _weighted_ce(o, y_true, y_pred, *, axis, from_logits, class_weights, gamma, 
         )
     if o.ndim(y_true) == o.ndim(y_pred) and o.last_dim(y_true) == n_classes and n_classes != 1:
         onehot = y_true  # one-hot (or soft) labels
+        values = o.concrete(onehot)
+        if values is not None and values.size and (values.min() < 0 or values.max() > 1):
+            raise ValueError(f"weighted_ce: one-hot y_true must hold values in [0, 1]; found "
+                             f"[{values.min():.4g}, {values.max():.4g}]")
     else:
         labels = y_true
         if o.ndim(y_true) == o.ndim(y_pred):  # integer labels with a trailing size-1 axis
@@ -323,6 +384,7 @@ def _weighted_ce(o, y_true, y_pred, *, axis, from_logits, class_weights, gamma, 
                 "weighted_ce: y_true must be integer labels of shape y_pred.shape[:-1] "
                 "(optionally with a trailing 1) or one-hot labels of y_pred's shape"
             )
+        _check_labels(o, labels, n_classes, "weighted_ce")
         onehot = o.one_hot(o.labels(labels), n_classes, y_pred)
     if from_logits:
         log_p = o.log_softmax(y_pred)

@@ -3,6 +3,10 @@
 Everything here is a thin, checked layer over scikit-learn and SciPy:
 
 * :func:`binary_report` and :func:`multiclass_report` score one set of predictions;
+* :func:`roc_auc` and :func:`average_precision` are the package's one rank-based
+  ROC-AUC and one average precision (rows of models, padded rows, weights);
+* :func:`stratified_resamples` / :func:`stratified_counts` are its one bootstrap
+  engine (same seed, same resamples, for every caller);
 * :func:`summarize` and :func:`aggregate` summarise scores over folds and repeats;
 * :func:`bootstrap_ci` gives an interval for a metric on one test set and
   :func:`paired_bootstrap` compares two models on the same test set
@@ -22,6 +26,8 @@ import pandas as pd
 from scipy import stats
 from sklearn import metrics as skm
 
+from lossbook.core import validate
+
 BINARY_KEYS = (
     "accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "balanced_accuracy", "mcc",
     "brier", "tn", "fp", "fn", "tp", "positive_rate_pred", "single_class",
@@ -30,28 +36,11 @@ BINARY_KEYS = (
 
 # ------------------------------------------------------------------ validation
 def _binary_labels(y_true, name: str = "y_true") -> np.ndarray:
-    y = np.asarray(y_true)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1 or y.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array of 0/1 labels, got shape {y.shape}")
-    if not np.isin(y, (0, 1)).all():
-        bad = np.unique(y[~np.isin(y, (0, 1))])[:5].tolist()
-        raise ValueError(f"{name} must hold only 0 and 1 (binary labels); found {bad}")
-    return y.astype(int)
+    return validate.labels(y_true, name)
 
 
 def _probabilities(y_prob, n: int, name: str = "y_prob") -> np.ndarray:
-    p = np.asarray(y_prob, dtype=float)
-    if p.ndim == 2 and p.shape[1] == 1:
-        p = p[:, 0]
-    if p.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},) like y_true, got {p.shape}")
-    if not np.isfinite(p).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    if p.min() < 0 or p.max() > 1:
-        raise ValueError(f"{name} must be probabilities in [0, 1]; found range [{p.min():.4g}, {p.max():.4g}]")
-    return p
+    return validate.probabilities(y_prob, name, n)
 
 
 def _check_level(level: float) -> float:
@@ -360,6 +349,136 @@ def corrected_resampled_ttest(diff, n_train: int, n_test: int, level: float = 0.
             "ci_low": mean - half, "ci_high": mean + half}
 
 
+# ------------------------------------------------------------ ranking metrics
+# The one rank-based ROC-AUC and the one average precision of the package. Both
+# work on the weight of each class at each distinct score ("tie group"), so the
+# same code scores one prediction vector, many models' rows at once, padded rows
+# (mask) and bootstrap resamples given as multiplicities (sample_weight), in
+# memory linear in the number of rows.
+def _rows(a, name: str) -> np.ndarray:
+    a = np.asarray(a)
+    if a.ndim == 1:
+        return a[None, :]
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be 1-D (n,) or 2-D (rows, n), got shape {a.shape}")
+    return a
+
+
+def _tie_groups(scores: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each entry's tie group: 0, 1, ... in ascending score order, per row of ``scores`` (r, n)."""
+    if scores.shape[0] == 1:
+        values, group = np.unique(scores[0], return_inverse=True)
+        return group.reshape(1, -1), len(values)
+    order = np.argsort(scores, axis=1, kind="stable")
+    ordered = np.take_along_axis(scores, order, axis=1)
+    starts = np.ones(ordered.shape, dtype=np.int64)
+    starts[:, 0] = 0
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    group = np.empty_like(order)
+    np.put_along_axis(group, order, np.cumsum(starts, axis=1), axis=1)
+    return group, scores.shape[1]
+
+
+def group_weights(group: np.ndarray, weights: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum of ``weights`` (r, n) per tie group: ``group`` (r or 1, n) -> (r, n_groups)."""
+    r = weights.shape[0]
+    ids = group + (np.arange(r) * n_groups)[:, None]
+    return np.bincount(ids.ravel(), weights=weights.ravel(), minlength=r * n_groups).reshape(r, n_groups)
+
+
+def auc_from_groups(neg: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """ROC-AUC from the weight of negatives and positives per tie group, groups in ascending score order.
+
+    ``neg``, ``pos``: (r, G). The chance that a positive outscores a negative,
+    ties counting one half (the Mann-Whitney U over ``n_pos * n_neg``; with
+    integer weights the numerator is exact). NaN for a row with one class only.
+    """
+    below = np.cumsum(neg, axis=1) - neg
+    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg)
+    return np.where((n_pos > 0) & (n_neg > 0), auc, np.nan)
+
+
+def ap_from_groups(neg: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Average precision from per-tie-group class weights (ascending score order), (r, G) -> (r,).
+
+    scikit-learn's definition: the precision at each distinct score (every
+    example scored at or above it flagged), weighted by the positives at that
+    score. NaN for a row without positives.
+    """
+    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
+    tp = n_pos[:, None] - (np.cumsum(pos, axis=1) - pos)   # positives scored >= this group
+    fp = n_neg[:, None] - (np.cumsum(neg, axis=1) - neg)
+    flagged = tp + fp
+    precision = np.divide(tp, flagged, out=np.zeros_like(tp), where=flagged > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ap = (pos * precision).sum(axis=1) / n_pos
+    return np.where(n_pos > 0, ap, np.nan)
+
+
+def _class_groups(y_true, y_score, sample_weight, mask):
+    y = _rows(y_true, "y_true").astype(bool)
+    s = _rows(np.asarray(y_score, dtype=float), "y_score")
+    w = None if sample_weight is None else _rows(np.asarray(sample_weight, dtype=float), "sample_weight")
+    m = None if mask is None else _rows(mask, "mask").astype(bool)
+    r = max(a.shape[0] for a in (y, s, w, m) if a is not None)
+    n = s.shape[1]
+    for name, a in (("y_true", y), ("sample_weight", w), ("mask", m)):
+        if a is not None and (a.shape[1] != n or a.shape[0] not in (1, r)):
+            raise ValueError(f"{name} has shape {a.shape}; y_score has {s.shape} (rows must match or be one)")
+    if s.shape[0] not in (1, r):
+        raise ValueError(f"y_score has {s.shape[0]} rows; the other inputs have {r}")
+    if m is not None:
+        s = np.where(m, s, 0.0)  # padded entries: any finite score, zero weight
+    if not np.isfinite(s).all():
+        raise ValueError("y_score holds NaN or infinite values")
+    weight = np.ones((1, n)) if w is None else w
+    if m is not None:
+        weight = weight * m
+    weight = np.broadcast_to(weight, (r, n))
+    yb = np.broadcast_to(y, (r, n))
+    group, n_groups = _tie_groups(s)
+    pos = group_weights(group, np.where(yb, weight, 0.0), n_groups)
+    neg = group_weights(group, np.where(yb, 0.0, weight), n_groups)
+    return neg, pos
+
+
+def _one_or_rows(values: np.ndarray, *inputs) -> float | np.ndarray:
+    return float(values[0]) if all(a is None or np.ndim(a) == 1 for a in inputs) else values
+
+
+def roc_auc(y_true, y_score, *, sample_weight=None, mask=None) -> float | np.ndarray:
+    """Rank-based ROC-AUC (ties count one half), equal to scikit-learn's ``roc_auc_score``.
+
+    Parameters
+    ----------
+    y_true : array (n,) or (r, n) of 0/1 labels
+    y_score : array (n,) or (r, n) of scores (any real numbers; only their order matters)
+    sample_weight : array (n,) or (r, n), optional
+        Non-negative weights, e.g. bootstrap multiplicities (one row per resample).
+    mask : array (n,) or (r, n) of bool, optional
+        Real entries; padded entries (False) are ignored.
+
+    Rows broadcast: a single ``y_score`` row with ``r`` weight rows scores ``r``
+    resamples of one prediction vector; ``r`` score rows score ``r`` models on
+    the same examples. Returns a float when every input is 1-D, else an array
+    (r,). NaN where a row holds one class only. Memory is linear in ``r * n``.
+    """
+    return _one_or_rows(auc_from_groups(*_class_groups(y_true, y_score, sample_weight, mask)),
+                        y_true, y_score, sample_weight, mask)
+
+
+def average_precision(y_true, y_score, *, sample_weight=None, mask=None) -> float | np.ndarray:
+    """Average precision (area under the PR curve, step-wise), equal to scikit-learn's
+    ``average_precision_score`` including its handling of tied scores.
+
+    Same inputs, broadcasting and return as :func:`roc_auc`; NaN where a row has no positive.
+    """
+    return _one_or_rows(ap_from_groups(*_class_groups(y_true, y_score, sample_weight, mask)),
+                        y_true, y_score, sample_weight, mask)
+
+
 # ------------------------------------------------------------------ bootstrap
 def _threshold(fn):
     return lambda y, s: fn(y, (np.asarray(s) >= 0.5).astype(int))
@@ -367,8 +486,8 @@ def _threshold(fn):
 
 #: Metric names accepted by the bootstrap functions (scores are P(positive)).
 METRICS: Mapping[str, Callable] = {
-    "roc_auc": skm.roc_auc_score,
-    "pr_auc": skm.average_precision_score,
+    "roc_auc": roc_auc,
+    "pr_auc": average_precision,
     "brier": skm.brier_score_loss,
     "accuracy": _threshold(skm.accuracy_score),
     "balanced_accuracy": _threshold(skm.balanced_accuracy_score),
@@ -387,27 +506,128 @@ def _metric_fn(metric) -> Callable:
     raise ValueError(f"metric must be a callable(y_true, y_score) or one of {sorted(METRICS)}, got {metric!r}")
 
 
-def _stratified_indices(y: np.ndarray, n_boot: int, seed: int) -> Iterable[np.ndarray]:
-    """Resample each class with replacement, keeping its count: every resample has every class."""
+#: Cells (resamples x rows) of one chunk of resample indices: bounds the engine's memory.
+_MAX_CELLS = 2**22
+
+
+def _class_draws(y: np.ndarray, n_boot: int, seed: int, max_cells: int, counts: bool):
+    """The engine's one random stream. Per chunk of ``b`` resamples, yields the rows of each
+    class (sorted labels) and, per class, either the positions drawn within the class
+    (int (b, n_c)) or, with ``counts``, how often each position was drawn (float (b, n_c))."""
     rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(y == c) for c in np.unique(y)]
-    for _ in range(n_boot):
-        yield np.concatenate([rng.choice(g, size=g.size, replace=True) for g in groups])
+    rows = [np.flatnonzero(y == c) for c in np.unique(y)]
+    chunk = max(1, min(int(n_boot), max_cells // max(len(y), 1)))
+    done = 0
+    while done < n_boot:
+        b = min(chunk, n_boot - done)
+        out = [np.empty((b, r.size), dtype=np.float64 if counts else np.int64) for r in rows]
+        for i in range(b):
+            for r, o in zip(rows, out):
+                drawn = rng.integers(0, r.size, size=r.size)
+                o[i] = np.bincount(drawn, minlength=r.size) if counts else drawn
+        yield rows, out
+        done += b
 
 
-def _fast_auc(y: np.ndarray, scores: np.ndarray, idx: np.ndarray) -> np.ndarray | None:
-    """ROC-AUC of every resample at once (Mann-Whitney U from mid-ranks), or None if not applicable.
+def stratified_resamples(y_true, n_boot: int, seed: int, *, max_cells: int = _MAX_CELLS):
+    """The one bootstrap engine: stratified resamples of a test set, as row indices, in chunks.
 
-    Equals ``roc_auc_score`` (ties count one half); used for ``metric="roc_auc"``
-    on binary labels, where the stratified resamples all have the same class
-    counts, so one rank pass over an (n_boot, n) matrix replaces n_boot calls.
+    Each resample draws, with replacement, as many examples of each class as
+    the test set has (so every resample holds every class). One generator,
+    ``numpy.random.default_rng(seed)``, draws resample after resample, and
+    within a resample class after class (sorted labels), ``n_c`` uniform
+    picks among that class's rows (what ``Generator.choice(rows_c, n_c)``
+    draws). Chunking changes nothing in the stream, so the same seed gives the
+    same resamples to every caller (:func:`stratified_counts` too).
+
+    Yields int arrays (b, n) of row indices, ``b <= max(1, max_cells // n)``
+    resamples at a time; columns are grouped by class in label order (for 0/1
+    labels the first ``n_neg`` columns are negatives).
     """
-    if not (np.isin(y, (0, 1)).all() and scores.ndim == 1):
-        return None
-    ranks = stats.rankdata(scores[idx], axis=1)
-    pos = y[idx[0]] == 1  # same class layout in every stratified resample
-    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
-    return (ranks[:, pos].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    for rows, draws in _class_draws(np.asarray(y_true), n_boot, seed, max_cells, counts=False):
+        yield np.concatenate([r[d] for r, d in zip(rows, draws)], axis=1)
+
+
+def stratified_counts(y_true, n_boot: int, seed: int, *, max_cells: int = _MAX_CELLS):
+    """The resamples of :func:`stratified_resamples` (same seed, same resamples) as multiplicities.
+
+    Yields, per chunk of ``b`` resamples, a list with one float array (b, n_c)
+    per class (sorted labels): how often each of the class's rows, in row
+    order, is drawn. Scoring from multiplicities needs no gather of the
+    drawn rows, which is what keeps the engine fast at millions of rows.
+    """
+    for _, counts in _class_draws(np.asarray(y_true), n_boot, seed, max_cells, counts=True):
+        yield counts
+
+
+class ResampledRanking:
+    """One prediction vector of a binary test set, scored on chunks of :func:`stratified_counts`.
+
+    ``y`` (n,) 0/1 labels, ``scores`` (n,), ``cuts``: thresholds at which
+    confusion counts will be read. :meth:`class_groups` turns the multiplicities
+    of a chunk of resamples (negatives (b, n_neg), positives (b, n_pos)) into
+    the weight of negatives and positives per score group, ``(neg, pos)`` each
+    (b, G) in ascending score order. A group is one distinct score, except
+    that neighbouring scores held by negatives only are merged into one group
+    (never across a cut): ROC-AUC and average precision only need the
+    negatives' weight between consecutive positive scores, so G is at most
+    about twice the number of distinct positive scores plus the cuts.
+    :attr:`lowest` is each group's lowest score, so ``lowest >= t`` flags the
+    groups predicted positive at a cut ``t``. Memory: O(b * n).
+    """
+
+    def __init__(self, y: np.ndarray, scores: np.ndarray, cuts: Sequence[float] = ()):
+        from scipy import sparse
+
+        y = np.asarray(y)
+        s = np.asarray(scores, dtype=float)
+        values, group = np.unique(s, return_inverse=True)
+        has_pos = np.zeros(len(values), dtype=bool)
+        has_pos[group[y == 1]] = True
+        start = np.ones(len(values), dtype=bool)
+        start[1:] = has_pos[1:] | has_pos[:-1]
+        previous = np.r_[-np.inf, values[:-1]]
+        for cut in cuts:
+            start |= (values >= cut) & (previous < cut)
+        merged = np.cumsum(start) - 1
+        self.n_groups = int(merged[-1]) + 1
+        self.lowest = values[start]
+        self._indicator, self._squared_error = [], []
+        for label in (0, 1):
+            rows = np.flatnonzero(y == label)
+            g = merged[group[rows]]
+            self._indicator.append(sparse.csr_matrix((np.ones(rows.size), (np.arange(rows.size), g)),
+                                                     shape=(rows.size, self.n_groups)))
+            self._squared_error.append((s[rows] - label) ** 2)
+        self.n = len(y)
+
+    def class_groups(self, counts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        neg, pos = (np.asarray(self._indicator[k].T @ counts[k].T).T for k in (0, 1))
+        return neg, pos
+
+    def brier(self, counts: Sequence[np.ndarray]) -> np.ndarray:
+        """Brier score of each resample of the chunk, (b,)."""
+        return (counts[0] @ self._squared_error[0] + counts[1] @ self._squared_error[1]) / self.n
+
+
+#: Metrics the engine scores from tie-group weights (all resamples of a chunk at once).
+_RANKING = {"roc_auc": auc_from_groups, "pr_auc": ap_from_groups}
+
+
+def _replicates(metric, fn, y: np.ndarray, scores: Sequence[np.ndarray], n_boot: int, seed: int) -> list[np.ndarray]:
+    """Per score vector, the metric on every stratified resample (same resamples for all vectors)."""
+    fast = metric in _RANKING and np.isin(y, (0, 1)).all() and all(s.ndim == 1 for s in scores)
+    out = [[] for _ in scores]
+    if fast:
+        ranked = [ResampledRanking(y, s) for s in scores]
+        for counts in stratified_counts(y, n_boot, seed):
+            for k, r in enumerate(ranked):
+                out[k].append(_RANKING[metric](*r.class_groups(counts)))
+        return [np.concatenate(parts) for parts in out]
+    for idx in stratified_resamples(y, n_boot, seed):
+        for k, s in enumerate(scores):
+            out[k].append(np.array([fn(y[i], s[i]) for i in idx], dtype=float))
+    return [np.concatenate(parts) for parts in out]
 
 
 def _check_boot(y_true, n_boot, seed):
@@ -424,11 +644,13 @@ def _check_boot(y_true, n_boot, seed):
 def bootstrap_ci(metric, y_true, y_score, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
     """Percentile bootstrap interval for a metric on one test set.
 
-    The bootstrap is **stratified**: each resample draws, with replacement, as
-    many examples of each class as the test set has, so every resample holds
-    every class (no redraws needed, AUCs always defined). ``metric="roc_auc"``
-    on binary labels is computed for all resamples at once from ranks (same
-    numbers as ``roc_auc_score``, much faster). The interval is the
+    The resamples come from :func:`stratified_resamples`, the package's one
+    bootstrap engine: each class is resampled with replacement at its own
+    count, so every resample holds every class (AUCs always defined), and the
+    same seed gives the same resamples as :func:`paired_bootstrap` and
+    :func:`lossbook.core.compare.compare`. ``"roc_auc"`` and ``"pr_auc"`` on
+    binary labels are scored for a chunk of resamples at once from tie-group
+    weights (:func:`roc_auc`, :func:`average_precision`). The interval is the
     ``(1-level)/2`` and ``(1+level)/2`` percentiles of the resampled metric; it
     reflects test-set sampling only, not training variability.
 
@@ -447,10 +669,7 @@ def bootstrap_ci(metric, y_true, y_score, n_boot: int = 2000, level: float = 0.9
     s = np.asarray(y_score)
     if len(s) != len(y):
         raise ValueError(f"y_score has {len(s)} rows but y_true has {len(y)}")
-    idx = np.array(list(_stratified_indices(y, n_boot, seed)))
-    boots = _fast_auc(y, s, idx) if metric == "roc_auc" else None
-    if boots is None:
-        boots = np.array([fn(y[i], s[i]) for i in idx], dtype=float)
+    (boots,) = _replicates(metric, fn, y, [s], n_boot, seed)
     lo, hi = np.nanpercentile(boots, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
     return {"estimate": float(fn(y, s)), "ci_low": float(lo), "ci_high": float(hi)}
 
@@ -474,13 +693,8 @@ def paired_bootstrap(
     a, b = np.asarray(score_a), np.asarray(score_b)
     if len(a) != len(y) or len(b) != len(y):
         raise ValueError(f"score_a ({len(a)}) and score_b ({len(b)}) must have one row per y_true ({len(y)})")
-    idx = np.array(list(_stratified_indices(y, n_boot, seed)))
-    fast_a = _fast_auc(y, a, idx) if metric == "roc_auc" else None
-    fast_b = _fast_auc(y, b, idx) if fast_a is not None else None
-    if fast_b is not None:
-        d = fast_b - fast_a
-    else:
-        d = np.array([fn(y[i], b[i]) - fn(y[i], a[i]) for i in idx], dtype=float)
+    boot_a, boot_b = _replicates(metric, fn, y, [a, b], n_boot, seed)
+    d = boot_b - boot_a
     lo, hi, p = bootstrap_summary(d, level)
     return {"diff": float(fn(y, b) - fn(y, a)), "ci_low": lo, "ci_high": hi, "p_value": p}
 

@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from lossbook.core import validate
 from lossbook.core.paths import figure_path
 
 #: Width of the book's text column for figures, in CSS pixels (sphinx-book-theme at a 1280-px window).
@@ -347,13 +348,11 @@ def measure_saved_figure(path: str | Path) -> dict:
 
 # ------------------------------------------------------------ ROC and PR curves
 def _check_fold(y_true, y_prob, where):
-    y = np.asarray(y_true).ravel()
-    p = np.asarray(y_prob, dtype=float).ravel()
-    if y.shape != p.shape or y.size == 0:
-        raise ValueError(f"{where}: y_true and y_prob must be non-empty and of equal length, got {y.size} and {p.size}")
+    y = validate.labels(np.ravel(y_true), f"{where}: y_true")
+    p = validate.probabilities(np.ravel(y_prob), f"{where}: y_prob", len(y))
     if len(np.unique(y)) != 2:
         raise ValueError(f"{where}: y_true must contain both classes to draw ROC/PR curves")
-    return y.astype(int), p
+    return y, p
 
 
 def mean_curves(folds: Sequence[tuple], grid: np.ndarray = CURVE_GRID) -> dict:
@@ -363,9 +362,11 @@ def mean_curves(folds: Sequence[tuple], grid: np.ndarray = CURVE_GRID) -> dict:
     ``tpr`` (n_folds, len(grid)) is each fold's TPR at the grid's FPR values;
     ``precision`` (n_folds, len(grid)) the interpolated precision (best precision
     at recall >= r) at the grid's recall values; the AUCs are per fold
-    (``roc_auc_score`` and average precision).
+    (:func:`lossbook.core.metrics.roc_auc` and :func:`~lossbook.core.metrics.average_precision`).
     """
-    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    from lossbook.core.metrics import average_precision, roc_auc
 
     tprs, precs, rocs, aps, prev = [], [], [], [], []
     for k, (y_true, y_prob) in enumerate(folds):
@@ -378,8 +379,8 @@ def mean_curves(folds: Sequence[tuple], grid: np.ndarray = CURVE_GRID) -> dict:
         order = np.argsort(recall)
         r, pr = recall[order], np.maximum.accumulate(precision[order][::-1])[::-1]
         precs.append(np.interp(grid, r, pr))
-        rocs.append(roc_auc_score(y, p))
-        aps.append(average_precision_score(y, p))
+        rocs.append(roc_auc(y, p))
+        aps.append(average_precision(y, p))
         prev.append(y.mean())
     if not tprs:
         raise ValueError("folds is empty: give at least one (y_true, y_prob) pair")

@@ -27,20 +27,20 @@ different columns) are zero-padded to the widest; padded inputs meet zero
 weights that never receive a gradient, and for the CNN the padded positions
 after pooling are masked, so padding changes nothing.
 
-Validation AUC is the exact (rank) ROC-AUC, not Keras' 200-threshold approximation.
+Validation AUC is the exact (rank) ROC-AUC of :func:`lossbook.core.metrics.roc_auc`, not Keras'
+200-threshold approximation.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from lossbook.nets.models import architecture, parameter_shapes
+from lossbook.core.metrics import roc_auc
+from lossbook.nets.models import Network, network
 
 __all__ = ["TRAINER_VERSION", "TrainConfig", "FoldData", "FoldResult", "train_folds", "initial_weights",
-           "epoch_order", "EarlyStopping", "rank_auc", "derive_seed", "LOSS_NAMES"]
+           "epoch_order", "EarlyStopping", "LOSS_NAMES"]
 
 LOSS_NAMES = ("bce", "focal", "dice")
 #: Bump when a change to this module changes what a trained model comes out as (cache keys use it).
@@ -48,12 +48,6 @@ LOSS_NAMES = ("bce", "focal", "dice")
 TRAINER_VERSION = 2
 # Losses that are a mean of per-sample terms (padded rows can be masked out per sample).
 _PER_SAMPLE = {"bce", "focal", "weighted_ce"}
-
-
-def derive_seed(*parts) -> int:
-    """A 31-bit seed from any JSON-able parts (stable across runs and machines)."""
-    blob = json.dumps(parts, sort_keys=True, default=str).encode()
-    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little") & 0x7FFFFFFF
 
 
 @dataclass(frozen=True)
@@ -128,26 +122,6 @@ def epoch_order(seed: int, epoch: int, n_rows: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n_rows)
 
 
-def rank_auc(scores: np.ndarray, labels: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """Exact ROC-AUC per row of ``scores`` (M, N) with ties counted half; NaN if one class.
-
-    ``mask`` (M, N) marks real entries; padded entries are ignored.
-    """
-    from scipy.stats import rankdata
-
-    scores = np.asarray(scores, dtype=float)
-    labels = np.asarray(labels).astype(bool)
-    mask = np.ones_like(labels, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    filled = np.where(mask, scores, -np.inf)  # padded entries rank lowest, all tied
-    ranks = rankdata(filled, axis=1) - (~mask).sum(axis=1, keepdims=True)
-    pos = labels & mask
-    n_pos = pos.sum(axis=1)
-    n_neg = (mask & ~labels).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        auc = ((ranks * pos).sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-    return np.where((n_pos > 0) & (n_neg > 0), auc, np.nan)
-
-
 class EarlyStopping:
     """Keras' ``EarlyStopping(monitor=..., mode="max", patience, restore_best_weights=True)``
     for ``n_models`` models at once. ``update`` returns which models improved."""
@@ -171,17 +145,19 @@ class EarlyStopping:
         return improved
 
 
-def initial_weights(model: str, n_features: int, seed: int) -> list[np.ndarray]:
+def initial_weights(model: str | Network, n_features: int, seed: int) -> list[np.ndarray]:
     """Keras initial weights (Glorot-uniform kernels, zero biases) in Keras order.
 
     Layer ``i`` (counting every layer of the spec) uses ``GlorotUniform(seed + i)``,
     exactly as :func:`lossbook.nets.models.build_keras` with the same ``seed``.
+    ``model``: a :class:`~lossbook.nets.models.Network` or its name.
     """
     import keras
 
-    layer_index = [i for i, layer in enumerate(architecture(model)) if layer.kind in ("dense", "conv1d")]
+    net = network(model) if isinstance(model, str) else model
+    layer_index = net.weighted_layers
     weights = []
-    for j, (kind, shape) in enumerate(parameter_shapes(model, n_features)):
+    for j, (kind, shape) in enumerate(net.parameter_shapes(n_features)):
         if kind == "kernel":
             init = keras.initializers.GlorotUniform(seed=seed + layer_index[j // 2])
             weights.append(np.asarray(init(shape), dtype=np.float32))
@@ -200,11 +176,11 @@ class _Stack:
     subset of the models (the running ones), picked by ``active`` indices.
     """
 
-    def __init__(self, model: str, n_features: int, pooled_lengths: np.ndarray | None):
-        self.spec = architecture(model)
+    def __init__(self, net: Network, n_features: int, pooled_lengths: np.ndarray | None):
+        self.spec = net.layers
         self.pool_mask = None  # CNN: (M, 1, width, 1), 1 at positions within each model's own length
         if pooled_lengths is not None:
-            self.pool_mask = _pool_mask(pooled_lengths, model, n_features)
+            self.pool_mask = _pool_mask(pooled_lengths, net, n_features)
 
     def __call__(self, params, x, dropout_seeds=None, active=None):
         """x: (m, B, F) -> probabilities (m, B) for the m models ``params`` hold.
@@ -302,19 +278,9 @@ def _uniform(seeds, layer: int, shape):
     return tf.cast(tf.bitwise.right_shift(bits, 8), tf.float32) * (1.0 / (1 << 24))
 
 
-def _pooled_width(model: str, n_features: int) -> int:
-    width = n_features
-    for layer in architecture(model):
-        if layer.kind == "conv1d":
-            width -= layer.kernel - 1
-        elif layer.kind == "maxpool":
-            width //= int(layer.size)
-    return width
-
-
-def _pad_weights(model: str, weights: list[np.ndarray], n_features: int) -> list[np.ndarray]:
+def _pad_weights(net: Network, weights: list[np.ndarray], n_features: int) -> list[np.ndarray]:
     """Zero-pad one model's weights to the shapes for ``n_features`` inputs."""
-    target = [shape for _, shape in parameter_shapes(model, n_features)]
+    target = [shape for _, shape in net.parameter_shapes(n_features)]
     padded = []
     for w, shape in zip(weights, target):
         out = np.zeros(shape, dtype=np.float32)
@@ -323,8 +289,8 @@ def _pad_weights(model: str, weights: list[np.ndarray], n_features: int) -> list
     return padded
 
 
-def _unpad_weights(model: str, weights: list[np.ndarray], n_features: int) -> list[np.ndarray]:
-    target = [shape for _, shape in parameter_shapes(model, n_features)]
+def _unpad_weights(net: Network, weights: list[np.ndarray], n_features: int) -> list[np.ndarray]:
+    target = [shape for _, shape in net.parameter_shapes(n_features)]
     return [w[tuple(slice(0, s) for s in shape)].copy() for w, shape in zip(weights, target)]
 
 
@@ -399,15 +365,15 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
     n_models = len(folds)
     widths = np.array([f.X_train.shape[1] for f in folds])
     n_features = int(widths.max())
-    is_cnn = any(layer.kind == "conv1d" for layer in architecture(config.model))
-    pooled = np.array([_pooled_width(config.model, int(w)) for w in widths]) if is_cnn else None
-    if is_cnn and pooled.min() < 1:
-        raise ValueError(f"model 'cnn' needs at least 6 input features, got {int(widths.min())}")
+    net = network(config.model)  # resolved once; the name stays in the config (it is part of the cache key)
+    pooled = np.array([net.pooled_width(int(w)) for w in widths]) if net.has_conv else None
+    if net.has_conv and pooled.min() < 1:
+        raise ValueError(f"model {net.name!r} needs at least 6 input features, got {int(widths.min())}")
 
     seeds = np.array([int(f.seed) for f in folds], dtype=np.int64)
     if initial is None:
-        initial = [initial_weights(config.model, int(w), int(s)) for w, s in zip(widths, seeds)]
-    start = [_pad_weights(config.model, w, n_features) for w in initial]
+        initial = [initial_weights(net, int(w), int(s)) for w, s in zip(widths, seeds)]
+    start = [_pad_weights(net, w, n_features) for w in initial]
     stacked = [np.stack([w[j] for w in start]) for j in range(len(start[0]))]
 
     xtr, _ = _stack_data([f.X_train for f in folds], n_features)
@@ -416,7 +382,7 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
     w0, w1 = config.class_weight
     xva, mva = _stack_data([f.X_val for f in folds], n_features)
     yva, _ = _stack_data([np.asarray(f.y_val, dtype=np.float32) for f in folds], None)
-    stack = _Stack(config.model, n_features, pooled)
+    stack = _Stack(net, n_features, pooled)
     runner = _Runner(config, stack, compute_loss, stacked, seeds,
                      train=(xtr, ytr * (1.0 - ls) + 0.5 * ls, np.where(ytr > 0.5, w1, w0).astype(np.float32)),
                      val=(xva, yva, mva))
@@ -445,7 +411,7 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
         train_loss = runner.train_epoch(idx, msk, running, epoch)
         val_prob, val_loss = runner.validate(running)
         auc = np.full(n_models, np.nan)
-        auc[running] = rank_auc(val_prob, yva[running] > 0.5, mva[running] > 0.5)
+        auc[running] = roc_auc(yva[running] > 0.5, val_prob, mask=mva[running] > 0.5)
         history["loss"][running, epoch] = train_loss
         history["val_loss"][running, epoch] = val_loss
         history["val_auc"][running, epoch] = auc[running]
@@ -472,13 +438,13 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
             best_val_auc=float(stopper.best[i]) if np.isfinite(stopper.best[i]) else float("nan"),
             history={k: v[i, :run].copy() for k, v in history.items()},
             predictions={name: predictions[(i, name)] for name in fold.evaluate},
-            weights=_unpad_weights(config.model, [b[i] for b in best], int(widths[i])) if keep_weights else None,
+            weights=_unpad_weights(net, [b[i] for b in best], int(widths[i])) if keep_weights else None,
         ))
     return results
 
 
-def _pool_mask(pooled_lengths, model, n_features):
-    width = _pooled_width(model, n_features)
+def _pool_mask(pooled_lengths, net: Network, n_features):
+    width = net.pooled_width(n_features)
     mask = (np.arange(width)[None, :] < np.asarray(pooled_lengths)[:, None]).astype(np.float32)
     return mask[:, None, :, None]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Layer", "ARCHITECTURES", "CNN_CHOICES", "architecture", "build_keras", "n_parameters"]
+__all__ = ["Layer", "Network", "ARCHITECTURES", "CNN_CHOICES", "network", "architecture", "build_keras", "n_parameters"]
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,70 @@ ARCHITECTURES: dict[str, tuple[Layer, ...]] = {
 }
 
 
-def architecture(name: str) -> tuple[Layer, ...]:
-    """The layer spec of ``name`` ("mlp", "cnn" or "simplenn")."""
+@dataclass(frozen=True)
+class Network:
+    """One network of :data:`ARCHITECTURES`, resolved once from its name.
+
+    ``name`` is what configurations and cache keys hold; ``layers`` the spec.
+    The shape bookkeeping every consumer needs (weight shapes in Keras order,
+    the width after the convolutions and pooling, which layers own weights)
+    is computed here, by one walk over the layers (:meth:`shapes`).
+    """
+
+    name: str
+    layers: tuple[Layer, ...]
+
+    @property
+    def has_conv(self) -> bool:
+        return any(layer.kind == "conv1d" for layer in self.layers)
+
+    @property
+    def weighted_layers(self) -> tuple[int, ...]:
+        """Indices (in :attr:`layers`) of the layers that own a kernel and a bias, in Keras order."""
+        return tuple(i for i, layer in enumerate(self.layers) if layer.kind in ("dense", "conv1d"))
+
+    def shapes(self, n_features: int) -> tuple[list[tuple[str, tuple[int, ...]]], int]:
+        """``(parameter shapes, pooled width)`` for ``n_features`` inputs.
+
+        The parameter shapes are (``"kernel"``/``"bias"``, shape) of each weight in
+        Keras order; the pooled width is the sequence length after the last
+        convolution or pooling layer (``n_features`` for networks without them).
+        """
+        shapes = []
+        width, channels, pooled = n_features, None, n_features  # channels: set once the input is a sequence
+        for layer in self.layers:
+            if layer.kind == "reshape":
+                channels = 1
+            elif layer.kind == "conv1d":
+                shapes += [("kernel", (layer.kernel, channels, int(layer.size))), ("bias", (int(layer.size),))]
+                width, channels = width - layer.kernel + 1, int(layer.size)
+                pooled = width
+            elif layer.kind == "maxpool":
+                width = pooled = width // int(layer.size)
+            elif layer.kind == "flatten":
+                width, channels = width * channels, None
+            elif layer.kind == "dense":
+                shapes += [("kernel", (width, int(layer.size))), ("bias", (int(layer.size),))]
+                width = int(layer.size)
+        return shapes, pooled
+
+    def parameter_shapes(self, n_features: int) -> list[tuple[str, tuple[int, ...]]]:
+        return self.shapes(n_features)[0]
+
+    def pooled_width(self, n_features: int) -> int:
+        return self.shapes(n_features)[1]
+
+
+def network(name: str) -> Network:
+    """The :class:`Network` called ``name`` ("mlp", "cnn" or "simplenn")."""
     if name not in ARCHITECTURES:
         raise ValueError(f"model must be one of {sorted(ARCHITECTURES)}, got {name!r}")
-    return ARCHITECTURES[name]
+    return Network(name, ARCHITECTURES[name])
+
+
+def architecture(name: str) -> tuple[Layer, ...]:
+    """The layer spec of ``name`` ("mlp", "cnn" or "simplenn")."""
+    return network(name).layers
 
 
 def build_keras(name: str, n_features: int, *, dropout: bool = True, seed: int | None = None):
@@ -102,22 +161,7 @@ def build_keras(name: str, n_features: int, *, dropout: bool = True, seed: int |
 
 def parameter_shapes(name: str, n_features: int) -> list[tuple[str, tuple[int, ...]]]:
     """(``"kernel"``/``"bias"``, shape) of each weight in Keras order, for ``n_features`` inputs."""
-    shapes = []
-    width, channels = n_features, None  # channels is set once the input is a sequence
-    for layer in architecture(name):
-        if layer.kind == "reshape":
-            channels = 1
-        elif layer.kind == "conv1d":
-            shapes += [("kernel", (layer.kernel, channels, int(layer.size))), ("bias", (int(layer.size),))]
-            width, channels = width - layer.kernel + 1, int(layer.size)
-        elif layer.kind == "maxpool":
-            width = width // int(layer.size)
-        elif layer.kind == "flatten":
-            width, channels = width * channels, None
-        elif layer.kind == "dense":
-            shapes += [("kernel", (width, int(layer.size))), ("bias", (int(layer.size),))]
-            width = int(layer.size)
-    return shapes
+    return network(name).parameter_shapes(n_features)
 
 
 def n_parameters(name: str, n_features: int) -> int:

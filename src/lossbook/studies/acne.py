@@ -29,15 +29,19 @@ import numpy as np
 import pandas as pd
 
 from lossbook.core import params as checks
+from lossbook.core.params import Interval, OneOf, SubsetOf
+from lossbook.nets.embeddings import BACKBONES, FINE_TUNABLE
 from lossbook.core.data import ACNE_CLASSES
 from lossbook.core.estimate import Estimate
+from lossbook.core.seeding import derive_seed
+from lossbook.nets.torch_stack import StackedMLP
 
 __all__ = [
     "PAPER_TABLES",
     "PAPER_FACTS",
     "SPLIT_KINDS",
     "SCENARIOS",
-    "DEFAULTS",
+    "CONSTRAINTS",
     "check_parameters",
     "Split",
     "random_stratified_split",
@@ -129,65 +133,51 @@ SCENARIOS = {
 }
 SELECT = ("last", "best_val_loss")
 
-#: The chapter's parameters and their full-profile defaults.
-DEFAULTS = {
-    "data_dir": None,
-    "backbone": "efficientnet_lite1_torch",
-    "input_size": 150,
-    "n_views": 3,
-    "split_kinds": ("random", "group", "export"),
-    "scenarios": ("A", "B", "focal", "sampling"),
-    "n_repeats": 10,
-    "subset_per_class": None,
-    "epochs": 25,
-    "batch_size": 32,
-    "hidden_units": 64,
-    "dropout": 0.3,
-    "learning_rate": 2e-3,
-    "focal_gamma": 2.0,
-    "select_epoch": "last",
-    "fine_tune": False,  # True: train backbone and head together (lossbook.studies.acne_finetune; a GPU job)
-    "backbone_learning_rate": 1e-4,  # Adam learning rate of the backbone when fine_tune is True
-    "threads": 1,
-    "seed": 0,
+#: The chapter's parameters as data (defaults: the notebook's parameters cell).
+CONSTRAINTS = {
+    "data_dir": [None, str],
+    "backbone": OneOf(sorted(BACKBONES)),
+    "input_size": Interval(int, 32, 1024),
+    "n_views": Interval(int, 0, 16),
+    "split_kinds": SubsetOf(SPLIT_KINDS),
+    "scenarios": SubsetOf(SCENARIOS),
+    "n_repeats": Interval(int, 2, None),  # intervals need two repeats
+    "subset_per_class": [None, Interval(int, 20, None)],
+    "epochs": Interval(int, 1, 1000),
+    "batch_size": Interval(int, 1, 4096),
+    "hidden_units": Interval(int, 1, 8192),
+    "dropout": Interval(float, 0.0, 1.0, closed="left"),
+    "learning_rate": Interval(float, 0.0, 1.0, closed="right"),
+    "focal_gamma": Interval(float, 0.0, 10.0),
+    "select_epoch": OneOf(SELECT),
+    "fine_tune": bool,  # True: train backbone and head together (lossbook.studies.acne_finetune; a GPU job)
+    "backbone_learning_rate": Interval(float, 0.0, 1.0, closed="right"),  # used only when fine_tune is True
+    "threads": Interval(int, 1, 256),
+    "seed": Interval(int, 0, 2**31 - 1),
 }
 
 
 def check_parameters(**params) -> dict:
     """Validate the chapter's parameters before anything is trained.
 
-    Unknown names and out-of-range values raise ``ValueError`` naming the
-    parameter and what is allowed. Returns the full parameter dict (defaults
-    filled in, sequences as tuples).
+    Values must satisfy :data:`CONSTRAINTS`; parameters not given take the
+    defaults of the chapter's parameters cell. Raises ``ValueError`` naming
+    the parameter and what is allowed. Returns the full parameter dict
+    (sequences as tuples, numbers as int or float).
     """
-    from lossbook.nets.embeddings import BACKBONES, FINE_TUNABLE
-
-    p = checks.merge_known(params, DEFAULTS)
-    checks.one_of("backbone", p["backbone"], sorted(BACKBONES))
-    p["input_size"] = checks.integer("input_size", p["input_size"], 32, 1024)
-    p["n_views"] = checks.integer("n_views", p["n_views"], 0, 16)
-    p["split_kinds"] = checks.subset("split_kinds", p["split_kinds"], SPLIT_KINDS)
-    p["scenarios"] = checks.subset("scenarios", p["scenarios"], SCENARIOS)
-    p["n_repeats"] = checks.integer("n_repeats", p["n_repeats"], 2)  # intervals need two repeats
-    if p["subset_per_class"] is not None:
-        p["subset_per_class"] = checks.integer("subset_per_class", p["subset_per_class"], 20)
-    p["epochs"] = checks.integer("epochs", p["epochs"], 1, 1000)
-    p["batch_size"] = checks.integer("batch_size", p["batch_size"], 1, 4096)
-    p["hidden_units"] = checks.integer("hidden_units", p["hidden_units"], 1, 8192)
-    p["dropout"] = checks.number("dropout", p["dropout"], 0.0, 1.0, high_open=True)
-    p["learning_rate"] = checks.number("learning_rate", p["learning_rate"], 0.0, 1.0, low_open=True)
-    p["focal_gamma"] = checks.number("focal_gamma", p["focal_gamma"], 0.0, 10.0)
-    checks.one_of("select_epoch", p["select_epoch"], SELECT)
-    checks.flag("fine_tune", p["fine_tune"])
-    p["backbone_learning_rate"] = checks.number("backbone_learning_rate", p["backbone_learning_rate"], 0.0, 1.0,
-                                                low_open=True)
+    p = checks.with_defaults("acne", params, CONSTRAINTS)
+    for name, constraint in CONSTRAINTS.items():
+        if isinstance(constraint, SubsetOf):
+            p[name] = checks.subset(name, p[name], constraint.values)
+        elif isinstance(constraint, Interval) and p[name] is not None:
+            p[name] = constraint.kind(p[name])
+        elif name == "subset_per_class" and p[name] is not None:
+            p[name] = int(p[name])
     if p["fine_tune"] and p["backbone"] not in FINE_TUNABLE:
         raise ValueError(
             f"fine_tune=True trains the backbone end to end, which lossbook.studies.acne_finetune implements for "
             f"backbone={' or '.join(map(repr, FINE_TUNABLE))} only, got backbone={p['backbone']!r}"
         )
-    p["threads"] = checks.integer("threads", p["threads"], 1, 256)
-    p["seed"] = checks.integer("seed", p["seed"], 0, 2**31 - 1)
     return p
 
 
@@ -206,11 +196,6 @@ class Split:
         parts = np.concatenate([self.train, self.val, self.test])
         if len(np.unique(parts)) != len(parts):
             raise ValueError(f"split {self.kind}/{self.repeat}: a row is in more than one part")
-
-
-def _seed(*parts: int) -> int:
-    """A 32-bit seed derived from integers (stable across runs and platforms)."""
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
 
 
 def _check_fractions(fractions) -> tuple[float, float, float]:
@@ -289,7 +274,7 @@ def make_splits(index: pd.DataFrame, kind: str, *, n_repeats: int, seed: int = 0
     kind_id = list(SPLIT_KINDS).index(kind)
     out = []
     for r in range(n_repeats):
-        s = _seed(seed, kind_id, r)
+        s = derive_seed(seed, kind_id, r)
         if kind == "random":
             parts = random_stratified_split(index["label"].to_numpy(), fractions=fractions, seed=s)
         elif kind == "group":
@@ -321,7 +306,7 @@ test_has_train_twin.__test__ = False  # a helper, not a pytest test
 
 def stratified_subset(index: pd.DataFrame, per_class: int, *, seed: int = 0) -> pd.DataFrame:
     """``per_class`` rows drawn at random from each class (all rows of a smaller class)."""
-    rng = np.random.default_rng(_seed(seed, 99))
+    rng = np.random.default_rng(derive_seed(seed, 99))
     keep = []
     for _, rows in index.groupby("label", sort=True):
         idx = rows.index.to_numpy()
@@ -464,18 +449,17 @@ def train_heads(
     Y = torch.from_numpy(y)
 
     # Per-job generators and Glorot-uniform initial weights.
-    np_rngs = [np.random.default_rng(_seed(job.seed, 1)) for job in jobs]
-    torch_gens = [torch.Generator().manual_seed(_seed(job.seed, 2)) for job in jobs]
+    np_rngs = [np.random.default_rng(derive_seed(job.seed, 1)) for job in jobs]
+    torch_gens = [torch.Generator().manual_seed(derive_seed(job.seed, 2)) for job in jobs]
 
     def glorot(fan_in, fan_out, gen):
         limit = np.sqrt(6.0 / (fan_in + fan_out))
         return (torch.rand((fan_in, fan_out), generator=gen) * 2 - 1) * limit
 
-    W1 = torch.stack([glorot(dim, h, g) for g in torch_gens]).requires_grad_()
-    b1 = torch.zeros((n_jobs, 1, h), requires_grad=True)
-    W2 = torch.stack([glorot(h, k, g) for g in torch_gens]).requires_grad_()
-    b2 = torch.zeros((n_jobs, 1, k), requires_grad=True)
-    params = [W1, b1, W2, b2]
+    heads = StackedMLP([torch.stack([glorot(dim, h, g) for g in torch_gens]),
+                        torch.stack([glorot(h, k, g) for g in torch_gens])],
+                       [torch.zeros((n_jobs, 1, h)), torch.zeros((n_jobs, 1, k))])
+    params = heads.parameters()
     optimiser = torch.optim.Adam(params, lr=config.learning_rate)
 
     # Group jobs that share a loss (same name and parameters) into one call with a per-job axis.
@@ -490,10 +474,7 @@ def train_heads(
     class_weights = [dict(key[1]).get("class_weights") for key in keys]
 
     def forward(xb, train: bool, masks=None):
-        hidden = torch.relu(torch.baddbmm(b1, xb, W1))
-        if train and config.dropout > 0:
-            hidden = hidden * masks / (1.0 - config.dropout)
-        return torch.baddbmm(b2, hidden, W2)
+        return heads(xb, dropout=config.dropout, keep=masks if train and config.dropout > 0 else None)
 
     val_rows, val_mask = _padded([job.split.val for job in jobs])
     val_rows_t, val_mask_t = torch.from_numpy(val_rows), torch.from_numpy(val_mask)

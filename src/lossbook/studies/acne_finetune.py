@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lossbook.studies.acne import HeadConfig, HeadJob, HeadResults, _seed, epoch_rows, loss_for_job
+from lossbook.core.seeding import derive_seed
+from lossbook.studies.acne import HeadConfig, HeadJob, HeadResults, epoch_rows, loss_for_job
 from lossbook.core.cache import DiskCache, cache_key
 from lossbook.nets.embeddings import FINE_TUNABLE, Augmentation, augment, lite1_imagenet, lite1_input, load_image
 from lossbook.core.losses import make
@@ -159,11 +160,11 @@ def _fine_tune_one(job: HeadJob, pixels, y, k, sha256, *, config: HeadConfig, in
     """Train one job from the ImageNet weights; its test probabilities, history and class weights."""
     from PIL import Image
 
-    torch.manual_seed(_seed(job.seed, 3))  # dropout masks
+    torch.manual_seed(derive_seed(job.seed, 3))  # dropout masks
     if device == "cuda":
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
-    rng = np.random.default_rng(_seed(job.seed, 1))  # batch order and sampling, as the frozen heads
-    net = Network(lite1_imagenet(input_size), 1280, config.hidden_units, k, config.dropout, _seed(job.seed, 2)).to(device)
+    rng = np.random.default_rng(derive_seed(job.seed, 1))  # batch order and sampling, as the frozen heads
+    net = Network(lite1_imagenet(input_size), 1280, config.hidden_units, k, config.dropout, derive_seed(job.seed, 2)).to(device)
     optimiser = torch.optim.Adam([
         {"params": net.backbone.parameters(), "lr": backbone_learning_rate},
         {"params": [*net.hidden.parameters(), *net.out.parameters()], "lr": config.learning_rate},

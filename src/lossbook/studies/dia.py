@@ -29,12 +29,14 @@ from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from lossbook.core import params as checks
+from lossbook.core.params import Interval, SubsetOf
 from lossbook.core.cache import DiskCache, cache_key
 from lossbook.core.metrics import binary_report
-from lossbook.nets.keras_stack import TRAINER_VERSION, FoldData, TrainConfig, derive_seed, train_folds
+from lossbook.core.seeding import derive_seed
+from lossbook.nets.keras_stack import TRAINER_VERSION, FoldData, TrainConfig, train_folds
 
 __all__ = [
-    "PAPER_TABLE1", "PAPER_FIGURE5_AUC", "INTERDIA", "MODELS", "LOSSES", "PROTOCOLS", "DEFAULTS",
+    "PAPER_TABLE1", "PAPER_FIGURE5_AUC", "INTERDIA", "MODELS", "LOSSES", "PROTOCOLS", "CONSTRAINTS",
     "check_parameters", "ColumnFilter", "preprocessor", "cv_splits", "FoldSpec", "make_fold_data",
     "fold_key", "run_grid", "run_baselines", "external_test", "TABLE_METRICS",
 ]
@@ -67,30 +69,25 @@ TABLE_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc",
                  "balanced_accuracy", "mcc", "brier")
 LOSS_PARAMS = {"bce": {}, "focal": {"gamma": 2.0, "alpha": 0.25}, "dice": {"eps": 1.0}}
 
-#: The chapter's full-profile parameters (the notebook's parameters cell repeats them).
-DEFAULTS = {
-    "n_splits": 5, "n_repeats": 5, "max_epochs": 100, "patience": 15, "batch_size": 32,
-    "learning_rate": 1e-3, "val_fraction": 0.2, "pos_class_weight": 1.0, "label_smoothing": 0.0,
-    "seed": 0, "models": list(MODELS), "losses": list(LOSSES), "n_boot": 2000,
-    "run_variants": True, "n_refits": 5, "variant_models": list(MODELS),
+#: The chapter's parameters as data (defaults: the notebook's parameters cell).
+CONSTRAINTS = {
+    "n_splits": Interval(int, 2, 20), "n_repeats": Interval(int, 1, None), "max_epochs": Interval(int, 1, 1000),
+    "patience": Interval(int, 1, None), "batch_size": Interval(int, 1, None), "seed": Interval(int, 0, None),
+    "n_boot": Interval(int, 100, None), "n_refits": Interval(int, 1, 50), "run_variants": bool,
+    "learning_rate": Interval(float, 0, 1, closed="right"), "val_fraction": Interval(float, 0, 0.5, closed="neither"),
+    "pos_class_weight": Interval(float, 0, 100, closed="right"), "label_smoothing": Interval(float, 0, 1, closed="left"),
+    "models": SubsetOf(MODELS), "losses": SubsetOf(LOSSES), "variant_models": SubsetOf(MODELS),
 }
 
 
 def check_parameters(**params) -> dict:
     """Validate the chapter's parameters before any training; return them with defaults filled.
 
-    Raises ``ValueError`` naming the parameter and what is allowed.
+    Values must satisfy :data:`CONSTRAINTS`; parameters not given take the
+    defaults of the chapter's parameters cell. Raises ``ValueError`` naming
+    the parameter and what is allowed.
     """
-    p = checks.merge_known(params, DEFAULTS)
-    for name, low, high in (("n_splits", 2, 20), ("n_repeats", 1, None), ("max_epochs", 1, 1000),
-                            ("patience", 1, None), ("batch_size", 1, None), ("seed", 0, None),
-                            ("n_boot", 100, None), ("n_refits", 1, 50)):
-        checks.integer(name, p[name], low, high)
-    checks.flag("run_variants", p["run_variants"])
-    checks.number("learning_rate", p["learning_rate"], 0, 1, low_open=True)
-    checks.number("val_fraction", p["val_fraction"], 0, 0.5, low_open=True, high_open=True)
-    checks.number("pos_class_weight", p["pos_class_weight"], 0, 100, low_open=True)
-    checks.number("label_smoothing", p["label_smoothing"], 0, 1, high_open=True)
+    p = checks.with_defaults("dia", params, CONSTRAINTS)
     for name, allowed in (("models", MODELS), ("losses", LOSSES), ("variant_models", MODELS)):
         chosen = checks.subset(name, p[name], allowed)
         p[name] = [x for x in allowed if x in chosen]  # canonical order: the grid's order

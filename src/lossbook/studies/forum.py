@@ -38,6 +38,7 @@ import pandas as pd
 
 from lossbook.core import params as checks
 from lossbook.core.estimate import Estimate
+from lossbook.core.params import Interval
 
 #: Metrics quoted in the forum post (GPT-4's summary of the two runs' CSV logs),
 #: epoch 1 ("start") and epoch 15 ("end"), as fractions. Facts about the post.
@@ -69,41 +70,34 @@ RUNS = {
     "focal γ=5, α=0.25": ("focal", {"gamma": 5.0, "alpha": 0.25}),
 }
 
-_LIMITS = {
-    "n_samples": (2_000, 5_000_000),
-    "prevalence": (1e-4, 0.2),
-    "n_features": (2, 256),
-    "separation": (0.0, 10.0),
-    "epochs": (1, 500),
-    "batch_size": (8, 65_536),
-    "hidden": (1, 4096),
-    "learning_rate": (1e-6, 1.0),
-    "validation_fraction": (0.05, 0.5),
-    "test_fraction": (0.05, 0.5),
-    "n_boot": (100, 100_000),
+#: The chapter's parameters as data (defaults: the notebook's parameters cell); checked by
+#: :func:`check_parameters` through :func:`lossbook.core.params.validate`.
+CONSTRAINTS = {
+    "n_samples": Interval(int, 2_000, 5_000_000),
+    "prevalence": Interval(float, 1e-4, 0.2),
+    "n_features": Interval(int, 6, 256),  # the positives' two clusters use features 0-5
+    "separation": Interval(float, 0.0, 10.0),
+    "validation_fraction": Interval(float, 0.05, 0.5),
+    "test_fraction": Interval(float, 0.05, 0.5),
+    "epochs": Interval(int, 1, 500),
+    "batch_size": Interval(int, 8, 65_536),
+    "hidden": Interval(int, 1, 4096),
+    "learning_rate": Interval(float, 1e-6, 1.0),
+    "n_boot": Interval(int, 100, 100_000),
+    "seed": Interval(int, 0, None),
 }
 
 
-def check_parameters(**parameters) -> dict:
-    """Validate the chapter's parameters before any training.
+def check_parameters(*, complete: bool = False, **parameters) -> dict:
+    """Validate the chapter's parameters (or some of them) before any training.
 
-    Known names are those of :data:`_LIMITS` plus ``seed``; each value must lie
-    in its closed range. Returns the parameters unchanged. Raises
-    ``ValueError`` naming the parameter and its allowed values.
+    Each value must satisfy :data:`CONSTRAINTS`; two rules tie parameters
+    together (the held-out fractions leave most rows for training; at least
+    100 positives are expected). ``complete=True`` (the chapter) also refuses
+    missing names. Returns the parameters unchanged. Raises ``ValueError``
+    naming the parameter and its allowed values.
     """
-    allowed = set(_LIMITS) | {"seed"}
-    for name, value in parameters.items():
-        if name not in allowed:
-            raise ValueError(f"unknown parameter {name!r}; allowed: {sorted(allowed)}")
-        if name == "seed":
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"seed must be a non-negative integer, got {value!r}")
-            continue
-        low, high = _LIMITS[name]
-        if isinstance(low, int) and isinstance(high, int):
-            checks.integer(name, value, low, high)
-        else:
-            checks.number(name, value, low, high)
+    checks.validate(parameters, CONSTRAINTS, complete=complete)
     if "validation_fraction" in parameters and "test_fraction" in parameters:
         if parameters["validation_fraction"] + parameters["test_fraction"] >= 0.8:
             raise ValueError(

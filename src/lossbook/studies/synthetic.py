@@ -34,6 +34,9 @@ import pandas as pd
 from lossbook.core import params as checks
 from lossbook.core.estimate import Estimate
 from lossbook.core.inference import minimum_detectable_effect
+from lossbook.core.params import Interval, ListOf
+from lossbook.core.metrics import average_precision, roc_auc
+from lossbook.nets.torch_stack import StackedMLP
 
 # ---------------------------------------------------------------------------
 # Facts from the tutorial
@@ -291,12 +294,15 @@ def initial_weights(seed: int, layers: Sequence[int] = TUTORIAL_TRAINING["layers
     return [(m.weight.detach().T.clone(), m.bias.detach().clone()) for m in linears]
 
 
-class BatchedMLP:
-    """``n_members`` independent copies of the tutorial's network, evaluated as one.
+class BatchedMLP(StackedMLP):
+    """``n_members`` independent copies of the tutorial's network, evaluated as one
+    (:class:`lossbook.nets.torch_stack.StackedMLP` with a sigmoid output).
 
     Layer ``l`` holds ``W[l]`` of shape (n_members, in, out) and ``b[l]`` of
-    shape (n_members, 1, out); member ``i`` computes exactly what an
-    ``nn.Sequential`` with ``W[l][i].T`` and ``b[l][i]`` computes.
+    shape (n_members, 1, out); member ``i`` starts from the weights
+    ``torch.manual_seed(seeds[i]); tutorial_network()`` gives and computes exactly
+    what that ``nn.Sequential`` computes. Calling it returns probabilities of
+    shape (n_members, n) for ``X`` of shape (n, in) (shared) or (n_members, n, in).
     """
 
     def __init__(self, seeds: Sequence[int], layers: Sequence[int] = TUTORIAL_TRAINING["layers"]):
@@ -307,27 +313,9 @@ class BatchedMLP:
         self.layers = tuple(int(v) for v in layers)
         self.seeds = [int(s) for s in seeds]
         inits = [initial_weights(s, self.layers) for s in self.seeds]
-        self.weights = [torch.stack([m[l][0] for m in inits]).requires_grad_(True) for l in range(len(self.layers) - 1)]
-        self.biases = [torch.stack([m[l][1] for m in inits]).unsqueeze(1).requires_grad_(True)
-                       for l in range(len(self.layers) - 1)]
-
-    @property
-    def n_members(self) -> int:
-        return len(self.seeds)
-
-    def parameters(self) -> list:
-        return [p for pair in zip(self.weights, self.biases) for p in pair]
-
-    def __call__(self, X):
-        """Probabilities of shape (n_members, n) for ``X`` of shape (n, in) (shared) or (n_members, n, in)."""
-        import torch
-
-        h = X if X.dim() == 3 else X.unsqueeze(0).expand(self.n_members, -1, -1)
-        last = len(self.weights) - 1
-        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b, h, W)
-            h = torch.relu(h) if l < last else torch.sigmoid(h)
-        return h.squeeze(-1)
+        super().__init__([torch.stack([m[l][0] for m in inits]) for l in range(len(self.layers) - 1)],
+                         [torch.stack([m[l][1] for m in inits]).unsqueeze(1) for l in range(len(self.layers) - 1)],
+                         output="sigmoid")
 
     def member(self, i: int):
         """Member ``i`` as a plain ``nn.Sequential`` (a copy of its current weights)."""
@@ -453,18 +441,6 @@ def predict(model: BatchedMLP, X) -> np.ndarray:
 # Vectorised scores
 # ---------------------------------------------------------------------------
 
-def _roc_auc_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """ROC-AUC per row (Mann-Whitney with average ranks for ties)."""
-    from scipy.stats import rankdata
-
-    pos = y == 1
-    n_pos, n_neg = pos.sum(), (~pos).sum()
-    if n_pos == 0 or n_neg == 0:
-        return np.full(scores.shape[0], np.nan)
-    ranks = rankdata(scores, axis=1)
-    return (ranks[:, pos].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-
-
 def _tie_groups(sorted_scores: np.ndarray) -> np.ndarray:
     """For rows sorted descending, the index of the last element of each element's tie group."""
     n = sorted_scores.shape[1]
@@ -472,20 +448,6 @@ def _tie_groups(sorted_scores: np.ndarray) -> np.ndarray:
     is_end[:, :-1] = sorted_scores[:, :-1] != sorted_scores[:, 1:]
     end_idx = np.where(is_end, np.arange(n), n)
     return np.minimum.accumulate(end_idx[:, ::-1], axis=1)[:, ::-1]
-
-
-def _average_precision_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Average precision per row, with scikit-learn's handling of tied scores."""
-    n_pos = int((y == 1).sum())
-    if n_pos == 0:
-        return np.full(scores.shape[0], np.nan)
-    order = np.argsort(-scores, axis=1, kind="stable")
-    s = np.take_along_axis(scores, order, axis=1)
-    t = (y[order] == 1).astype(float)
-    end = _tie_groups(s)
-    tp = np.cumsum(t, axis=1)
-    precision_at_end = np.take_along_axis(tp, end, axis=1) / (end + 1)
-    return (t * precision_at_end).sum(axis=1) / n_pos
 
 
 def score_members(y_true, probs, threshold=0.5) -> pd.DataFrame:
@@ -521,7 +483,7 @@ def score_members(y_true, probs, threshold=0.5) -> pd.DataFrame:
         "minority_found": tp, "minority_missed": fn, "false_positives": fp,
         "accuracy": (tp + tn) / len(y),
         "balanced_accuracy": (recall + specificity) / 2,
-        "roc_auc": _roc_auc_rows(y, p), "pr_auc": _average_precision_rows(y, p),
+        "roc_auc": roc_auc(y, p), "pr_auc": average_precision(y, p),
         "recall": recall, "precision": precision,
         "brier": ((p - y[None, :]) ** 2).mean(axis=1),
     })
@@ -906,32 +868,33 @@ def arm_summary(frame: pd.DataFrame, arm: str, *, flip_y: float = 0.01, draws: I
 # Chapter parameters
 # ---------------------------------------------------------------------------
 
-#: The chapter's parameters and their defaults (the full profile).
-PARAMETERS = {
-    "n_seeds": 50, "n_draws": 10, "control_seeds": 10, "gammas": [0.5, 1.0, 2.0, 3.0, 5.0],
-    "val_fraction": 0.25, "noise_free": True, "showcase_seed": 0, "n_boot": 2000, "n_threads": 1, "seed": 0,
+#: The chapter's parameters as data (defaults: the notebook's parameters cell).
+CONSTRAINTS = {
+    "n_seeds": Interval(int, 1, 10_000),
+    "n_draws": Interval(int, 1, 1_000),
+    "control_seeds": Interval(int, 1, "n_seeds"),
+    "gammas": ListOf(Interval(float, 0.0, 10.0, closed="right")),
+    "val_fraction": Interval(float, 0.05, 0.5),
+    "noise_free": bool,
+    "showcase_seed": Interval(int, 0, "n_seeds", closed="left"),
+    "n_boot": Interval(int, 100, 100_000),
+    "n_threads": Interval(int, 1, 256),
+    "seed": Interval(int, 0, 2**32 - 1),
 }
 
 
 def check_parameters(**params) -> StressConfig:
     """Validate the chapter's parameters (before any training) and return the stress-test config.
 
-    Raises ``ValueError`` naming the parameter and its allowed values. Seeds
-    are ``0 .. n_seeds-1``; dataset draws use ``random_state`` 42 (the
-    tutorial's), 43, ... ``42 + n_draws - 1``.
+    Values must satisfy :data:`CONSTRAINTS`; parameters not given take the
+    defaults of the chapter's parameters cell. Raises ``ValueError`` naming
+    the parameter and its allowed values. Seeds are ``0 .. n_seeds-1``;
+    dataset draws use ``random_state`` 42 (the tutorial's), 43, ...
+    ``42 + n_draws - 1``.
     """
-    p = checks.merge_known(params, PARAMETERS)
-    n_seeds = checks.integer("n_seeds", p["n_seeds"], 1, 10_000)
-    n_draws = checks.integer("n_draws", p["n_draws"], 1, 1_000)
-    control = checks.integer("control_seeds", p["control_seeds"], 1, n_seeds)
-    checks.integer("showcase_seed", p["showcase_seed"], 0, n_seeds - 1)
-    checks.integer("n_boot", p["n_boot"], 100, 100_000)
-    checks.integer("n_threads", p["n_threads"], 1, 256)
-    checks.integer("seed", p["seed"], 0, 2**32 - 1)
-    checks.flag("noise_free", p["noise_free"])
+    p = checks.with_defaults("synthetic", params, CONSTRAINTS)
+    n_seeds, n_draws, control = p["n_seeds"], p["n_draws"], p["control_seeds"]
     gammas = p["gammas"]
-    if not isinstance(gammas, (list, tuple)) or len(gammas) == 0:
-        raise ValueError(f"gammas: expected a non-empty list of numbers in (0, 10], got {gammas!r}")
     cfg = StressConfig(
         seeds=tuple(range(n_seeds)),
         dataset_states=tuple(range(TUTORIAL_RANDOM_STATE, TUTORIAL_RANDOM_STATE + n_draws)),
