@@ -428,7 +428,7 @@ others = [s for s in SCEN if s != "A"]
 diffs = acne.paired_differences(scores, DIFF_METRICS, baseline="A", others=others) if "A" in SCEN and others else pd.DataFrame()
 if len(diffs) and "B" in SCEN:
     table3, table3_tests = acne.difference_frames(diffs, "B", KINDS, DIFF_METRICS, paper=acne.PAPER_B_MINUS_A)
-    tables.glue_table("tbl_acne_b_minus_a", table3, index_header="B minus A", decimals=3)
+    tables.glue_table("tbl_acne_b_minus_a", table3, index_header="B minus A", decimals=2)
     tables.glue_table("tbl_acne_b_minus_a_tests", table3_tests, index_header="B minus A", decimals=3,
                       missing_means="the interval excludes zero")
 
