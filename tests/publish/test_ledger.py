@@ -285,3 +285,17 @@ def test_every_claim_and_critique_path_resolves_in_the_committed_results():
             if isinstance(L._measure(results, chapter, path), str):
                 unresolved.append(f"critique {crit.id}: {chapter}:{L._path_text(path)}")
     assert not unresolved, "paths with no value in book/results: " + "; ".join(unresolved)
+
+
+def test_counts_sentence_names_only_verdicts_that_occur():
+    text = L.counts_sentence({L.REPRODUCED: 2, L.REFUTED: 1, L.NOT_RUN: 0,
+                                   L.UNTESTABLE: 1})
+    assert text == "Of 4 claims, the ledger finds 2 reproduced, 1 refuted and 1 that cannot be tested here."
+    assert "0" not in text
+    assert L.counts_sentence({L.NOT_RUN: 0}) == "Of 0 claims, none has a verdict yet."
+
+
+def test_every_verdict_has_a_colour_of_its_own():
+    colors = L.verdict_colors()
+    assert set(colors) == set(L.VERDICTS)
+    assert len(set(colors.values())) == len(colors)

@@ -532,6 +532,28 @@ def verdict_counts(assessments: Sequence[Assessment]) -> dict[str, int]:
     return counts
 
 
+def verdict_colors() -> dict[str, str]:
+    """One colour per verdict (from the book's palette), for every chart of verdicts."""
+    from lossbook.core import plots  # matplotlib: loaded only by the pages that draw
+
+    return {REPRODUCED: plots.PALETTE[2], REFUTED: plots.PALETTE[4], INCONCLUSIVE: plots.PALETTE[1],
+            ATYPICAL: plots.PALETTE[3], ARTIFACT: plots.PALETTE[0], UNTESTABLE: plots.NEUTRAL,
+            NOT_RUN: plots.shades(plots.NEUTRAL, 3, lightest=0.8)[0], NOT_MEASURED: plots.PALETTE[7]}
+
+
+def counts_sentence(counts: Mapping[str, int]) -> str:
+    """``verdict_counts`` as one sentence naming only the verdicts that occur:
+    "Of 12 claims, the ledger finds 3 reproduced, 5 refuted and 4 inconclusive." (a verdict counted zero
+    times is left out, so no "0 wait for a chapter" reaches the page)."""
+    total = sum(counts.values())
+    words = {UNTESTABLE: "that cannot be tested here", NOT_RUN: "that wait for a chapter not yet run"}
+    parts = [f"{n} {words.get(v, v)}" for v, n in counts.items() if n]
+    if not parts:
+        return f"Of {total} claims, none has a verdict yet."
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Of {total} claim{'s' if total != 1 else ''}, the ledger finds {listed}."
+
+
 def source_claims(sources: Sequence[str] = tuple(CLAIM_BUILDERS)) -> list[Claim]:
     """The headline claims of the given source documents (see :func:`lossbook.studies.claims.claims`)."""
     return claims(sources)

@@ -1,6 +1,6 @@
 """The synthetic 99:1 study: the tutorial's data, many small networks trained at once, the stress test.
 
-The tutorial (source document 003) trains one 2-16-8-1 network with BCE and one
+The MarkTechPost tutorial "Focal Loss vs Binary Cross-Entropy" (2025) trains one 2-16-8-1 network with BCE and one
 with focal loss on a ``make_classification`` dataset with a 99:1 class ratio
 and reads the two confusion matrices. This module provides
 
@@ -540,6 +540,45 @@ def arm_label(arm: str) -> str:
     if arm.startswith("focal_g"):
         return f"focal, no alpha, gamma {arm[len('focal_g'):]}"
     return arm
+
+
+#: Headers in words for the columns of :func:`difference_table`.
+DIFFERENCE_HEADERS = {"difference": "difference [95 % interval]", "p_value": "p", "share_a_better": "share higher",
+                      "share_tied": "share tied", "mde": "MDE"}
+
+
+def difference_table(paired: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The rows of :func:`paired_differences` for the page: one row per metric (named by ``labels``), columns
+    ``difference`` (an :class:`Estimate` with its bootstrap interval), ``p_value``, ``share_a_better``,
+    ``share_tied`` and ``mde``."""
+    labels = dict(labels or {})
+    rows = {
+        labels.get(metric, metric): {
+            "difference": Estimate(row["mean"], row["ci_low"], row["ci_high"], n=int(row["n_pairs"]),
+                                   method="bootstrap"),
+            "p_value": row["p_value"], "share_a_better": row["share_a_better"], "share_tied": row["share_tied"],
+            "mde": row["mde"],
+        }
+        for metric, row in paired.iterrows()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def versus_table(versus: Mapping[str, pd.DataFrame], metrics: Sequence[str], *, column: str = "difference",
+                 labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Paired differences of several arms against one reference: rows = arms (:func:`arm_label`), columns =
+    ``metrics`` (named by ``labels``). ``column="difference"`` gives each cell as an :class:`Estimate` with its
+    bootstrap interval; any other column of :func:`paired_differences` (e.g. ``"p_holm"``) gives that number."""
+    labels = dict(labels or {})
+    out = {}
+    for arm, d in versus.items():
+        if column == "difference":
+            out[arm_label(arm)] = {labels.get(m, m): Estimate(d.loc[m, "mean"], d.loc[m, "ci_low"], d.loc[m, "ci_high"],
+                                                               n=int(d.loc[m, "n_pairs"]), method="bootstrap")
+                                   for m in metrics}
+        else:
+            out[arm_label(arm)] = {labels.get(m, m): d.loc[m, column] for m in metrics}
+    return pd.DataFrame.from_dict(out, orient="index")
 
 
 @dataclass(frozen=True)
