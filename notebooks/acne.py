@@ -80,12 +80,12 @@ import torch
 from lossbook.core import data as lbdata
 from lossbook.core import params as lbparams
 from lossbook.core import plots
+from lossbook.core.seeding import derive_seed, seed_everything
 from lossbook.nets import embeddings as lbemb
 from lossbook.publish import tables
 from lossbook.publish.glue import glue_number
 from lossbook.publish.results import save_results
 from lossbook.studies import acne
-from lossbook.core.seeding import derive_seed, seed_everything
 
 parameters = acne.check_parameters(**lbparams.collect(globals(), acne.CONSTRAINTS))  # the cell above
 seed_everything(seed)
@@ -272,7 +272,7 @@ tables.glue_table("tbl_acne_splits", split_table, index_header="split kind",
 # ```
 # :::
 #
-{numref}`tbl-acne-splits` counts them; the embeddings are
+# {numref}`tbl-acne-splits` counts them; the embeddings are
 # {glue:text}`acne_features` ({glue:text}`acne_backbone`).
 #
 # ## Training the heads

@@ -61,16 +61,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
+from lossbook.core import params as lbparams
 from lossbook.core import plots
+from lossbook.core.seeding import seed_everything
 from lossbook.publish import ledger, report
 from lossbook.publish.glue import glue_number
 from lossbook.publish.results import save_results
-from lossbook.core.seeding import seed_everything
+from lossbook.studies import chapters as chapter_params
 
-if results_root is not None and not isinstance(results_root, str):
-    raise ValueError(f"results_root must be a folder path or None, got {results_root!r}")
-if not isinstance(sources, (list, tuple)) or not sources or set(sources) - set(ledger.CLAIM_BUILDERS):
-    raise ValueError(f"sources must be a non-empty list drawn from {sorted(ledger.CLAIM_BUILDERS)}, got {sources!r}")
+lbparams.validate(lbparams.collect(globals(), chapter_params.CLAIMS), chapter_params.CLAIMS)  # the cell above
 seed_everything(0)  # nothing random here; kept for the book's convention
 plots.set_style()
 

@@ -61,15 +61,15 @@ from lossbook.publish.glue import glue_number
 from lossbook.studies import forum
 
 with forum.native_stderr_silenced():
-    import tensorflow  # noqa: F401  (loaded here, quietly; Keras checks the losses below)
     import keras
-from lossbook.core.compare import METRIC_LABELS, choose_threshold, compare
-from lossbook.core.losses import make
-from lossbook.core.metrics import binary_report
+    import tensorflow  # noqa: F401  (loaded here, quietly; Keras checks the losses below)
+from lossbook.core.compare import choose_threshold, compare
 from lossbook.core.estimate import Estimate
 from lossbook.core.inference import minimum_detectable_effect
-from lossbook.publish.results import save_results
+from lossbook.core.losses import make
+from lossbook.core.metrics import binary_report
 from lossbook.core.seeding import seed_everything
+from lossbook.publish.results import save_results
 
 parameters = lbparams.collect(globals(), forum.CONSTRAINTS)  # the cell above, papermill's values included
 forum.check_parameters(complete=True, **parameters)

@@ -45,16 +45,15 @@ seed = 0  # seeds the bootstrap
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 
 from lossbook.core import params as lbparams
 from lossbook.core import plots
 from lossbook.core.inference import holm, wilson_interval
+from lossbook.core.seeding import seed_everything
 from lossbook.publish import tables
 from lossbook.publish.glue import glue_number
 from lossbook.publish.results import save_results
 from lossbook.studies import synthetic as syn
-from lossbook.core.seeding import seed_everything
 
 parameters = lbparams.collect(globals(), syn.CONSTRAINTS)  # the cell above, papermill's values included
 config = syn.check_parameters(**parameters)  # raises before any training if a parameter is off

@@ -10,8 +10,14 @@ from sklearn import metrics as skm
 
 from lossbook.core import metrics as lbm
 from lossbook.core.compare import (
-    METRICS, Comparison, _scores_from_groups, bootstrap_differences, choose_threshold,
-    compare, compare_predictions, read_predictions,
+    METRICS,
+    Comparison,
+    _scores_from_groups,
+    bootstrap_differences,
+    choose_threshold,
+    compare,
+    compare_predictions,
+    read_predictions,
 )
 
 

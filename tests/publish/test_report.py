@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from lossbook.publish import report
 from lossbook.core.io import write_json_atomic
+from lossbook.publish import report
 
 
 def _results(root, chapter, *, versions=None, data=None):

@@ -68,9 +68,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -363,7 +363,7 @@ def compare(
     level: float = 0.95,
     seed: int = 0,
     from_logits: bool = False,
-) -> "Comparison":
+) -> Comparison:
     """Compare two runs' out-of-sample predictions on the same examples.
 
     Parameters
@@ -433,7 +433,7 @@ def compare(
                       y_true=y, prob_a=a, prob_b=b, folds=fold_ids)
 
 
-def compare_predictions(a: Predictions, b: Predictions, **kwargs) -> "Comparison":
+def compare_predictions(a: Predictions, b: Predictions, **kwargs) -> Comparison:
     """:func:`compare` for two :class:`Predictions` (e.g. from :func:`read_predictions`).
 
     The two must hold the same labels in the same order (and the same fold

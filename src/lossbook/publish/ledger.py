@@ -39,8 +39,9 @@ the chapter and path. Paths are described in :mod:`lossbook.studies.claims`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from lossbook.core.estimate import FIELDS, Estimate
 from lossbook.core.inference import minimum_detectable_effect

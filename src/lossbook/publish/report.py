@@ -16,14 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import pandas as pd
 
+from lossbook.core.io import write_json_atomic
 from lossbook.core.paths import output_dir, repo_root
 from lossbook.publish.results import load_timing
-from lossbook.core.io import write_json_atomic
 
 PROFILES = ("full", "quick")
 

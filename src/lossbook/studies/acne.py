@@ -22,18 +22,18 @@ The paper's reported numbers live in :data:`PAPER_TABLES`.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from lossbook.core import params as checks
-from lossbook.core.params import Interval, OneOf, SubsetOf
-from lossbook.nets.embeddings import BACKBONES, FINE_TUNABLE
 from lossbook.core.data import ACNE_CLASSES
 from lossbook.core.estimate import Estimate
+from lossbook.core.params import Interval, OneOf, SubsetOf
 from lossbook.core.seeding import derive_seed
+from lossbook.nets.embeddings import BACKBONES, FINE_TUNABLE
 from lossbook.nets.torch_stack import StackedMLP
 
 __all__ = [
@@ -431,9 +431,9 @@ def train_heads(
     waits for the other to be scheduled).
     """
     import torch
+    from tqdm.auto import tqdm
 
     from lossbook.core.losses import make
-    from tqdm.auto import tqdm
 
     if threads:
         torch.set_num_threads(threads)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from lossbook.core.params import Interval, ListOf
+from lossbook.core.params import Interval, ListOf, SubsetOf
+from lossbook.studies.claims import SOURCES
 
 #: The data chapter's parameters.
 DATA = {"data_dir": [None, str], "seed": Interval(int, 0, None)}
@@ -30,8 +31,8 @@ LOSSES = {
     "n_points": Interval(int, 11, None),
 }
 
-#: The claims ledger's parameters (which sources' claims; the ledger itself checks the names).
-CLAIMS = {"results_root": [None, str], "sources": ListOf(str)}
+#: The claims ledger's parameters (which sources' claims).
+CLAIMS = {"results_root": [None, str], "sources": SubsetOf(SOURCES)}
 
 #: The appendix's parameters.
 APPENDIX = {"results_root": [None, str]}

@@ -19,8 +19,9 @@ modules' dictionaries (``PAPER_TABLES``, ``TUTORIAL_REPORTED`` ...), never typed
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = [
     "Source", "SOURCES", "RuleSpec", "rule", "Ratio", "Difference", "Negated",

@@ -30,8 +30,8 @@ import contextlib
 import numbers
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -149,7 +149,7 @@ class Problem:
     def prevalence(self) -> float:
         return float(self.y.mean())
 
-    def take(self, index: np.ndarray) -> "Problem":
+    def take(self, index: np.ndarray) -> Problem:
         return Problem(self.X[index], self.y[index])
 
 

@@ -23,10 +23,9 @@ Facts quoted from the tutorial live in :data:`TUTORIAL_REPORTED` and the
 """
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,8 +33,8 @@ import pandas as pd
 from lossbook.core import params as checks
 from lossbook.core.estimate import Estimate
 from lossbook.core.inference import minimum_detectable_effect
-from lossbook.core.params import Interval, ListOf
 from lossbook.core.metrics import average_precision, roc_auc
+from lossbook.core.params import Interval, ListOf
 from lossbook.nets.torch_stack import StackedMLP
 
 # ---------------------------------------------------------------------------
@@ -619,7 +618,7 @@ class StressConfig:
         specs += [LossSpec(f"focal_g{_fmt(g)}", "focal", (("alpha", None), ("gamma", g))) for g in gammas]
         return specs
 
-    def check(self) -> "StressConfig":
+    def check(self) -> StressConfig:
         _check_stress(self)
         return self
 
