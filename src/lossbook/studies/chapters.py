@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from lossbook.core.params import Interval, ListOf, SubsetOf
+from lossbook.core.params import Interval, ListOf, OneOf, SubsetOf
 from lossbook.studies.claims import SOURCES
 
 #: The data chapter's parameters.
@@ -34,6 +34,17 @@ LOSSES = {
 #: The claims ledger's parameters (which sources' claims).
 CLAIMS = {"results_root": [None, str], "sources": SubsetOf(SOURCES)}
 
+#: The your-data chapter's parameters (the study's own options are checked by tabular.check_parameters).
+YOURDATA = {
+    "prevalence": Interval(float, 0.0, 1.0, closed="neither"),
+    "n_splits": Interval(int, 2, 20),
+    "n_repeats": Interval(int, 1, None),
+    "max_epochs": Interval(int, 1, None),
+    "patience": Interval(int, 1, None),
+    "seed": Interval(int, 0, None),
+    "executor": OneOf(("serial", "dask")),
+}
+
 #: The appendix's parameters.
 APPENDIX = {"results_root": [None, str]}
 
@@ -44,4 +55,5 @@ def constraints(chapter: str) -> dict:
     """The constraints of ``chapter``'s parameters; ``{}`` for a chapter without parameters."""
     if chapter in _IN_STUDY_MODULES:
         return import_module(f"lossbook.studies.{chapter}").CONSTRAINTS
-    return {"data": DATA, "losses": LOSSES, "claims": CLAIMS, "appendix": APPENDIX}.get(chapter, {})
+    return {"data": DATA, "losses": LOSSES, "yourdata": YOURDATA, "claims": CLAIMS,
+            "appendix": APPENDIX}.get(chapter, {})
