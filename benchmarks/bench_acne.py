@@ -42,8 +42,8 @@ def main() -> None:
     import pandas as pd
     import torch
 
-    from lossbook.studies import acne
     from lossbook.nets.embeddings import load_backbone
+    from lossbook.studies import acne
 
     torch.set_num_threads(args.threads)
     print(f"threads={args.threads} load1={os.getloadavg()[0]:.1f} cpus={os.cpu_count()}")

@@ -37,11 +37,12 @@ def main() -> None:
     import keras
     import numpy as np
 
-    from lossbook.studies import dia
     from lossbook.core import losses
-    from lossbook.nets import models, keras_stack as training
     from lossbook.core.data import load_dia
     from lossbook.core.seeding import seed_everything
+    from lossbook.nets import keras_stack as training
+    from lossbook.nets import models
+    from lossbook.studies import dia
 
     seed_everything(0)
     train = load_dia("train", verify_checksum=True)

@@ -76,31 +76,33 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from myst_nb import glue
 
-from lossbook.studies import acne
 from lossbook.core import data as lbdata
 from lossbook.core import params as lbparams
-from lossbook.nets import embeddings as lbemb
-from lossbook.core.paths import figure_path
-from lossbook.publish.results import save_results
+from lossbook.core import plots
 from lossbook.core.seeding import derive_seed, seed_everything
+from lossbook.nets import embeddings as lbemb
+from lossbook.publish import tables
+from lossbook.publish.glue import glue_number
+from lossbook.publish.results import save_results
+from lossbook.studies import acne
 
 parameters = acne.check_parameters(**lbparams.collect(globals(), acne.CONSTRAINTS))  # the cell above
 seed_everything(seed)
 torch.set_num_threads(threads)
+plots.set_style()
 CLASSES = list(lbdata.ACNE_CLASSES)
 KINDS, SCEN = list(parameters["split_kinds"]), list(parameters["scenarios"])
+
+# %%
 for _s, _t in (("A", "table1"), ("B", "table2")):  # the paper's values, for the prose
-    glue(f"acne_paper_{_s}_accuracy", acne.PAPER_TABLES[_t]["accuracy"], display=False)
-    glue(f"acne_paper_{_s}_macro_f1", acne.PAPER_TABLES[_t]["macro_f1"], display=False)
-    glue(f"acne_paper_{_s}_f1_Papules", acne.PAPER_TABLES[_t]["per_class"]["Papules"]["f1"], display=False)
-    glue(f"acne_paper_{_s}_final_val_loss", acne.PAPER_FACTS["final_val_loss"][_s], display=False)
-glue("acne_paper_diff_accuracy", acne.PAPER_TABLES["table2"]["accuracy"] - acne.PAPER_TABLES["table1"]["accuracy"], display=False)
-glue("acne_paper_diff_macro_f1", acne.PAPER_TABLES["table2"]["macro_f1"] - acne.PAPER_TABLES["table1"]["macro_f1"], display=False)
-glue("acne_paper_diff_f1_Papules", acne.PAPER_TABLES["table3"]["Papules"], display=False)
-glue("acne_paper_train_accuracy_A", acne.PAPER_FACTS["train_accuracy_A"], display=False)
-pd.set_option("display.precision", 3)
+    glue_number(f"acne_paper_{_s}_accuracy", acne.PAPER_TABLES[_t]["accuracy"])
+    glue_number(f"acne_paper_{_s}_macro_f1", acne.PAPER_TABLES[_t]["macro_f1"])
+    glue_number(f"acne_paper_{_s}_f1_Papules", acne.PAPER_TABLES[_t]["per_class"]["Papules"]["f1"])
+    glue_number(f"acne_paper_{_s}_final_val_loss", acne.PAPER_FACTS["final_val_loss"][_s])
+for _m in ("accuracy", "macro_f1", "f1:Papules"):
+    glue_number(f"acne_paper_diff_{_m.replace(':', '_')}", acne.PAPER_B_MINUS_A[_m])
+glue_number("acne_paper_train_accuracy_A", acne.PAPER_FACTS["train_accuracy_A"])
 
 # %% [markdown]
 # ## The data and what the paper's own numbers imply
@@ -119,17 +121,25 @@ if subset_per_class is not None:
 y = index["label"].to_numpy()
 groups = index["near_dup_group"].to_numpy()
 counts = index["class_name"].value_counts().reindex(CLASSES)
-glue("acne_n_images", len(index), display=False)
-glue("acne_ratio", float(counts["Blackheads"] / counts["Whiteheads"]), display=False)
-glue("acne_paper_ratio", acne.PAPER_FACTS["imbalance_ratio"], display=False)
-counts.to_frame("images")
+glue_number("acne_n_images", len(index))
+glue_number("acne_ratio", float(counts["Blackheads"] / counts["Whiteheads"]))
+glue_number("acne_paper_ratio", acne.PAPER_FACTS["imbalance_ratio"])
+tables.glue_table("tbl_acne_counts", counts.to_frame("images"), index_header="class")
 
 # %% [markdown]
+# :::{table} Images per class in the copy of the data this chapter reads (`notebooks/acne.py`).
+# :name: tbl-acne-counts
+#
+# ```{glue:md} tbl_acne_counts
+# :format: myst
+# ```
+# :::
+#
 # The paper states a Blackheads:Whiteheads ratio of {glue:text}`acne_paper_ratio:.1f`;
-# this copy has {glue:text}`acne_ratio:.1f`. Its confusion counts say more about
-# its test set. The paper names four off-diagonal counts (table below, "errors")
+# this copy has {glue:text}`acne_ratio:.1f` ({numref}`tbl-acne-counts`). Its confusion counts say more about
+# its test set. The paper names four off-diagonal counts ({numref}`tbl-acne-implied`, "errors")
 # and prints each true class's recall; a class with that many errors at that
-# recall must have at least the number of test images computed in the table.
+# recall must have at least the number of test images computed there.
 # Compare it with a stratified 10 % test set of this data.
 
 # %%
@@ -144,11 +154,21 @@ for scenario, table in (("A", "table1"), ("B", "table2")):
             "export's test split": int(((index["class_name"] == true) & (index["roboflow_split"] == "test")).sum()),
         })
 implied = pd.DataFrame(implied)
-glue("acne_implied_papules_B", int(implied.query("scenario == 'B' and `true class` == 'Papules'")["implied test images (at least)"].iloc[0]), display=False)
-glue("acne_papules_10pct", int(round(0.1 * counts["Papules"])), display=False)
-implied
+glue_number("acne_implied_papules_B", int(implied.query("scenario == 'B' and `true class` == 'Papules'")["implied test images (at least)"].iloc[0]))
+glue_number("acne_papules_10pct", int(round(0.1 * counts["Papules"])))
+tables.glue_table("tbl_acne_implied", implied, index=False,
+                  headers={"implied test images (at least)": "implied test images, at least",
+                           "10 % of the class here": "10 % of the class here"})
 
 # %% [markdown]
+# :::{table} The paper's off-diagonal confusion counts (errors) and printed recalls, the smallest test class each implies, a stratified 10 % of the class in this data, and the class in the export's test split (`notebooks/acne.py`).
+# :name: tbl-acne-implied
+#
+# ```{glue:md} tbl_acne_implied
+# :format: myst
+# ```
+# :::
+#
 # Scenario B's Papules row alone needs at least {glue:text}`acne_implied_papules_B`
 # Papules test images; a 10 % split of this data has about
 # {glue:text}`acne_papules_10pct`. So either the paper's data differs from this
@@ -195,16 +215,16 @@ if fine_tune:
 
     checksums = [lbdata.sha256_file(path) for path in index["path"]]
     backbone_label = backbone_label.replace("frozen", "fine-tuned end to end")
-    print(f"fine-tuning on {finetune.pick_device()}: no embeddings to compute")
+    glue_number("acne_features", f"fine-tuned on {finetune.pick_device()}: no embeddings computed")
 else:
     emb = lbemb.embed_images(
         index["path"].tolist(), backbone=backbone, input_size=input_size, n_views=n_views, progress=True,
         threads=os.cpu_count(),  # large convolutions: two threads embed about twice as fast as one here
     )
     features, checksums = emb.features, emb.sha256
-    print(f"features: {features.shape[0]} images x {features.shape[1]} views (plain + {n_views} augmented) x {features.shape[2]} dims")
-glue("acne_backbone", backbone_label, display=False)
-print(f"backbone: {backbone_label}")
+    glue_number("acne_features", f"{features.shape[0]} images × {features.shape[1]} views (plain + {n_views} "
+                                 f"augmented) × {features.shape[2]} features")
+glue_number("acne_backbone", backbone_label)
 
 # %% [markdown]
 # ## Three kinds of split
@@ -238,10 +258,23 @@ split_table = pd.DataFrame(split_rows).groupby("kind", sort=False).mean(numeric_
 if "group" in splits:  # the grouped split must keep every near-duplicate group on one side, or nothing below means anything
     assert all(len(acne.crossing_groups(s, groups)) == 0 for s in splits["group"])
 for kind in KINDS:
-    glue(f"acne_twin_share_{kind}", float(split_table.loc[kind, "test with a train twin"]), display=False)
-split_table
+    glue_number(f"acne_twin_share_{kind}", float(split_table.loc[kind, "test with a train twin"]))
+tables.glue_table("tbl_acne_splits", split_table, index_header="split kind",
+                  decimals={"train": 0, "val": 0, "test": 0, "groups crossing": 1},
+                  headers={"train": "training images", "val": "validation images", "test": "test images"})
 
 # %% [markdown]
+# :::{table} The three kinds of split, mean over repeats: images per side, near-duplicate groups on more than one side, and the shares of test images with a near-duplicate among the training images or only among the validation images (`notebooks/acne.py`).
+# :name: tbl-acne-splits
+#
+# ```{glue:md} tbl_acne_splits
+# :format: myst
+# ```
+# :::
+#
+# {numref}`tbl-acne-splits` counts them; the embeddings are
+# {glue:text}`acne_features` ({glue:text}`acne_backbone`).
+#
 # ## Training the heads
 #
 # Head: dense ReLU layer ({glue:text}`acne_hidden` units), dropout
@@ -261,16 +294,16 @@ split_table
 # Within a repeat, all scenarios share the split, the initial weights and the
 # random streams, so B minus A isolates the loss. All heads (split kinds x
 # repeats x scenarios) train at once as one batched model. The test rows are
-# scored once, after training.
+# scored once, after training: {glue:text}`acne_n_heads` heads in all.
 
 # %%
-glue("acne_hidden", hidden_units, display=False)
-glue("acne_dropout", dropout, display=False)
-glue("acne_lr", learning_rate, display=False)
-glue("acne_batch", batch_size, display=False)
-glue("acne_epochs", epochs, display=False)
-glue("acne_gamma", focal_gamma, display=False)
-glue("acne_select", "the last epoch" if select_epoch == "last" else "the epoch with the lowest validation loss", display=False)
+glue_number("acne_hidden", hidden_units)
+glue_number("acne_dropout", dropout)
+glue_number("acne_lr", learning_rate)
+glue_number("acne_batch", batch_size)
+glue_number("acne_epochs", epochs)
+glue_number("acne_gamma", focal_gamma)
+glue_number("acne_select", "the last epoch" if select_epoch == "last" else "the epoch with the lowest validation loss")
 config = acne.HeadConfig(
     hidden_units=hidden_units, dropout=dropout, learning_rate=learning_rate, epochs=epochs,
     batch_size=batch_size, focal_gamma=focal_gamma, select_epoch=select_epoch, augment=n_views > 0,
@@ -285,7 +318,7 @@ if fine_tune:
 else:
     heads = acne.train_heads(features, y, jobs, config=config, progress=True, threads=threads)
 scores = acne.score_jobs(heads, y, CLASSES, groups=groups)
-print(f"{len(jobs)} heads trained: {len(KINDS)} split kinds x {n_repeats} repeats x {len(SCEN)} scenarios")
+glue_number("acne_n_heads", len(jobs))
 
 # %% [markdown]
 # ## Accuracy and macro-F1 beside the paper
@@ -305,37 +338,40 @@ METRICS = ["accuracy", "macro_f1", "brier"] + [f"{m}:{c}" for m in ("precision",
 summary = acne.summarize_scores(scores, METRICS)
 for kind in KINDS:
     first = summary.query("kind == @kind").iloc[0]
-    glue(f"acne_test_over_train_{kind}", float(first["n_test"] / first["n_train"]), display=False)
+    glue_number(f"acne_test_over_train_{kind}", float(first["n_test"] / first["n_train"]))
 
-
-def fmt(row):
-    return f"{row['mean']:.3f} [{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
-
-
-headline = summary[summary["metric"].isin(["accuracy", "macro_f1", "brier"])].copy()
-headline["mean [95% CI]"] = headline.apply(fmt, axis=1)
-headline_table = headline.pivot(index=["kind", "scenario"], columns="metric", values="mean [95% CI]")
-headline_table = headline_table.reindex(pd.MultiIndex.from_product([KINDS, SCEN], names=["kind", "scenario"]))
-paper_cols = {"A": acne.PAPER_TABLES["table1"], "B": acne.PAPER_TABLES["table2"]}
-headline_table["paper accuracy"] = [paper_cols[s]["accuracy"] if s in paper_cols else np.nan for _, s in headline_table.index]
-headline_table["paper macro_f1"] = [paper_cols[s]["macro_f1"] if s in paper_cols else np.nan for _, s in headline_table.index]
-headline_table.columns.name = f"backbone: {backbone}"
-headline_table
+tables.glue_table("tbl_acne_headline", acne.headline_frame(summary, KINDS, SCEN), index_header="split, scenario",
+                  missing_means="the paper reports no such scenario")
+brier = acne.headline_frame(summary, KINDS, SCEN, metrics=["brier"], paper=False)["Brier (lower is better)"]
+tables.glue_table("tbl_acne_brier", brier.unstack(level=0).reindex(index=SCEN, columns=KINDS),
+                  index_header="scenario", headers={k: f"{k} split" for k in KINDS})
 
 
 # %%
-def stat(kind, scenario, metric, key="mean"):
-    return float(summary.query("kind == @kind and scenario == @scenario and metric == @metric")[key].iloc[0])
-
-
 for kind in KINDS:
     for scenario in SCEN:
         for metric in ("accuracy", "macro_f1"):
             for key in ("mean", "ci_low", "ci_high"):
-                glue(f"acne_{kind}_{scenario}_{metric}_{key}", stat(kind, scenario, metric, key), display=False)
+                glue_number(f"acne_{kind}_{scenario}_{metric}_{key}", acne.stat(summary, kind, scenario, metric, key))
 
 # %% [markdown]
-# Under the paper's random split, scenario A reaches accuracy
+# :::{table} Accuracy and macro-F1 per split kind and scenario: mean over repeats with the corrected resampled 95 % interval, beside the paper's single-run values ({glue:text}`acne_backbone`; `notebooks/acne.py`). A dash: the paper reports no such scenario.
+# :name: tbl-acne-headline
+#
+# ```{glue:md} tbl_acne_headline
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Brier score (lower is better) per split kind and scenario, mean over repeats with the corrected resampled 95 % interval (`notebooks/acne.py`).
+# :name: tbl-acne-brier
+#
+# ```{glue:md} tbl_acne_brier
+# :format: myst
+# ```
+# :::
+#
+# Under the paper's random split ({numref}`tbl-acne-headline`; Brier scores in {numref}`tbl-acne-brier`), scenario A reaches accuracy
 # {glue:text}`acne_random_A_accuracy_mean:.3f` (95 % interval
 # {glue:text}`acne_random_A_accuracy_ci_low:.3f` to {glue:text}`acne_random_A_accuracy_ci_high:.3f`)
 # and B {glue:text}`acne_random_B_accuracy_mean:.3f`
@@ -348,28 +384,31 @@ for kind in KINDS:
 # ## Tables 1 and 2 again: per-class scores under the paper's split
 #
 # Per-class precision, recall and F1 under the random split (mean over repeats),
-# ours beside the paper's.
+# ours beside the paper's: {numref}`tbl-acne-per-class-a` and {numref}`tbl-acne-per-class-b`.
 
 # %%
-def per_class_table(kind, scenario, paper_table):
-    rows = {}
-    for c in CLASSES:
-        row = {}
-        for m in ("precision", "recall", "f1"):
-            row[f"{m} (ours)"] = stat(kind, scenario, f"{m}:{c}")
-            row[f"{m} (paper)"] = acne.PAPER_TABLES[paper_table]["per_class"][c][m]
-        rows[c] = row
-    table = pd.DataFrame(rows).T
-    table.loc["accuracy"] = [np.nan, np.nan, np.nan, np.nan, stat(kind, scenario, "accuracy"), acne.PAPER_TABLES[paper_table]["accuracy"]]
-    table.columns.name = f"{kind} split, scenario {scenario}, {backbone}"
-    return table
-
-
 reference_kind = "random" if "random" in KINDS else KINDS[0]
-per_class_table(reference_kind, "A", "table1") if "A" in SCEN else None
+for _s, _t in (("A", "table1"), ("B", "table2")):
+    if _s in SCEN:
+        tables.glue_table(f"tbl_acne_per_class_{_s}", acne.per_class_table(summary, reference_kind, _s, _t, CLASSES),
+                          index_header="class")
 
-# %%
-per_class_table(reference_kind, "B", "table2") if "B" in SCEN else None
+# %% [markdown]
+# :::{table} Scenario A (plain cross-entropy): per-class precision, recall and F1, ours (mean over the repeats of the random split) beside the paper's Table 1 ({glue:text}`acne_backbone`; `notebooks/acne.py`).
+# :name: tbl-acne-per-class-A
+#
+# ```{glue:md} tbl_acne_per_class_A
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Scenario B (class-weighted cross-entropy): as {numref}`tbl-acne-per-class-a`, beside the paper's Table 2 (`notebooks/acne.py`).
+# :name: tbl-acne-per-class-B
+#
+# ```{glue:md} tbl_acne_per_class_B
+# :format: myst
+# ```
+# :::
 
 # %% [markdown]
 # ## Table 3 again: the change from A to B, per class, with paired intervals
@@ -387,47 +426,37 @@ per_class_table(reference_kind, "B", "table2") if "B" in SCEN else None
 DIFF_METRICS = ["accuracy", "macro_f1", "brier"] + [f"f1:{c}" for c in CLASSES]
 others = [s for s in SCEN if s != "A"]
 diffs = acne.paired_differences(scores, DIFF_METRICS, baseline="A", others=others) if "A" in SCEN and others else pd.DataFrame()
-if len(diffs):
-    table3 = diffs[diffs["scenario"] == "B"].copy() if "B" in SCEN else diffs.iloc[0:0]
-    table3["B - A [95% CI]"] = table3.apply(
-        lambda r: f"{r['mean']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] p={r['p_value']:.3f} (Holm {r['p_holm']:.3f})"
-                  + (f", MDE {r['mde']:.3f}" if r["ci_low"] <= 0 <= r["ci_high"] else ""),
-        axis=1)
-    table3 = table3.pivot(index="metric", columns="kind", values="B - A [95% CI]").reindex(DIFF_METRICS)[[k for k in KINDS]]
-    paper_diff = {"accuracy": acne.PAPER_TABLES["table2"]["accuracy"] - acne.PAPER_TABLES["table1"]["accuracy"],
-                  "macro_f1": acne.PAPER_TABLES["table2"]["macro_f1"] - acne.PAPER_TABLES["table1"]["macro_f1"],
-                  "brier": np.nan, **{f"f1:{c}": v for c, v in acne.PAPER_TABLES["table3"].items()}}
-    table3["paper"] = [round(paper_diff[m], 2) for m in table3.index]
-    table3.columns.name = f"backbone: {backbone}"
-table3 if len(diffs) and "B" in SCEN else None
+if len(diffs) and "B" in SCEN:
+    table3, table3_tests = acne.difference_frames(diffs, "B", KINDS, DIFF_METRICS, paper=acne.PAPER_B_MINUS_A)
+    tables.glue_table("tbl_acne_b_minus_a", table3, index_header="B minus A", decimals=2)
+    tables.glue_table("tbl_acne_b_minus_a_tests", table3_tests, index_header="B minus A", decimals=3,
+                      missing_means="the interval excludes zero")
 
 # %%
 if len(diffs) and "B" in SCEN:
-    def diff_stat(kind, metric, key="mean", scenario="B"):
-        return float(diffs.query("kind == @kind and scenario == @scenario and metric == @metric")[key].iloc[0])
-
     for kind in KINDS:
         for metric in DIFF_METRICS:
             name = metric.replace("f1:", "f1_")
             for key in ("mean", "ci_low", "ci_high", "share_positive", "p_value", "p_holm"):
-                glue(f"acne_diff_{kind}_{name}_{key}", diff_stat(kind, metric, key), display=False)
+                glue_number(f"acne_diff_{kind}_{name}_{key}", acne.stat(diffs, kind, "B", metric, key))
 
-    fig, axes = plt.subplots(1, len(KINDS), figsize=(3.4 * len(KINDS), 3.2), sharey=True, squeeze=False)
-    labels = ["acc", "macro F1", "Brier (lower is better)"] + CLASSES
+# %%
+if len(diffs) and "B" in SCEN:
+    fig, axes = plt.subplots(1, len(KINDS), figsize=(plots.PAGE_WIDTH_IN, 3.4), sharey=True, squeeze=False)
+    labels = ["accuracy", "macro-F1", "Brier"] + CLASSES
     for ax, kind in zip(axes[0], KINDS):
         d = diffs.query("kind == @kind and scenario == 'B'").set_index("metric").reindex(DIFF_METRICS)
         x = np.arange(len(DIFF_METRICS))
-        ax.errorbar(x, d["mean"], yerr=[d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]], fmt="o", capsize=3, label="ours (B - A)")
-        ax.scatter(x, [paper_diff[m] for m in DIFF_METRICS], marker="D", color="black", s=18, label="paper", zorder=3)
-        ax.axhline(0, color="#888888", lw=0.8)
-        ax.set_xticks(x, labels, rotation=45, ha="right")
+        ax.errorbar(x, d["mean"], yerr=[d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]], fmt="o", capsize=3,
+                    color=plots.PALETTE[0], label="ours (B − A)")
+        ax.scatter(x, [acne.PAPER_B_MINUS_A.get(m, np.nan) for m in DIFF_METRICS], marker="D",
+                   color=plots.LOSS_COLORS["paper"], s=18, label="paper", zorder=3)
+        ax.axhline(0, color=plots.NEUTRAL, lw=0.8)
+        ax.set_xticks(x, labels, rotation=60, ha="right", rotation_mode="anchor")
         ax.set_title(f"{kind} split")
     axes[0][0].set_ylabel("B minus A")
-    axes[0][-1].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(figure_path("acne", "b_minus_a.png"), dpi=120)
-    glue("fig_acne_b_minus_a", fig, display=False)
-    plt.close(fig)
+    axes[0][-1].legend()
+    plots.save_figure(fig, "acne", "b_minus_a", glue_key="fig_acne_b_minus_a")
 
 # %% [markdown]
 # ```{glue:figure} fig_acne_b_minus_a
@@ -439,7 +468,23 @@ if len(diffs) and "B" in SCEN:
 # (`notebooks/acne.py`, default parameters).
 # ```
 #
-# Under the paper's split, B changes accuracy by
+# :::{table} The paper's Table 3 again: B minus A per metric and split kind, paired by repeat: mean with the corrected resampled 95 % interval; the paper's single-run change in brackets after the metric ({glue:text}`acne_backbone`; `notebooks/acne.py`).
+# :name: tbl-acne-b-minus-a
+#
+# ```{glue:md} tbl_acne_b_minus_a
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Tests of the differences in {numref}`tbl-acne-b-minus-a`: Holm-adjusted p-value (every paired difference of the chapter is one family) and, where the interval holds zero, the minimum detectable effect (MDE) at 80 % power; a dash: the interval excludes zero (`notebooks/acne.py`).
+# :name: tbl-acne-b-minus-a-tests
+#
+# ```{glue:md} tbl_acne_b_minus_a_tests
+# :format: myst
+# ```
+# :::
+#
+# Under the paper's split ({numref}`tbl-acne-b-minus-a`, {numref}`fig-acne-b-minus-a`), B changes accuracy by
 # {glue:text}`acne_diff_random_accuracy_mean:+.3f` (95 % interval
 # {glue:text}`acne_diff_random_accuracy_ci_low:+.3f` to {glue:text}`acne_diff_random_accuracy_ci_high:+.3f`),
 # macro-F1 by {glue:text}`acne_diff_random_macro_f1_mean:+.3f`
@@ -464,42 +509,46 @@ if len(diffs) and "B" in SCEN:
 # same run).
 
 # %%
-from scipy import stats as _stats
-
-acne_t975 = float(_stats.t.ppf(0.975, n_repeats - 1)) if n_repeats > 1 else np.nan  # the t quantile of each corrected interval
-twin = scores.groupby(["kind", "scenario"], sort=False)[["twin_share", "acc_twin", "acc_clean"]].mean()
-twin["twin minus clean"] = twin["acc_twin"] - twin["acc_clean"]
-twin = twin.reindex(pd.MultiIndex.from_product([KINDS, SCEN], names=["kind", "scenario"]))
-if "random" in KINDS and "group" in KINDS:
-    leak_rows = []
-    for scenario in SCEN:
-        for metric in ("accuracy", "macro_f1"):
-            leak_rows.append({"scenario": scenario, "metric": metric,
-                              "random": stat("random", scenario, metric), "group": stat("group", scenario, metric)})
-    leak = pd.DataFrame(leak_rows)
-    leak["random minus group"] = leak["random"] - leak["group"]
-    # different splits, so not paired: combine the two corrected standard errors (Welch-style, normal quantile)
-    leak["half-width"] = [1.96 * np.hypot(*(stat(k, r["scenario"], r["metric"], "ci_high") - stat(k, r["scenario"], r["metric"], "mean")
-                                          for k in ("random", "group")))
-                          / acne_t975 for _, r in leak.iterrows()]
-    leak["ci_low"], leak["ci_high"] = leak["random minus group"] - leak["half-width"], leak["random minus group"] + leak["half-width"]
-    for _, r in leak.iterrows():
-        glue(f"acne_leak_{r['scenario']}_{r['metric']}", float(r["random minus group"]), display=False)
-        glue(f"acne_leak_{r['scenario']}_{r['metric']}_ci", f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]", display=False)
+twin = acne.twin_accuracy(scores, KINDS, SCEN)
 for kind in [k for k in ("random", "export") if k in KINDS]:
     for scenario in SCEN:
-        glue(f"acne_twin_acc_{kind}_{scenario}", float(twin.loc[(kind, scenario), "acc_twin"]), display=False)
-        glue(f"acne_clean_acc_{kind}_{scenario}", float(twin.loc[(kind, scenario), "acc_clean"]), display=False)
-twin
+        glue_number(f"acne_twin_acc_{kind}_{scenario}", float(twin.loc[(kind, scenario), "acc_twin"]))
+        glue_number(f"acne_clean_acc_{kind}_{scenario}", float(twin.loc[(kind, scenario), "acc_clean"]))
+tables.glue_table("tbl_acne_twins", twin, index_header="split, scenario", decimals=3,
+                  headers={"twin_share": "test share with a training twin", "acc_twin": "accuracy, with twin",
+                           "acc_clean": "accuracy, without twin"}, missing_means="no test image without a twin")
 
 # %%
-leak if "random" in KINDS and "group" in KINDS else None
+if "random" in KINDS and "group" in KINDS:
+    leak = acne.random_minus_group(summary, SCEN, n_repeats)
+    for _, r in leak.iterrows():
+        glue_number(f"acne_leak_{r['scenario']}_{r['metric']}", float(r["random minus group"]))
+        glue_number(f"acne_leak_{r['scenario']}_{r['metric']}_ci", f"[{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]")
+    tables.glue_table("tbl_acne_leak", leak.drop(columns="half-width").set_index(["scenario", "metric"]),
+                      index_header="scenario, metric", decimals=3,
+                      headers={"ci_low": "95 % interval, low", "ci_high": "95 % interval, high"})
 
 # %% [markdown]
-# In the random split, scenario A is right on {glue:text}`acne_twin_acc_random_A:.3f`
+# :::{table} Per split kind and scenario, mean over repeats: the share of test images with a near-duplicate among the training images, and the accuracy on those and on the others (`notebooks/acne.py`).
+# :name: tbl-acne-twins
+#
+# ```{glue:md} tbl_acne_twins
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Mean score under the random split minus under the leak-reduced group split; the 95 % interval combines the two splits' corrected standard errors (`notebooks/acne.py`).
+# :name: tbl-acne-leak
+#
+# ```{glue:md} tbl_acne_leak
+# :format: myst
+# ```
+# :::
+#
+# In the random split ({numref}`tbl-acne-twins`), scenario A is right on {glue:text}`acne_twin_acc_random_A:.3f`
 # of the test images that have a twin in training and on
 # {glue:text}`acne_clean_acc_random_A:.3f` of the others. Mean accuracy under the
-# random split minus that under the leak-reduced group split is
+# random split minus that under the leak-reduced group split ({numref}`tbl-acne-leak`) is
 # {glue:text}`acne_leak_A_accuracy:+.3f` {glue:text}`acne_leak_A_accuracy_ci` for scenario A and
 # {glue:text}`acne_leak_B_accuracy:+.3f` {glue:text}`acne_leak_B_accuracy_ci` for B (95 % intervals
 # combining the two splits' corrected standard errors). In the export's
@@ -514,7 +563,7 @@ leak if "random" in KINDS and "group" in KINDS else None
 # Balanced class weights are inversely proportional to each class's size. The
 # paper's largest gain is Papules; in this export Papules is as common as Cyst
 # and Pustules, so its weight is close to 1, while Whiteheads, the real minority,
-# gets by far the largest weight. The table sets the weights of scenario B
+# gets by far the largest weight. {numref}`tbl-acne-weights` sets the weights of scenario B
 # (mean over the random splits' training rows) beside the paper's per-class F1
 # gains and ours.
 
@@ -524,24 +573,31 @@ if weight_rows and len(diffs) and "B" in SCEN:
     weights_table = pd.DataFrame({
         "balanced weight (B)": np.mean(weight_rows, axis=0),
         "paper's F1 gain": [acne.PAPER_TABLES["table3"][c] for c in CLASSES],
-        "our F1 gain (B - A)": [diff_stat(reference_kind, f"f1:{c}") for c in CLASSES],
+        "our F1 gain (B − A)": [acne.stat(diffs, reference_kind, "B", f"f1:{c}") for c in CLASSES],
     }, index=CLASSES)
-    glue("acne_weight_Papules", float(weights_table.loc["Papules", "balanced weight (B)"]), display=False)
-    glue("acne_weight_Whiteheads", float(weights_table.loc["Whiteheads", "balanced weight (B)"]), display=False)
+    glue_number("acne_weight_Papules", float(weights_table.loc["Papules", "balanced weight (B)"]))
+    glue_number("acne_weight_Whiteheads", float(weights_table.loc["Whiteheads", "balanced weight (B)"]))
     # say what the numbers show: where does the paper's largest gain fall among the weights?
     top_gain = weights_table["paper's F1 gain"].idxmax()
     rank = int(weights_table["balanced weight (B)"].rank(ascending=False)[top_gain])
-    glue("acne_weight_reading",
+    glue_number("acne_weight_reading",
          f"the paper's largest gain ({top_gain}) falls on the class with the "
          f"{['largest', 'second largest', 'third largest', 'fourth largest', 'smallest'][rank - 1]} of the five weights "
          f"({weights_table.loc[top_gain, 'balanced weight (B)']:.2f}, against "
          f"{weights_table['balanced weight (B)'].max():.2f} for {weights_table['balanced weight (B)'].idxmax()})"
-         + (": if the paper's data resemble this export, the weighting can hardly explain that gain" if rank > 1 else ""),
-         display=False)
-weights_table if weight_rows and len(diffs) and "B" in SCEN else None
+         + (": if the paper's data resemble this export, the weighting can hardly explain that gain" if rank > 1 else ""))
+    tables.glue_table("tbl_acne_weights", weights_table, index_header="class")
 
 # %% [markdown]
-# Papules gets weight {glue:text}`acne_weight_Papules:.2f` here, Whiteheads
+# :::{table} Scenario B's balanced class weights (mean over the random splits' training rows) beside the paper's per-class F1 gains (its Table 3) and ours under the random split (`notebooks/acne.py`).
+# :name: tbl-acne-weights
+#
+# ```{glue:md} tbl_acne_weights
+# :format: myst
+# ```
+# :::
+#
+# Papules gets weight {glue:text}`acne_weight_Papules:.2f` here ({numref}`tbl-acne-weights`), Whiteheads
 # {glue:text}`acne_weight_Whiteheads:.2f`; {glue:text}`acne_weight_reading`.
 #
 # The paper also reads B's lower validation loss (about
@@ -566,63 +622,78 @@ objective_ratios = [  # A's predictions scored by B's objective (weights from th
 ]
 _r = summarize(objective_ratios)
 objective_scale = Estimate(_r["mean"], _r["ci_low"], _r["ci_high"], n=_r["n"], method="t") if _r["n"] > 1 else Estimate(_r["mean"], n=_r["n"])
-glue("acne_objective_ratio", objective_scale.format(3), display=False)
-glue("acne_objective_reading",
+glue_number("acne_objective_ratio", objective_scale.format(3))
+glue_number("acne_objective_reading",
      "the same predictions get a different loss value under each objective, so a lower weighted loss is no sign "
      "of a better model" if objective_scale.excludes(1.0) else
      "on this export the two objectives put the same predictions on nearly the same scale, so the scale alone "
-     "does not explain a gap like the paper's; its comparison is still one of two different functions",
-     display=False)
+     "does not explain a gap like the paper's; its comparison is still one of two different functions")
 
 # %% [markdown]
 # ## Focal loss and class-balanced sampling
 #
 # The other two remedies, as paired differences from scenario A on the same
-# splits and seeds.
+# splits and seeds: {numref}`tbl-acne-focal-minus-a` and
+# {numref}`tbl-acne-sampling-minus-a`, with their tests in
+# {numref}`tbl-acne-focal-minus-a-tests` and {numref}`tbl-acne-sampling-minus-a-tests`.
 
 # %%
-extra = diffs[diffs["scenario"] != "B"].copy() if len(diffs) else diffs
-if len(extra):  # empty when the run has no scenario besides A and B
-    extra["minus A [95% CI]"] = extra.apply(
-        lambda r: f"{r['mean']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] p={r['p_value']:.3f} (Holm {r['p_holm']:.3f})"
-                  + (f", MDE {r['mde']:.3f}" if r["ci_low"] <= 0 <= r["ci_high"] else ""),
-        axis=1)
-    extra_table = extra.pivot(index=["scenario", "metric"], columns="kind", values="minus A [95% CI]")
-    extra_table = extra_table.reindex(pd.MultiIndex.from_product([[s for s in others if s != "B"], DIFF_METRICS]))[KINDS]
-    extra_table.columns.name = f"backbone: {backbone}"
-extra_table if len(extra) else None
+for other in [s for s in others if s != "B"] if len(diffs) else []:  # focal and sampling, each minus A
+    estimates, tests = acne.difference_frames(diffs, other, KINDS, DIFF_METRICS)
+    tables.glue_table(f"tbl_acne_{other}_minus_a", estimates, index_header=f"{other} minus A", decimals=2)
+    tables.glue_table(f"tbl_acne_{other}_minus_a_tests", tests, index_header=f"{other} minus A", decimals=3,
+                      missing_means="the interval excludes zero")
 
 # %% [markdown]
+# :::{table} Focal loss (scenario focal) minus plain cross-entropy (A), paired by repeat: mean with the corrected resampled 95 % interval per split kind (`notebooks/acne.py`).
+# :name: tbl-acne-focal-minus-a
+#
+# ```{glue:md} tbl_acne_focal_minus_a
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Tests of {numref}`tbl-acne-focal-minus-a`: Holm-adjusted p-value and, where the interval holds zero, the minimum detectable effect at 80 % power; a dash: the interval excludes zero (`notebooks/acne.py`).
+# :name: tbl-acne-focal-minus-a-tests
+#
+# ```{glue:md} tbl_acne_focal_minus_a_tests
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Class-balanced sampling minus plain cross-entropy (A), as {numref}`tbl-acne-focal-minus-a` (`notebooks/acne.py`).
+# :name: tbl-acne-sampling-minus-a
+#
+# ```{glue:md} tbl_acne_sampling_minus_a
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Tests of {numref}`tbl-acne-sampling-minus-a`, as {numref}`tbl-acne-focal-minus-a-tests`; a dash: the interval excludes zero (`notebooks/acne.py`).
+# :name: tbl-acne-sampling-minus-a-tests
+#
+# ```{glue:md} tbl_acne_sampling_minus_a_tests
+# :format: myst
+# ```
+# :::
+#
 # ## Confusion matrices
 #
 # Summed over the repeats (rows: true class). The paper's own off-diagonal
-# counts, from its single test set, are in the table of the first section; its
-# headline confusion is Papules predicted as Pustules, whose share is listed
-# below the figure's code.
+# counts, from its single test set, are in {numref}`tbl-acne-implied`; its
+# headline confusion is Papules predicted as Pustules, whose share is in
+# {numref}`tbl-acne-papules`.
 
 # %%
 cms = acne.confusion_matrices(heads, y, len(CLASSES))
 shown = [(reference_kind, s) for s in ("A", "B") if s in SCEN] + [("group", s) for s in ("A", "B") if s in SCEN and "group" in KINDS]
-fig, axes = plt.subplots(1, len(shown), figsize=(3.6 * len(shown), 3.6), squeeze=False)
-for ax, key in zip(axes[0], shown):
-    m = cms[key]
-    share = m / m.sum(axis=1, keepdims=True)
-    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    for r in range(len(CLASSES)):
-        for c in range(len(CLASSES)):
-            ax.text(c, r, f"{share[r, c]:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if share[r, c] > 0.5 else "black")
-    ax.set_xticks(range(len(CLASSES)), [c[:5] for c in CLASSES], rotation=45, ha="right")
-    ax.set_yticks(range(len(CLASSES)), [c[:5] for c in CLASSES])
-    ax.set_title(f"{key[0]} split, {key[1]}", fontsize=9)
-    ax.set_xlabel("predicted")
-axes[0][0].set_ylabel("true")
-fig.tight_layout()
-fig.savefig(figure_path("acne", "confusion.png"), dpi=120)
-glue("fig_acne_confusion", fig, display=False)
-plt.close(fig)
-papules_to_pustules = {key: float(cms[key][CLASSES.index("Papules"), CLASSES.index("Pustules")] / cms[key][CLASSES.index("Papules")].sum()) for key in shown}
-pd.Series({f"{k[0]}/{k[1]}": v for k, v in papules_to_pustules.items()}, name="share of Papules predicted as Pustules").to_frame()
+fig, _ = plots.confusion_panels({(f"{kind} split", f"scenario {scenario}"): cms[(kind, scenario)]
+                                  for kind, scenario in shown}, class_names=CLASSES, normalize=True)
+plots.save_figure(fig, "acne", "confusion", glue_key="fig_acne_confusion")
+papules = CLASSES.index("Papules"), CLASSES.index("Pustules")
+papules_to_pustules = pd.DataFrame({"share of Papules predicted as Pustules": {
+    key: float(cms[key][papules[0], papules[1]] / cms[key][papules[0]].sum()) for key in shown}})
+tables.glue_table("tbl_acne_papules", papules_to_pustules, index_header="split, scenario")
 
 # %% [markdown]
 # ```{glue:figure} fig_acne_confusion
@@ -632,11 +703,20 @@ pd.Series({f"{k[0]}/{k[1]}": v for k, v in papules_to_pustules.items()}, name="s
 # scenarios A and B under the random and the leak-reduced group split
 # (`notebooks/acne.py`, default parameters; frozen backbone as labelled in the text).
 # ```
+#
+# :::{table} The paper's headline confusion: the share of Papules test images predicted as Pustules, summed over repeats (`notebooks/acne.py`).
+# :name: tbl-acne-papules
+#
+# ```{glue:md} tbl_acne_papules
+# :format: myst
+# ```
+# :::
 
 # %% [markdown]
 # ## Training histories
 #
-# Mean over repeats of the random split. The training loss is each scenario's own
+# Mean over repeats of the random split ({numref}`fig-acne-history`,
+# {numref}`tbl-acne-final-epoch`). The training loss is each scenario's own
 # objective (so A's and B's are not comparable); the validation loss is plain
 # cross-entropy for all. The paper's histories end with validation losses of
 # about {glue:text}`acne_paper_A_final_val_loss:.2f` (A) and {glue:text}`acne_paper_B_final_val_loss:.2f` (B),
@@ -645,32 +725,29 @@ pd.Series({f"{k[0]}/{k[1]}": v for k, v in papules_to_pustules.items()}, name="s
 # %%
 hist = heads.history[heads.history["kind"] == reference_kind]
 curves = hist.groupby(["scenario", "epoch"])[["train_loss", "val_loss", "train_accuracy", "val_accuracy"]].mean()
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
-for scenario in [s for s in ("A", "B") if s in SCEN]:
-    c = curves.loc[scenario]
-    axes[0].plot(c.index, c["train_loss"], label=f"{scenario} train (own loss)")
-    axes[0].plot(c.index, c["val_loss"], ls="--", label=f"{scenario} validation (plain CE)")
-    axes[1].plot(c.index, c["train_accuracy"], label=f"{scenario} train")
-    axes[1].plot(c.index, c["val_accuracy"], ls="--", label=f"{scenario} validation")
-axes[0].set_ylabel("loss")
-axes[1].set_ylabel("accuracy")
-for ax in axes:
-    ax.set_xlabel("epoch")
-    ax.legend(fontsize=7)
-fig.tight_layout()
-fig.savefig(figure_path("acne", "history.png"), dpi=120)
-glue("fig_acne_history", fig, display=False)
-plt.close(fig)
-final = curves.xs(epochs, level="epoch")
-final
+histories = acne.history_dicts(heads.history, reference_kind, [s for s in ("A", "B") if s in SCEN])
+fig, _ = plots.training_curves({f"scenario {s}": runs for s, runs in histories.items()}, metrics=("loss", "accuracy"))
+plots.save_figure(fig, "acne", "history", glue_key="fig_acne_history", height_in=3.6)
+tables.glue_table("tbl_acne_final_epoch", curves.xs(epochs, level="epoch"), index_header="scenario", decimals=3,
+                  headers={"train_loss": "training loss (own objective)", "val_loss": "validation loss (plain CE)",
+                           "train_accuracy": "training accuracy", "val_accuracy": "validation accuracy"})
 
 # %% [markdown]
 # ```{glue:figure} fig_acne_history
 # :name: fig-acne-history
 #
-# Training histories of the heads under the random split, mean over repeats
-# (`notebooks/acne.py`, default parameters).
+# Training histories of the heads under the random split: each repeat (thin)
+# and their mean (thick); training loss is each scenario's own objective,
+# validation loss plain cross-entropy (`notebooks/acne.py`, default parameters).
 # ```
+#
+# :::{table} The last epoch of {numref}`fig-acne-history`, mean over the repeats of the random split, every scenario (`notebooks/acne.py`).
+# :name: tbl-acne-final-epoch
+#
+# ```{glue:md} tbl_acne_final_epoch
+# :format: myst
+# ```
+# :::
 
 # %% [markdown]
 # ## What holds
@@ -698,47 +775,15 @@ final
 # reports, can land anywhere in that range.
 
 # %%
-glue("acne_n_repeats", n_repeats, display=False)
+glue_number("acne_n_repeats", n_repeats)
 spread = {kind: acne.single_run_spread(scores.query("kind == @kind and scenario == 'B'")["accuracy"])
           for kind in KINDS} if "B" in SCEN else {}
 for kind, sp in spread.items():
-    glue(f"acne_sd_{kind}_B_accuracy", sp["sd"], display=False)
-    glue(f"acne_single_low_{kind}_B_accuracy", sp["range_low"], display=False)
-    glue(f"acne_single_high_{kind}_B_accuracy", sp["range_high"], display=False)
+    glue_number(f"acne_sd_{kind}_B_accuracy", sp["sd"])
+    glue_number(f"acne_single_low_{kind}_B_accuracy", sp["range_low"])
+    glue_number(f"acne_single_high_{kind}_B_accuracy", sp["range_high"])
 
 # %%
-def nested(kind):
-    out = {}
-    for scenario in SCEN:
-        block = {}
-        for metric in METRICS:
-            row = summary.query("kind == @kind and scenario == @scenario and metric == @metric").iloc[0]
-            block[metric.replace(":", "_")] = Estimate(row["mean"], row["ci_low"], row["ci_high"], n=int(row["n"]),
-                                                       method="corrected_t").to_dict()
-        values = scores.query("kind == @kind and scenario == @scenario")["accuracy"]
-        block["accuracy_single_run"] = acne.single_run_spread(values)
-        t = twin.loc[(kind, scenario)]
-        block["test_twin_share"] = float(t["twin_share"])
-        block["accuracy_on_test_with_train_twin"] = float(t["acc_twin"])
-        block["accuracy_on_test_without_train_twin"] = float(t["acc_clean"])
-        out[scenario] = block
-    for other in others:
-        block = {}
-        for metric in DIFF_METRICS:
-            row = diffs.query("kind == @kind and scenario == @other and metric == @metric").iloc[0]
-            block[metric.replace(":", "_")] = {
-                "difference": Estimate(row["mean"], row["ci_low"], row["ci_high"], n=int(row["n"]),
-                                       method="corrected_t").to_dict(),
-                "width": float(row["ci_high"] - row["ci_low"]), "std": float(row["std"]),
-                "p_value": float(row["p_value"]), "p_holm": float(row["p_holm"]), "mde": float(row["mde"]),
-                "share_positive": float(row["share_positive"]),
-                "n_train": int(row["n_train"]), "n_test": int(row["n_test"]),
-            }
-        out[f"{other}_minus_A"] = block
-    out["split"] = {k: float(v) for k, v in split_table.loc[kind].items()}
-    return out
-
-
 results = {
     "backbone": {"name": backbone, "description": backbone_label, "input_size": input_size,
                  "feature_dim": 1280 if fine_tune else int(features.shape[2]), "frozen": not fine_tune},
@@ -746,7 +791,8 @@ results = {
     "paper": {"tables": acne.PAPER_TABLES, "facts": {k: v for k, v in acne.PAPER_FACTS.items() if k != "confusions"},
               "confusions": {s: {f"{a}->{b}": n for (a, b), n in d.items()} for s, d in acne.PAPER_FACTS["confusions"].items()},
               "implied_min_test_support": implied.to_dict(orient="records")},
-    **{kind: nested(kind) for kind in KINDS},
+    **{kind: acne.results_block(kind, summary=summary, scores=scores, diffs=diffs, twin=twin, split_table=split_table,
+                                scenarios=SCEN, metrics=METRICS, diff_metrics=DIFF_METRICS) for kind in KINDS},
     "objective_scale": {"weighted_over_plain": objective_scale.to_dict()},
     "class_weights_B": dict(zip(CLASSES, map(float, np.mean(weight_rows, axis=0)))) if weight_rows else None,
 }
@@ -755,18 +801,16 @@ if "random" in KINDS and "group" in KINDS:
         f"{r['scenario']}_{r['metric']}": Estimate(r["random minus group"], r["ci_low"], r["ci_high"],
                                                    n=n_repeats, method="t").to_dict()
         for _, r in leak.iterrows()}
-save_results("acne", results, parameters={k: (list(v) if isinstance(v, tuple) else v) for k, v in parameters.items()},
+results_file = save_results("acne", results, parameters={k: (list(v) if isinstance(v, tuple) else v) for k, v in parameters.items()},
              data_checksums={"splits.csv": lbdata.sha256_file(lbdata.acne_dir(f"{data_dir}/acne" if data_dir else None) / "splits.csv"),
                              "images (sha256 of the sorted per-image sha256 list)": hashlib.sha256("".join(sorted(checksums)).encode()).hexdigest()})
-print("results saved: acne.json")
 
 # %%
 # The ledger's verdicts on this chapter's own claims, from the numbers just written (chapter and ledger agree).
 from lossbook.publish import ledger
 from lossbook.studies import claims as source_claims
 
-glue("acne_tested", source_claims.ACNE_TESTED, display=False)
+glue_number("acne_tested", source_claims.ACNE_TESTED)
 own = [c for c in source_claims.claims(["acne"]) if c.chapters == ["acne"]]
 for a in ledger.ledger(own, {"acne": {"results": results, "parameters": parameters}}):
-    glue(f"acne_claim_{a.claim.id.replace('-', '_')}", f"{a.value_text()}, {a.verdict} ({a.detail})",
-         display=False)
+    glue_number(f"acne_claim_{a.claim.id.replace('-', '_')}", f"{a.value_text()}, {a.verdict} ({a.detail})")

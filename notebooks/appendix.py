@@ -28,12 +28,13 @@ from IPython.display import Markdown
 from myst_nb import glue
 
 from lossbook.core import data as lbdata
+from lossbook.core import params as lbparams
 from lossbook.core.seeding import seed_everything
 from lossbook.publish import report, tables
 from lossbook.publish.runner import load_chapters
+from lossbook.studies import chapters as chapter_params
 
-if results_root is not None and not isinstance(results_root, str):
-    raise ValueError(f"results_root must be a folder path or None, got {results_root!r}")
+lbparams.validate(lbparams.collect(globals(), chapter_params.APPENDIX), chapter_params.APPENDIX)  # the cell above
 seed_everything(0)  # nothing random here; kept for the book's convention
 chapters = load_chapters()
 # This page reports on the others; its own wall time is recorded only after it has run.

@@ -25,26 +25,23 @@ data_dir = None  # folder holding dia/ and acne/; None means $LOSSBOOK_DATA_DIR
 seed = 0
 
 # %%
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
-from myst_nb import glue
-
 from IPython.display import Markdown
+from myst_nb import glue
 
 from lossbook.core import data as lbdata
 from lossbook.core import near_duplicates as nd
-from lossbook.core import plots
-from lossbook.publish import tables
 from lossbook.core import params as lbparams
-from lossbook.publish.results import save_results
+from lossbook.core import plots
 from lossbook.core.seeding import seed_everything
-from lossbook.studies import chapters
+from lossbook.publish import tables
+from lossbook.publish.results import save_results
+from lossbook.studies import chapters as chapter_params
 
-lbparams.validate(lbparams.collect(globals(), chapters.DATA), chapters.DATA)  # the cell above
+lbparams.validate(lbparams.collect(globals(), chapter_params.DATA), chapter_params.DATA)  # the cell above
 seed_everything(seed)
 plots.set_style()
 root = Path(data_dir) if data_dir else None

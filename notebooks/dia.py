@@ -65,15 +65,15 @@ import tensorflow as tf  # noqa: F401
 from myst_nb import glue
 from tqdm.auto import tqdm
 
-from lossbook.studies import dia
 from lossbook.core import metrics, plots
 from lossbook.core import params as lbparams
-from lossbook.core.estimate import Estimate
-from lossbook.nets import models as lbmodels
 from lossbook.core.data import load_dia_pair
-from lossbook.publish.results import save_results
+from lossbook.core.estimate import Estimate
 from lossbook.core.seeding import seed_everything
+from lossbook.nets import models as lbmodels
+from lossbook.publish.results import save_results
 from lossbook.publish.tables import glue_table
+from lossbook.studies import dia
 
 parameters = dia.check_parameters(**lbparams.collect(globals(), dia.CONSTRAINTS))  # the cell above
 seed_everything(seed)

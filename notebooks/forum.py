@@ -53,34 +53,28 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from myst_nb import glue
 
-from lossbook.studies import forum
 from lossbook.core import params as lbparams
 from lossbook.core import plots
+from lossbook.publish import tables
+from lossbook.publish.glue import glue_number
+from lossbook.studies import forum
 
 with forum.native_stderr_silenced():
-    import tensorflow  # noqa: F401  (loaded here, quietly; Keras checks the losses below)
     import keras
-from lossbook.core.compare import METRIC_LABELS, choose_threshold, compare
-from lossbook.core.losses import make
-from lossbook.core.metrics import binary_report
-from lossbook.core.paths import figure_path
+    import tensorflow  # noqa: F401  (loaded here, quietly; Keras checks the losses below)
+from lossbook.core.compare import choose_threshold, compare
 from lossbook.core.estimate import Estimate
 from lossbook.core.inference import minimum_detectable_effect
-from lossbook.publish.results import save_results
+from lossbook.core.losses import make
+from lossbook.core.metrics import binary_report
 from lossbook.core.seeding import seed_everything
+from lossbook.publish.results import save_results
 
 parameters = lbparams.collect(globals(), forum.CONSTRAINTS)  # the cell above, papermill's values included
 forum.check_parameters(complete=True, **parameters)
 seed_everything(seed)
 plots.set_style()
-pd.set_option("display.precision", 4)
-
-
-def glue_number(name, value):
-    """Glue a value for the text as a plain Python scalar (NumPy's repr would leak into it)."""
-    glue(name, value.item() if isinstance(value, np.generic) else value, display=False)
 
 # %% [markdown]
 # ## The stand-in
@@ -107,11 +101,13 @@ sizes = pd.DataFrame(
     index=["training", "validation", "test"],
 )
 sizes["positive rate"] = sizes["positives"] / sizes["rows"]
+
+# %%
 glue_number("forum_n_pos_total", int(problem.y.sum()))
 glue_number("forum_n_val_pos", int(splits.validation.y.sum()))
 glue_number("forum_n_test_pos", int(splits.test.y.sum()))
 glue_number("forum_prevalence", problem.prevalence)
-sizes
+tables.glue_table("tbl_forum_sizes", sizes, index_header="split", decimals=4)
 
 # %%
 runs = forum.train_runs(splits.train, epochs=epochs, batch_size=batch_size, hidden=hidden,
@@ -120,11 +116,29 @@ names = list(runs)
 BCE, FOCAL, FOCAL_BAL = names
 val_prob = {name: run.predict_proba(splits.validation.X) for name, run in runs.items()}
 val_logit = {name: run.predict_logit(splits.validation.X) for name, run in runs.items()}
-pd.DataFrame({name: run.train_loss for name, run in runs.items()},
-             index=pd.RangeIndex(1, epochs + 1, name="epoch")).round(6)
+train_loss = pd.DataFrame({name: run.train_loss for name, run in runs.items()},
+                          index=pd.RangeIndex(1, epochs + 1, name="epoch"))
+tables.glue_table("tbl_forum_train_loss", train_loss, decimals=4)
 
 # %% [markdown]
-# The table is what a training log shows: each run's mean training loss per
+# :::{table} Rows and positives of the stand-in's training, validation and test splits (`notebooks/forum.py`).
+# :name: tbl-forum-sizes
+#
+# ```{glue:md} tbl_forum_sizes
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Mean training loss per epoch of each run, each under its own loss (`notebooks/forum.py`).
+# :name: tbl-forum-train-loss
+#
+# ```{glue:md} tbl_forum_train_loss
+# :format: myst
+# ```
+# :::
+#
+# {numref}`tbl-forum-sizes` gives the splits. {numref}`tbl-forum-train-loss` is
+# what a training log shows: each run's mean training loss per
 # epoch. The focal runs' losses are far smaller than BCE's. The next section
 # shows that this says nothing about which run is better.
 #
@@ -150,6 +164,8 @@ loss_table = pd.DataFrame(
     index=pd.Index([f"predictions of {n}" for n in names], name="validation loss of"),
 )
 same_pred = loss_table.loc[f"predictions of {BCE}"]
+
+# %%
 glue_number("forum_same_bce", same_pred["BCE"])
 glue_number("forum_same_focal_bal", same_pred["focal γ=5, α=0.25"])
 glue_number("forum_same_ratio", same_pred["BCE"] / same_pred["focal γ=5, α=0.25"])
@@ -157,10 +173,18 @@ forum_loss = forum.FORUM_REPORTED
 glue_number("forum_reported_val_loss_bce", forum_loss["BCE"]["val_loss"][1])
 glue_number("forum_reported_val_loss_focal", forum_loss["focal"]["val_loss"][1])
 glue_number("forum_reported_ratio", forum_loss["BCE"]["val_loss"][1] / forum_loss["focal"]["val_loss"][1])
-loss_table.map(lambda v: f"{v:.3e}")
+tables.glue_table("tbl_forum_same_predictions", loss_table, decimals=5)
 
 # %% [markdown]
-# The BCE run's own validation predictions score {glue:text}`forum_same_bce:.4f`
+# :::{table} Validation loss of each run's predictions (rows) under each loss (columns): within a column lower is better, across columns the numbers share no scale (`notebooks/forum.py`).
+# :name: tbl-forum-same-predictions
+#
+# ```{glue:md} tbl_forum_same_predictions
+# :format: myst
+# ```
+# :::
+#
+# The BCE run's own validation predictions ({numref}`tbl-forum-same-predictions`) score {glue:text}`forum_same_bce:.4f`
 # under BCE and {glue:text}`forum_same_focal_bal:.6f` under the forum's focal
 # loss: the same predictions, a factor of {glue:text}`forum_same_ratio:.0f`
 # apart. The post's final validation losses, {glue:text}`forum_reported_val_loss_bce`
@@ -182,14 +206,25 @@ acc_table = pd.DataFrame(
     {name: binary_report(y_val, val_prob[name], threshold=0.5) for name in names}
     | {"all-negative": all_negative}
 ).T[["accuracy", "balanced_accuracy", "recall", "positive_rate_pred"]]
+
+# %%
 glue_number("forum_all_negative_acc", all_negative["accuracy"])
 reported_start = forum_loss["BCE"]["val_accuracy"][0]
 glue_number("forum_reported_val_acc_start", reported_start)
 glue_number("forum_implied_prevalence", 1 - reported_start)
-acc_table
+tables.glue_table("tbl_forum_accuracy", acc_table, index_header="classifier", decimals=4,
+                  headers={"positive_rate_pred": "share predicted positive"})
 
 # %% [markdown]
-# On our validation rows the all-negative classifier reaches an accuracy of
+# :::{table} Validation accuracy, balanced accuracy, recall and share predicted positive at threshold 0.5, for each run and for the classifier that calls every example negative (`notebooks/forum.py`).
+# :name: tbl-forum-accuracy
+#
+# ```{glue:md} tbl_forum_accuracy
+# :format: myst
+# ```
+# :::
+#
+# On our validation rows ({numref}`tbl-forum-accuracy`) the all-negative classifier reaches an accuracy of
 # {glue:text}`forum_all_negative_acc:.4f` and a balanced accuracy of exactly
 # 0.5; the trained runs, at the default threshold 0.5, sit beside it. In the
 # post both runs start at a validation accuracy of
@@ -211,7 +246,7 @@ acc_table
 val_cmp = compare(y_val, val_prob[BCE], val_prob[FOCAL_BAL], names=(BCE, FOCAL_BAL),
                   threshold=0.5, n_boot=n_boot, seed=seed)
 print(val_cmp.verdict)
-val_cmp.table.drop(columns="method").round(4)
+tables.glue_table("tbl_forum_validation", val_cmp.page_frame(), index_header="validation rows")
 
 # %%
 for key in ("roc_auc", "pr_auc", "brier", "balanced_accuracy"):
@@ -221,12 +256,18 @@ for key in ("roc_auc", "pr_auc", "brier", "balanced_accuracy"):
     glue_number(f"forum_val_{key}_diff", row["diff"])
     glue_number(f"forum_val_{key}_lo", row["ci_low"])
     glue_number(f"forum_val_{key}_hi", row["ci_high"])
-fig = val_cmp.figure()
-fig.savefig(figure_path("forum", "validation_comparison.png"), dpi=120)
-glue("fig_forum_validation", fig, display=False)
-plt.close(fig)
+plots.save_figure(val_cmp.figure(), "forum", "validation_comparison", glue_key="fig_forum_validation",
+                  height_in=6.5)
 
 # %% [markdown]
+# :::{table} BCE against focal loss (γ = 5, α = 0.25 with class balancing) on the same validation rows: each run's score, the paired difference with its 95 % bootstrap interval, and the bootstrap p-value (`notebooks/forum.py`).
+# :name: tbl-forum-validation
+#
+# ```{glue:md} tbl_forum_validation
+# :format: myst
+# ```
+# :::
+#
 # ```{glue:figure} fig_forum_validation
 # :name: fig-forum-validation
 #
@@ -237,7 +278,7 @@ plt.close(fig)
 # (`lossbook.core.compare.Comparison.figure`).
 # ```
 #
-# ROC-AUC moves from {glue:text}`forum_val_roc_auc_a:.3f` to
+# ROC-AUC ({numref}`tbl-forum-validation`, {numref}`fig-forum-validation`) moves from {glue:text}`forum_val_roc_auc_a:.3f` to
 # {glue:text}`forum_val_roc_auc_b:.3f` (difference
 # {glue:text}`forum_val_roc_auc_diff:+.3f`, 95 % interval
 # {glue:text}`forum_val_roc_auc_lo:+.3f` to {glue:text}`forum_val_roc_auc_hi:+.3f`);
@@ -254,15 +295,27 @@ plt.close(fig)
 
 # %%
 spread = forum.split_spread(y_val, val_prob[BCE], val_prob[FOCAL_BAL], n_splits=5, seed=seed)
+
+# %%
 glue_number("forum_spread_pos", int(spread["positives"].min()))
 glue_number("forum_spread_min", float(spread["roc_auc_diff"].min()))
 glue_number("forum_spread_max", float(spread["roc_auc_diff"].max()))
 glue_number("forum_spread_a_min", float(spread["roc_auc_a"].min()))
 glue_number("forum_spread_a_max", float(spread["roc_auc_a"].max()))
-spread.round(4)
+tables.glue_table("tbl_forum_spread", spread, index_header="validation part",
+                  headers={"roc_auc_a": "ROC-AUC, BCE", "roc_auc_b": "ROC-AUC, focal", "roc_auc_diff": "ROC-AUC, difference",
+                           "pr_auc_a": "PR-AUC, BCE", "pr_auc_b": "PR-AUC, focal", "pr_auc_diff": "PR-AUC, difference"})
 
 # %% [markdown]
-# With about {glue:text}`forum_spread_pos` positives per part, the BCE run's
+# :::{table} The same two trained runs (BCE and the forum's focal loss) scored on five disjoint parts of the validation rows; difference: focal minus BCE (`notebooks/forum.py`).
+# :name: tbl-forum-spread
+#
+# ```{glue:md} tbl_forum_spread
+# :format: myst
+# ```
+# :::
+#
+# With about {glue:text}`forum_spread_pos` positives per part ({numref}`tbl-forum-spread`), the BCE run's
 # ROC-AUC ranges from {glue:text}`forum_spread_a_min:.3f` to
 # {glue:text}`forum_spread_a_max:.3f`, and the difference between the runs from
 # {glue:text}`forum_spread_min:+.3f` to {glue:text}`forum_spread_max:+.3f`, for
@@ -283,19 +336,19 @@ spread.round(4)
 
 # %%
 chosen = {name: choose_threshold(y_val, val_prob[name], metric="balanced_accuracy") for name in names}
-fig, ax = plt.subplots(figsize=(6.4, 3.8))
+fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH_IN, 3.8))
 for i, name in enumerate(names):
     curve = chosen[name]
-    color = plt.rcParams["axes.prop_cycle"].by_key()["color"][i]  # two focal runs: one colour each
+    color = plots.PALETTE[i]  # two focal runs: one colour each
     ax.plot(curve["grid"], curve["values"], color=color, label=f"{name} (best at {curve['threshold']:.3g})")
     ax.axvline(curve["threshold"], color=color, ls=":", lw=1)
-ax.axvline(0.5, color="grey", ls="--", lw=1)
-ax.set(xscale="log", xlabel="threshold (log scale)", ylabel="validation balanced accuracy", ylim=(0.45, 1.0))
-ax.legend(fontsize=8)
-fig.tight_layout()
-fig.savefig(figure_path("forum", "threshold.png"), dpi=120)
-glue("fig_forum_threshold", fig, display=False)
-plt.close(fig)
+ax.axvline(0.5, color=plots.NEUTRAL, ls="--", lw=1)
+plots.log_axis(ax, "x")
+ax.set(xlabel="threshold (log scale)", ylabel="validation balanced accuracy", ylim=(0.45, 1.0))
+ax.legend()
+plots.save_figure(fig, "forum", "threshold", glue_key="fig_forum_threshold")
+
+# %%
 thresholds = pd.DataFrame({
     "threshold": {n: chosen[n]["threshold"] for n in names},
     "validation balanced accuracy at it": {n: chosen[n]["value"] for n in names},
@@ -303,7 +356,7 @@ thresholds = pd.DataFrame({
 })
 glue_number("forum_thr_bce", chosen[BCE]["threshold"])
 glue_number("forum_thr_focal_bal", chosen[FOCAL_BAL]["threshold"])
-thresholds
+tables.glue_table("tbl_forum_thresholds", thresholds, index_header="run", decimals=4)
 
 # %% [markdown]
 # ```{glue:figure} fig_forum_threshold
@@ -315,7 +368,15 @@ thresholds
 # parameters.
 # ```
 #
-# The best validation threshold is {glue:text}`forum_thr_bce:.3g` for BCE and
+# :::{table} Each run's best validation threshold for balanced accuracy, and its validation balanced accuracy there and at 0.5 (`notebooks/forum.py`).
+# :name: tbl-forum-thresholds
+#
+# ```{glue:md} tbl_forum_thresholds
+# :format: myst
+# ```
+# :::
+#
+# The best validation threshold ({numref}`tbl-forum-thresholds`) is {glue:text}`forum_thr_bce:.3g` for BCE and
 # {glue:text}`forum_thr_focal_bal:.3g` for the forum's focal loss: a
 # balanced accuracy quoted at 0.5 compares two arbitrary points on two
 # different curves.
@@ -346,16 +407,18 @@ for a_name, b_name in ((BCE, FOCAL_BAL), (FOCAL, FOCAL_BAL)):
                      "balanced accuracy A": row["value_a"], "balanced accuracy B": row["value_b"],
                      "diff": row["diff"], "ci_low": row["ci_low"], "ci_high": row["ci_high"]})
 tuned = pd.DataFrame(bal_rows)
-print(test_cmp.verdict_for(("roc_auc", "pr_auc", "brier")))
-test_cmp.table.drop(columns="method").head(3).round(4)
 
 # %%
-tuned.round(4)
+print(test_cmp.verdict_for(("roc_auc", "pr_auc", "brier")))
+tables.glue_table("tbl_forum_test", test_cmp.page_frame(["roc_auc", "pr_auc", "brier"]), index_header="test rows")
+tables.glue_table("tbl_forum_tuned", forum.tuned_page_frame(tuned), index_header="runs compared")
 
 # %%
 balance_cmp = compare(y_test, test_prob[FOCAL], test_prob[FOCAL_BAL], names=(FOCAL, FOCAL_BAL),
                       n_boot=n_boot, seed=seed)
 print(balance_cmp.verdict_for(("roc_auc", "pr_auc", "brier")))
+
+# %%
 for key in ("roc_auc", "pr_auc", "brier"):
     row = test_cmp.row(key)
     glue_number(f"forum_test_{key}_a", row["value_a"])
@@ -369,13 +432,31 @@ for key in ("roc_auc", "pr_auc", "brier"):
         glue_number(f"forum_{label}_{key}_verdict",
                     f"no detectable difference (minimum detectable effect at 80 % power {mde:.3f})"
                     if cmp.better(key) is None else f"{cmp.better(key)} is better")
+
+# %%
 glue_number("forum_tuned_bal_a", tuned.loc[0, "balanced accuracy A"])
 glue_number("forum_tuned_bal_b", tuned.loc[0, "balanced accuracy B"])
 glue_number("forum_tuned_bal_lo", tuned.loc[0, "ci_low"])
 glue_number("forum_tuned_bal_hi", tuned.loc[0, "ci_high"])
 
 # %% [markdown]
-# On the test rows, BCE against the forum's focal loss: ROC-AUC
+# :::{table} BCE against the forum's focal loss on the test rows, scored once: each run's threshold-free scores, the paired difference with its 95 % bootstrap interval, and the p-value (`notebooks/forum.py`).
+# :name: tbl-forum-test
+#
+# ```{glue:md} tbl_forum_test
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Test balanced accuracy of two pairs of runs A and B, each run at the threshold it chose on the validation rows (its threshold, its balanced accuracy), and the difference B − A with its 95 % paired bootstrap interval (`notebooks/forum.py`).
+# :name: tbl-forum-tuned
+#
+# ```{glue:md} tbl_forum_tuned
+# :format: myst
+# ```
+# :::
+#
+# On the test rows ({numref}`tbl-forum-test`, {numref}`tbl-forum-tuned`), BCE against the forum's focal loss: ROC-AUC
 # {glue:text}`forum_test_roc_auc_a:.3f` against {glue:text}`forum_test_roc_auc_b:.3f`
 # (difference interval {glue:text}`forum_test_roc_auc_lo:+.3f` to
 # {glue:text}`forum_test_roc_auc_hi:+.3f`: {glue:text}`forum_test_roc_auc_verdict`),
@@ -402,7 +483,7 @@ glue_number("forum_tuned_bal_hi", tuned.loc[0, "ci_high"])
 # In Keras 3, `BinaryFocalCrossentropy` has `alpha=0.25` and
 # `apply_class_balancing=False` by default, and the weight `alpha` (positives)
 # / `1 - alpha` (negatives) is applied only when `apply_class_balancing=True`.
-# The table scores the BCE run's validation logits with Keras's loss for
+# {numref}`tbl-forum-alpha` scores the BCE run's validation logits with Keras's loss for
 # several `alpha`.
 
 # %%
@@ -417,10 +498,18 @@ alpha_table = pd.DataFrame(
 )
 glue_number("forum_alpha_spread_off", float(np.ptp(alpha_table.iloc[:, 0])))
 glue_number("forum_alpha_spread_on", float(np.ptp(alpha_table.iloc[:, 1])))
-alpha_table.map(lambda v: f"{v:.6e}")
+tables.glue_table("tbl_forum_alpha", alpha_table, decimals=5)
 
 # %% [markdown]
-# Without class balancing the four values are identical (spread
+# :::{table} Keras's `BinaryFocalCrossentropy` (γ = 5) of the BCE run's validation logits at four values of alpha, without and with `apply_class_balancing` (`notebooks/forum.py`).
+# :name: tbl-forum-alpha
+#
+# ```{glue:md} tbl_forum_alpha
+# :format: myst
+# ```
+# :::
+#
+# Without class balancing the four values in {numref}`tbl-forum-alpha` are identical (spread
 # {glue:text}`forum_alpha_spread_off:.1e`); with it they spread by
 # {glue:text}`forum_alpha_spread_on:.1e`. With the default `alpha=0.25` that
 # the post's configuration uses, class balancing weights each positive 0.25 and
@@ -449,11 +538,22 @@ for label, (loss, params, keras_args) in {
     check_rows.append({"loss": label, "lossbook (torch)": ours_value, "Keras": keras_value,
                        "relative difference": abs(ours_value - keras_value) / keras_value})
 keras_check = pd.DataFrame(check_rows).set_index("loss")
+
+# %%
 glue_number("forum_keras_max_rel", float(keras_check["relative difference"].max()))
-keras_check.map(lambda v: f"{v:.3e}")
+tables.glue_table("tbl_forum_keras", keras_check, decimals={"lossbook (torch)": 5, "Keras": 5,
+                                                             "relative difference": 6})
 
 # %% [markdown]
-# On the BCE run's validation logits, the `lossbook.core.losses` torch losses and
+# :::{table} The same validation logits scored by the `lossbook.core.losses` torch losses and by Keras's losses, and their relative difference (`notebooks/forum.py`).
+# :name: tbl-forum-keras
+#
+# ```{glue:md} tbl_forum_keras
+# :format: myst
+# ```
+# :::
+#
+# On the BCE run's validation logits ({numref}`tbl-forum-keras`), the `lossbook.core.losses` torch losses and
 # Keras's losses agree to a relative difference of at most
 # {glue:text}`forum_keras_max_rel:.1e` (Keras computes in float32).
 
@@ -467,7 +567,7 @@ keras_check.map(lambda v: f"{v:.3e}")
 # and all four read the output as a probability: `AUC` places its 200
 # thresholds in [0, 1], so every negative logit falls below all of them;
 # precision, recall and accuracy cut at 0.5, which for a logit is a probability
-# of 0.62. The table scores the stand-in runs' validation outputs both ways:
+# of 0.62. {numref}`tbl-forum-logits` scores the stand-in runs' validation outputs both ways:
 # as logits (what the post's metrics saw) and as probabilities.
 
 # %%
@@ -480,13 +580,23 @@ for name in names:
                                       "on probabilities": as_probabilities[metric]}
 logit_table = pd.DataFrame(logit_rows).T
 logit_table["logits minus probabilities"] = logit_table["on logits (as posted)"] - logit_table["on probabilities"]
+
+# %%
 for name, key in ((BCE, "bce"), (FOCAL_BAL, "focal_bal")):
     glue_number(f"forum_logit_auc_{key}", logit_table.loc[(name, "AUC"), "on logits (as posted)"])
     glue_number(f"forum_prob_auc_{key}", logit_table.loc[(name, "AUC"), "on probabilities"])
-logit_table.round(4)
+tables.glue_table("tbl_forum_logits", logit_table, index_header="run, metric", decimals=4)
 
 # %% [markdown]
-# Scored as logits, the validation AUC of the BCE run is
+# :::{table} The metrics the forum post logged, computed by Keras on each run's validation outputs read as logits (as posted) and as probabilities (`notebooks/forum.py`).
+# :name: tbl-forum-logits
+#
+# ```{glue:md} tbl_forum_logits
+# :format: myst
+# ```
+# :::
+#
+# Scored as logits ({numref}`tbl-forum-logits`), the validation AUC of the BCE run is
 # {glue:text}`forum_logit_auc_bce:.3f` and of the focal run
 # {glue:text}`forum_logit_auc_focal_bal:.3f`; scored as probabilities, the same
 # predictions give {glue:text}`forum_prob_auc_bce:.3f` and
@@ -549,10 +659,19 @@ posted_facts = {
 }
 for key, value in posted_facts.items():
     glue_number(f"forum_posted_{key}", value)
-pd.Series(posted_facts, name="value").to_frame()
+tables.glue_table("tbl_forum_posted", pd.Series(posted_facts, name="value", dtype=object).to_frame(),
+                  index_header="the posted model", decimals=3)
 
 # %% [markdown]
-# The dense head receives {glue:text}`forum_posted_features_reaching_dense_head`
+# :::{table} What the posted 3D network's architecture lets reach its output, measured on the Keras model built from the post (`notebooks/forum.py`); a change is the largest change of the output over 16 random patches.
+# :name: tbl-forum-posted
+#
+# ```{glue:md} tbl_forum_posted
+# :format: myst
+# ```
+# :::
+#
+# The dense head ({numref}`tbl-forum-posted`) receives {glue:text}`forum_posted_features_reaching_dense_head`
 # feature per patch. Changing every voxel outside the
 # {glue:text}`forum_posted_corner_side_reaching_output`³ corner
 # ({glue:text}`forum_posted_share_of_voxels_reaching_output:.1%` of the patch)
@@ -601,22 +720,16 @@ pd.Series(posted_facts, name="value").to_frame()
 # compared from those.
 
 # %%
-def run_metrics(prob, y, threshold):
-    report = binary_report(y, prob, threshold=threshold)
-    return {k: report[k] for k in ("roc_auc", "pr_auc", "brier", "balanced_accuracy", "accuracy",
-                                   "precision", "recall", "f1", "mcc", "positive_rate_pred")}
-
-
 results = {
     "n_positive": {"total": int(problem.y.sum()), "validation": int(y_val.sum()), "test": int(y_test.sum())},
     "runs": {
         name: {
             "loss": runs[name].loss, "loss_params": runs[name].loss_params,
             "train_loss_per_epoch": runs[name].train_loss,
-            "validation_at_0.5": run_metrics(val_prob[name], y_val, 0.5),
+            "validation_at_0.5": forum.run_metrics(val_prob[name], y_val, 0.5),
             "validation_threshold": chosen[name]["threshold"],
-            "test_at_validation_threshold": run_metrics(test_prob[name], y_test, chosen[name]["threshold"]),
-            "test_at_0.5": run_metrics(test_prob[name], y_test, 0.5),
+            "test_at_validation_threshold": forum.run_metrics(test_prob[name], y_test, chosen[name]["threshold"]),
+            "test_at_0.5": forum.run_metrics(test_prob[name], y_test, 0.5),
         }
         for name in names
     },
@@ -644,5 +757,4 @@ results = {
     "posted_model": posted_facts,
     "forum_reported": forum.FORUM_REPORTED,
 }
-save_results("forum", results, parameters=parameters)
-print("saved results/forum.json")
+results_file = save_results("forum", results, parameters=parameters)

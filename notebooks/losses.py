@@ -70,14 +70,13 @@ from myst_nb import glue
 from lossbook.core import data as lbdata
 from lossbook.core import losses, metrics, plots
 from lossbook.core import params as lbparams
-from lossbook.studies import chapters
 from lossbook.core.seeding import seed_everything
 from lossbook.publish import tables
 from lossbook.publish.results import save_results
+from lossbook.studies import chapters as chapter_params
 from lossbook.studies.dia import PAPER_TABLE1
 
-
-lbparams.validate(lbparams.collect(globals(), chapters.LOSSES), chapters.LOSSES)  # the cell above
+lbparams.validate(lbparams.collect(globals(), chapter_params.LOSSES), chapter_params.LOSSES)  # the cell above
 # the loss parameters are checked by losses.make itself
 losses.make("focal", gamma=focal_gamma, alpha=focal_alpha)
 losses.make("dice", eps=dice_eps)

@@ -45,31 +45,22 @@ seed = 0  # seeds the bootstrap
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
-from IPython.display import Markdown, display
-from myst_nb import glue
 
 from lossbook.core import params as lbparams
 from lossbook.core import plots
 from lossbook.core.inference import holm, wilson_interval
-from lossbook.studies import synthetic as syn
-from lossbook.publish.results import save_results
 from lossbook.core.seeding import seed_everything
+from lossbook.publish import tables
+from lossbook.publish.glue import glue_number
+from lossbook.publish.results import save_results
+from lossbook.studies import synthetic as syn
 
 parameters = lbparams.collect(globals(), syn.CONSTRAINTS)  # the cell above, papermill's values included
 config = syn.check_parameters(**parameters)  # raises before any training if a parameter is off
 seed_everything(seed)
 syn.set_torch_threads(n_threads)
 plots.set_style()
-pd.set_option("display.precision", 3)
-pd.set_option("display.max_colwidth", 80)
-pd.set_option("display.width", 160)
 CHAPTER = "synthetic"
-
-
-def glue_number(name, value):
-    """Glue a number for the text as a plain Python scalar (a NumPy repr would leak into it)."""
-    glue(name, value.item() if isinstance(value, np.generic) else value, display=False)
 
 # %% [markdown]
 # ## The tutorial's data
@@ -98,16 +89,26 @@ noise_table = pd.DataFrame(
     },
     index=["minority examples", "of them in the test split", "noisy minority labels", "noisy, in the test split"],
 )
+
+# %%
 for key in ("n_positive", "n_positive_test", "n_flipped_positive", "n_flipped_positive_test", "n_flip_assigned"):
     glue_number(f"syn_{key}", counts[key])
 glue_number("syn_noise_share", counts["n_flipped_positive"] / counts["n_positive"])
 glue_number("syn_noise_share_test", counts["n_flipped_positive_test"] / counts["n_positive_test"])
 glue_number("syn_n_positive_clean", clean_counts["n_positive"])
 glue_number("syn_all_negative_accuracy", 1 - counts["n_positive_test"] / len(data.test_idx))
-noise_table
+tables.glue_table("tbl_syn_noise", noise_table, index_header="examples")
 
 # %% [markdown]
-# The tutorial's dataset has {glue:text}`syn_n_positive` minority examples,
+# :::{table} Minority examples in the tutorial's dataset and how many of their labels are `flip_y` noise, with the tutorial's `flip_y=0.01` and without it (`notebooks/synthetic.py`).
+# :name: tbl-syn-noise
+#
+# ```{glue:md} tbl_syn_noise
+# :format: myst
+# ```
+# :::
+#
+# The tutorial's dataset has {glue:text}`syn_n_positive` minority examples ({numref}`tbl-syn-noise`),
 # {glue:text}`syn_n_positive_test` of them in the test split, the same count as
 # the tutorial's confusion matrices (1 + 27 and 14 + 14). The flip step relabelled
 # {glue:text}`syn_n_flip_assigned` samples, and {glue:text}`syn_n_flipped_positive`
@@ -146,15 +147,14 @@ comparison = pd.DataFrame({
     "tutorial: missed": [syn.TUTORIAL_REPORTED[a]["minority_missed"] for a in shown.index],
     "ours: missed": shown["minority_missed"],
     "tutorial: accuracy": [syn.TUTORIAL_REPORTED[a]["accuracy"] for a in shown.index],
-    "ours: accuracy": shown["accuracy"].round(4),
-    "ours: false positives": shown["false_positives"],
-    "ours: ROC-AUC": shown["roc_auc"].round(3),
-    "ours: PR-AUC": shown["pr_auc"].round(3),
+    "ours: accuracy": shown["accuracy"],
 })
+
+# %%
 for arm in shown.index:
     for col in ("minority_found", "minority_missed", "accuracy", "roc_auc", "pr_auc", "balanced_accuracy"):
         glue_number(f"syn_show_{arm}_{col}", shown.loc[arm, col])
-comparison
+tables.glue_table("tbl_syn_reproduction", comparison.rename(index=syn.arm_label), index_header="loss")
 
 # %%
 def regions_figure(model, data, titles):
@@ -164,26 +164,27 @@ def regions_figure(model, data, titles):
     ys = np.linspace(X[:, 1].min() - 1, X[:, 1].max() + 1, 300)
     xx, yy = np.meshgrid(xs, ys)
     grid = syn.predict(model, np.c_[xx.ravel(), yy.ravel()])
-    fig, axes = plt.subplots(1, len(titles), figsize=(5.2 * len(titles), 4.2), sharey=True)
+    majority, minority = plots.PALETTE[0], plots.PALETTE[4]
+    background = [plots.shades(majority, 2, lightest=0.85)[0], plots.shades(minority, 2, lightest=0.75)[0]]
+    fig, axes = plt.subplots(1, len(titles), figsize=(plots.PAGE_WIDTH_IN, 3.6), sharey=True)
     for ax, z, title in zip(np.atleast_1d(axes), grid, titles):
-        ax.contourf(xx, yy, z.reshape(xx.shape), levels=[0, 0.5, 1], colors=["#dbe4f0", "#f6c9b8"], alpha=0.9)
-        ax.scatter(*X[y == 0].T, s=4, c="#4c72b0", alpha=0.4, label="majority")
-        ax.scatter(*X[(y == 1) & ~data.label_changed].T, s=14, c="#c44e52", label="minority")
-        ax.scatter(*X[(y == 1) & data.label_changed].T, s=22, c="#c44e52", marker="x",
+        ax.contourf(xx, yy, z.reshape(xx.shape), levels=[0, 0.5, 1], colors=background, alpha=0.9)
+        ax.scatter(*X[y == 0].T, s=3, c=majority, alpha=0.4, label="majority")
+        ax.scatter(*X[(y == 1) & ~data.label_changed].T, s=12, c=minority, label="minority")
+        ax.scatter(*X[(y == 1) & data.label_changed].T, s=20, c=minority, marker="x",
                    label="minority label that is flip noise")
         ax.set_title(title)
         ax.set_xlabel("feature 1")
     np.atleast_1d(axes)[0].set_ylabel("feature 2")
-    np.atleast_1d(axes)[0].legend(loc="lower left", fontsize=8)
-    fig.tight_layout()
+    np.atleast_1d(axes)[0].legend(loc="lower left")
     return fig
 
 
 fig = regions_figure(showcase, data, ["BCE", "focal loss (tutorial's)"])
-plots.save(fig, CHAPTER, "decision_regions.png")
-glue("fig_syn_regions", fig, display=False)
-plt.close(fig)
+plots.save_figure(fig, CHAPTER, "decision_regions", glue_key="fig_syn_regions", raster=True)
 
+
+# %%
 n_negative_test = int((data.y_test == 0).sum())
 matrices = [
     np.array([[n_negative_test - shown.loc[arm, "false_positives"], shown.loc[arm, "false_positives"]],
@@ -191,9 +192,7 @@ matrices = [
     for arm in shown.index
 ]
 fig, _ = plots.confusion_grid(matrices, ["BCE", "focal loss (tutorial's)"], class_names=("majority", "minority"))
-plots.save(fig, CHAPTER, "confusion_matrices.png")
-glue("fig_syn_confusion", fig, display=False)
-plt.close(fig)
+plots.save_figure(fig, CHAPTER, "confusion_matrices", glue_key="fig_syn_confusion", height_in=3.2)
 
 # %% [markdown]
 # ```{glue:figure} fig_syn_regions
@@ -212,7 +211,15 @@ plt.close(fig)
 # at threshold 0.5 (`notebooks/synthetic.py`, default parameters).
 # ```
 #
-# With this seed, BCE finds {glue:text}`syn_show_bce_minority_found` of the test
+# :::{table} The tutorial's reported counts beside ours for seed `showcase_seed`: test minority examples found and missed at threshold 0.5, and accuracy (`notebooks/synthetic.py`).
+# :name: tbl-syn-reproduction
+#
+# ```{glue:md} tbl_syn_reproduction
+# :format: myst
+# ```
+# :::
+#
+# With this seed ({numref}`tbl-syn-reproduction`), BCE finds {glue:text}`syn_show_bce_minority_found` of the test
 # minority examples and focal loss {glue:text}`syn_show_focal_minority_found`
 # (the tutorial: 1 and 14). The ranking ability of the two networks is much
 # closer than the counts suggest: test ROC-AUC {glue:text}`syn_show_bce_roc_auc:.3f`
@@ -242,12 +249,14 @@ same_as_shown = bool(
     (found.loc[showcase_seed, "bce"] == shown.loc["bce", "minority_found"])
     and (found.loc[showcase_seed, "focal"] == shown.loc["focal", "minority_found"])
 )
-print("showcase networks reappear identically in the stress test:", same_as_shown)
+glue_number("syn_same_as_shown", "yes" if same_as_shown else "no")
 rank = {arm: float((found[arm] < found.loc[showcase_seed, arm]).mean()) for arm in ("bce", "focal")}
 tutorial_like = int(((found["bce"] <= syn.TUTORIAL_REPORTED["bce"]["minority_found"])
                      & (found["focal"] >= syn.TUTORIAL_REPORTED["focal"]["minority_found"])).sum())
 tutorial_like_frequency = wilson_interval(tutorial_like, len(found))  # how often the tutorial's outcome occurs
-glue("syn_tutorial_like_frequency", tutorial_like_frequency.format(2), display=False)
+
+# %%
+glue_number("syn_tutorial_like_frequency", tutorial_like_frequency.format(2))
 glue_number("syn_rank_bce", rank["bce"])
 glue_number("syn_rank_focal", rank["focal"])
 glue_number("syn_tutorial_like", tutorial_like)
@@ -257,14 +266,20 @@ glue_number("syn_n_seeds", n_seeds)
 glue_number("syn_n_draws", n_draws)
 glue_number("syn_n_networks", len(frame))
 glue_number("syn_control_seeds", control_seeds)
+
+# %%
 seed_table = found[["bce", "focal"]].describe().T[["mean", "std", "min", "25%", "50%", "75%", "max"]]
-seed_table
+tables.glue_table("tbl_syn_seeds", seed_table.rename(index=plots.label), index_header="loss", decimals=1,
+                  headers={"std": "standard deviation", "min": "fewest", "25%": "lower quartile",
+                           "50%": "median", "75%": "upper quartile", "max": "most"})
 
 # %% [markdown]
 # On the tutorial's own draw, the number of minority examples found at 0.5 varies
-# widely from seed to seed for both losses (the table: minority examples found by
-# each of the {glue:text}`syn_n_seeds` seeds). Our showcase seed finds more than a
-# share {glue:text}`syn_rank_bce:.2f` of seeds do with BCE and more than a share
+# widely from seed to seed for both losses ({numref}`tbl-syn-seeds`: minority
+# examples found by each of the {glue:text}`syn_n_seeds` seeds). Our showcase seed
+# (whose two networks reappear identically in the stress test:
+# {glue:text}`syn_same_as_shown`) finds more than a share
+# {glue:text}`syn_rank_bce:.2f` of seeds do with BCE and more than a share
 # {glue:text}`syn_rank_focal:.2f` do with focal loss. Only
 # {glue:text}`syn_tutorial_like` of the {glue:text}`syn_n_seeds` seeds (with the
 # same initialisation for both networks) show the tutorial's contrast or a larger
@@ -273,39 +288,52 @@ seed_table
 # {cite:p}`wilson1927probable`). The tutorial's outcome occurs, but it is
 # atypical of its own recipe.
 #
-# Over all draws ({glue:text}`syn_n_networks` networks trained in total):
+# :::{table} Minority examples found at threshold 0.5 on the tutorial's own draw, over the initialisation seeds (`notebooks/synthetic.py`).
+# :name: tbl-syn-seeds
+#
+# ```{glue:md} tbl_syn_seeds
+# :format: myst
+# ```
+# :::
+#
+# Over all draws ({glue:text}`syn_n_networks` networks trained in total),
+# {numref}`fig-syn-distributions` shows the distributions and
+# {numref}`tbl-syn-main` and {numref}`tbl-syn-paired` summarise them:
 
 # %%
 MAIN = ["bce", "focal"]
 METRICS = {"minority_found": "minority found at 0.5", "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC",
            "balanced_accuracy": "balanced accuracy"}
 main = frame[(frame["flip_y"] == 0.01) & frame["arm"].isin(MAIN)]
-fig, axes = plt.subplots(1, 4, figsize=(14, 3.3))
-for ax, (metric, label) in zip(axes, METRICS.items()):
+fig, axes = plt.subplots(2, 2, figsize=(plots.PAGE_WIDTH_IN, 5.0))
+for ax, (metric, label) in zip(axes.flat, METRICS.items()):
     values = [main.loc[main["arm"] == arm, metric].to_numpy() for arm in MAIN]
     if metric == "minority_found":
         bins = np.arange(0, max(v.max() for v in values) + 2) - 0.5
     else:
         bins = np.linspace(min(v.min() for v in values), max(v.max() for v in values), 30)
-    for v, arm, colour in zip(values, MAIN, ["#4c72b0", "#dd8452"]):
-        ax.hist(v, bins=bins, alpha=0.6, color=colour, label="BCE" if arm == "bce" else "focal (tutorial's)")
+    for v, arm in zip(values, MAIN):
+        ax.hist(v, bins=bins, alpha=0.6, color=plots.LOSS_COLORS[arm],
+                label="BCE" if arm == "bce" else "focal (tutorial's)")
     ax.set_xlabel(label)
-axes[0].set_ylabel("networks")
-axes[0].legend(fontsize=8)
-fig.tight_layout()
-plots.save(fig, CHAPTER, "stress_distributions.png")
-glue("fig_syn_distributions", fig, display=False)
-plt.close(fig)
+for ax in axes[:, 0]:
+    ax.set_ylabel("networks")
+axes[0, 0].legend()
+plots.save_figure(fig, CHAPTER, "stress_distributions", glue_key="fig_syn_distributions")
 
+
+# %%
 summary = {arm: syn.arm_summary(frame, arm) for arm in MAIN}
 main_table = pd.DataFrame({
-    arm: {**{f"{m} mean": summary[arm][m]["mean"] for m in METRICS},
-          **{f"{m} std": summary[arm][m]["std"] for m in METRICS},
-          "share finding none": summary[arm]["zero_found_fraction"], "runs": summary[arm]["runs"]}
+    arm: {**{f"{name}, mean": summary[arm][m]["mean"] for m, name in METRICS.items()},
+          **{f"{name}, standard deviation": summary[arm][m]["std"] for m, name in METRICS.items()},
+          "share finding none": summary[arm]["zero_found_fraction"]}
     for arm in MAIN
-}).T
+})
 paired = syn.paired_differences(frame, "focal", "bce", metrics=[*METRICS, "recall", "brier"], n_boot=n_boot, seed=seed)
 pairs = main.pivot_table(index=["draw", "seed"], columns="arm", values="minority_found")
+
+# %%
 glue_number("syn_both_zero", float(((pairs["bce"] == 0) & (pairs["focal"] == 0)).mean()))
 for arm in MAIN:
     glue_number(f"syn_zero_{arm}", summary[arm]["zero_found_fraction"])
@@ -314,8 +342,13 @@ for arm in MAIN:
 for m in [*METRICS, "recall", "brier"]:
     for col in ("mean", "ci_low", "ci_high", "share_a_better", "share_tied"):
         glue_number(f"syn_diff_{m}_{col}", paired.loc[m, col])
-display(main_table)
-paired.rename(index={**METRICS, "recall": "minority recall at 0.5", "brier": "Brier score"}).round(4)
+
+# %%
+tables.glue_table("tbl_syn_main", main_table, index_header="over all seeds and draws", decimals=3,
+                  headers={"bce": "BCE", "focal": "focal (tutorial's)"})
+paired_labels = {**METRICS, "recall": "minority recall at 0.5", "brier": "Brier score"}
+tables.glue_table("tbl_syn_paired", syn.difference_table(paired, labels=paired_labels),
+                  index_header="focal minus BCE", headers=syn.DIFFERENCE_HEADERS)
 
 # %% [markdown]
 # ```{glue:figure} fig_syn_distributions
@@ -326,6 +359,22 @@ paired.rename(index={**METRICS, "recall": "minority recall at 0.5", "brier": "Br
 # ROC-AUC, PR-AUC and balanced accuracy, for BCE and the tutorial's focal loss
 # (`notebooks/synthetic.py`, default parameters).
 # ```
+#
+# :::{table} Mean and standard deviation of each metric over all seeds and dataset draws, and the share of networks that find no minority example (`notebooks/synthetic.py`).
+# :name: tbl-syn-main
+#
+# ```{glue:md} tbl_syn_main
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Focal loss minus BCE, paired by seed and draw: mean difference with its 95 % two-level bootstrap interval, bootstrap p-value, share of pairs where focal is higher or tied, and the minimum detectable effect (MDE) at 80 % power (`notebooks/synthetic.py`).
+# :name: tbl-syn-paired
+#
+# ```{glue:md} tbl_syn_paired
+# :format: myst
+# ```
+# :::
 #
 # Across seeds and draws, BCE's network finds no minority example at all in a
 # share {glue:text}`syn_zero_bce:.2f` of runs, the tutorial's focal loss in
@@ -380,10 +429,10 @@ control_table = pd.DataFrame({
         "found": s["minority_found"]["mean"], "recall": s["recall"]["mean"], "share finding none":
         s["zero_found_fraction"], "balanced acc.": s["balanced_accuracy"]["mean"],
         "ROC-AUC": s["roc_auc"]["mean"], "PR-AUC": s["pr_auc"]["mean"], "accuracy": s["accuracy"]["mean"],
-        "Brier": s["brier"]["mean"],
-        "runs": s["runs"],
     } for arm, s in controls.items()
 }).T
+
+# %%
 VERSUS = ["balanced_accuracy", "roc_auc", "pr_auc", "brier"]
 versus_bce = {
     arm: syn.paired_differences(frame, arm, "bce", metrics=VERSUS, n_boot=n_boot, seed=seed)
@@ -394,12 +443,10 @@ family = [(arm, m) for arm in versus_bce for m in VERSUS]
 holm_adjusted = dict(zip(family, holm([versus_bce[arm].loc[m, "p_value"] for arm, m in family])))
 for arm, d in versus_bce.items():
     d["p_holm"] = [holm_adjusted[(arm, m)] for m in d.index]
-versus_table = pd.DataFrame({
-    syn.arm_label(arm): {
-        m: f"{d.loc[m, 'mean']:+.4f} [{d.loc[m, 'ci_low']:+.4f}, {d.loc[m, 'ci_high']:+.4f}] "
-           f"p={d.loc[m, 'p_value']:.3f} (Holm {d.loc[m, 'p_holm']:.3f})" for m in VERSUS
-    } for arm, d in versus_bce.items()
-}).T
+VERSUS_LABELS = {"balanced_accuracy": "balanced accuracy", "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC",
+                 "brier": "Brier score"}
+
+# %%
 for arm in ARMS:
     key = arm.replace(".", "_")
     glue_number(f"syn_ctl_{key}_recall", controls[arm]["recall"]["mean"])
@@ -409,6 +456,8 @@ for arm in ARMS:
 others = [controls[a]["accuracy"]["mean"] for a in ARMS if a != "bce_weighted"]
 glue_number("syn_acc_others_min", min(others))
 glue_number("syn_acc_others_max", max(others))
+
+# %%
 scale_check = syn.paired_differences(frame, "focal", "focal_g2", metrics=["minority_found", "balanced_accuracy"],
                                      n_boot=n_boot, seed=seed)
 for col in ("mean", "ci_low", "ci_high", "share_tied", "mde"):
@@ -419,12 +468,19 @@ for arm, d in versus_bce.items():
     for col in ("mean", "ci_low", "ci_high", "p_value", "p_holm"):
         glue_number(f"syn_vs_{key}_bacc_{col}", d.loc["balanced_accuracy", col])
         glue_number(f"syn_vs_{key}_pr_{col}", d.loc["pr_auc", col])
-display(control_table)
-versus_table.round(4)
 
 # %%
-labels = [syn.arm_label(a) for a in ARMS]
-fig, axes = plt.subplots(1, 2, figsize=(13, 0.45 * len(ARMS) + 1.2), sharey=True)
+glue_number("syn_ctl_runs", controls["bce"]["runs"])
+tables.glue_table("tbl_syn_controls", control_table, index_header="arm", decimals=3)
+for key, shown_metrics in (("tbl_syn_versus", ["balanced_accuracy", "pr_auc"]), ("tbl_syn_versus_2", ["roc_auc", "brier"])):
+    tables.glue_table(key, syn.versus_table(versus_bce, shown_metrics, labels=VERSUS_LABELS),
+                      index_header="arm minus BCE", decimals=3)
+tables.glue_table("tbl_syn_versus_p", syn.versus_table(versus_bce, VERSUS, column="p_holm", labels=VERSUS_LABELS),
+                  index_header="arm against BCE", decimals=3)
+
+# %%
+labels = [plots.wrap(syn.arm_label(a), 30) for a in ARMS]
+fig, axes = plt.subplots(1, 2, figsize=(plots.PAGE_WIDTH_IN, 0.55 * len(ARMS) + 1.2), sharey=True)
 for ax, metric, label in zip(axes, ["recall", "balanced_accuracy"], ["minority recall at the threshold",
                                                                       "balanced accuracy"]):
     groups = [on_control_seeds.loc[(on_control_seeds["arm"] == a) & (on_control_seeds["flip_y"] == 0.01),
@@ -433,10 +489,7 @@ for ax, metric, label in zip(axes, ["recall", "balanced_accuracy"], ["minority r
     ax.set_yticks(range(1, len(ARMS) + 1), labels)
     ax.set_xlabel(label)
 axes[0].invert_yaxis()  # shared y axis: invert once, first arm on top
-fig.tight_layout()
-plots.save(fig, CHAPTER, "controls.png")
-glue("fig_syn_controls", fig, display=False)
-plt.close(fig)
+plots.save_figure(fig, CHAPTER, "controls", glue_key="fig_syn_controls")
 
 # %% [markdown]
 # ```{glue:figure} fig_syn_controls
@@ -447,11 +500,44 @@ plt.close(fig)
 # default parameters).
 # ```
 #
-# (In the first table every arm, BCE and the tutorial's focal loss included, is
-# summarised over the same first `control_seeds` seeds on every draw; the second
-# table gives paired differences from BCE with 95% bootstrap intervals, and
-# beside each raw p-value its Holm-adjusted one {cite:p}`holm1979simple`, the
-# control arms against BCE being one family of tests.)
+# :::{table} Mean test metrics of every arm over the same first `control_seeds` seeds on every dataset draw ({glue:text}`syn_ctl_runs` networks per arm; `notebooks/synthetic.py`). Found: minority examples found; recall: minority recall at the arm's threshold; share finding none: share of networks that find no minority example.
+# :name: tbl-syn-controls
+#
+# ```{glue:md} tbl_syn_controls
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Each arm minus BCE in balanced accuracy and PR-AUC, paired by seed and draw: mean difference with its 95 % two-level bootstrap interval (`notebooks/synthetic.py`).
+# :name: tbl-syn-versus
+#
+# ```{glue:md} tbl_syn_versus
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Each arm minus BCE in ROC-AUC and Brier score (lower is better), as {numref}`tbl-syn-versus` (`notebooks/synthetic.py`).
+# :name: tbl-syn-versus-2
+#
+# ```{glue:md} tbl_syn_versus_2
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Holm-adjusted bootstrap p-values of the differences in {numref}`tbl-syn-versus` and {numref}`tbl-syn-versus-2`, the arms against BCE taken as one family of tests (`notebooks/synthetic.py`).
+# :name: tbl-syn-versus-p
+#
+# ```{glue:md} tbl_syn_versus_p
+# :format: myst
+# ```
+# :::
+#
+# {numref}`tbl-syn-controls` summarises every arm, BCE and the tutorial's focal
+# loss included, over the same seeds and draws; {numref}`tbl-syn-versus` gives
+# and {numref}`tbl-syn-versus-2` paired differences from BCE with 95 % bootstrap intervals and
+# {numref}`tbl-syn-versus-p` their Holm-adjusted p-values
+# {cite:p}`holm1979simple`, the control arms against BCE being one family of
+# tests.
 #
 # The plain fixes beat the tutorial's focal loss at its own game. Class-weighted
 # BCE finds a mean share {glue:text}`syn_ctl_bce_weighted_recall:.2f` of the test
@@ -509,7 +595,7 @@ plt.close(fig)
 #
 # On the tutorial's test split a "classifier" that answers "majority" for every
 # example scores accuracy {glue:text}`syn_all_negative_accuracy:.3f`. Apart from
-# class-weighted BCE, every arm's mean accuracy in the table lies between
+# class-weighted BCE, every arm's mean accuracy in {numref}`tbl-syn-controls` lies between
 # {glue:text}`syn_acc_others_min:.3f` and {glue:text}`syn_acc_others_max:.3f`,
 # whatever its minority recall; class-weighted BCE, which finds by far the most
 # minority examples, has the *lowest* accuracy
@@ -530,21 +616,22 @@ curve = pd.DataFrame({
     "PR-AUC": [controls["bce"]["pr_auc"]["mean"]] + [controls[a]["pr_auc"]["mean"] for a in gamma_arms],
     "ROC-AUC": [controls["bce"]["roc_auc"]["mean"]] + [controls[a]["roc_auc"]["mean"] for a in gamma_arms],
 }).set_index("gamma")
+
+# %%
 for column, key in (("recall", "recall"), ("ROC-AUC", "roc"), ("PR-AUC", "pr"), ("balanced accuracy", "bacc")):
     glue_number(f"syn_g_{key}_lo", curve[column].iloc[0])
     glue_number(f"syn_g_{key}_hi", curve[column].iloc[-1])
 glue_number("syn_g_max", curve.index[-1])
-fig, ax = plt.subplots(figsize=(6, 3.4))
+
+# %%
+fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH_IN, 3.4))
 for column in curve.columns:
     ax.plot(curve.index, curve[column], marker="o", label=column)
 ax.set_xlabel("focal gamma (alpha disabled; gamma 0 is BCE)")
 ax.set_ylabel("mean over runs")
-ax.legend(fontsize=8)
-fig.tight_layout()
-plots.save(fig, CHAPTER, "gamma_sweep.png")
-glue("fig_syn_gamma", fig, display=False)
-plt.close(fig)
-curve
+ax.legend()
+plots.save_figure(fig, CHAPTER, "gamma_sweep", glue_key="fig_syn_gamma")
+tables.glue_table("tbl_syn_gamma", curve, index_header="gamma", decimals=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_syn_gamma
@@ -554,6 +641,14 @@ curve
 # First `control_seeds` seeds on every draw (`notebooks/synthetic.py`, default
 # parameters).
 # ```
+#
+# :::{table} The values plotted in {numref}`fig-syn-gamma`: mean test metrics against focal gamma (alpha disabled; gamma 0 is BCE), first `control_seeds` seeds on every draw (`notebooks/synthetic.py`).
+# :name: tbl-syn-gamma
+#
+# ```{glue:md} tbl_syn_gamma
+# :format: myst
+# ```
+# :::
 #
 # From gamma 0 (BCE) to gamma {glue:text}`syn_g_max:g`, mean minority recall at
 # 0.5 goes from {glue:text}`syn_g_recall_lo:.2f` to {glue:text}`syn_g_recall_hi:.2f`
@@ -577,7 +672,7 @@ if noise_free:
     clean_table = pd.DataFrame({
         f"{syn.arm_label(arm)}, flip_y={flip}": {
             METRICS[m]: s[m]["mean"] for m in METRICS
-        } | {"share finding none": s["zero_found_fraction"], "runs": s["runs"]}
+        } | {"share finding none": s["zero_found_fraction"]}
         for flip, group in (("0.01", noisy_on_control), ("0", clean)) for arm, s in group.items()
     }).T
     for arm in MAIN:
@@ -588,11 +683,29 @@ if noise_free:
     for col in ("mean", "ci_low", "ci_high"):
         glue_number(f"syn_clean_diff_bacc_{col}", clean_paired.loc["balanced_accuracy", col])
         glue_number(f"syn_clean_diff_found_{col}", clean_paired.loc["minority_found", col])
-    display(clean_table)
-    display(clean_paired.rename(index=METRICS).round(4))
+    tables.glue_table("tbl_syn_clean", clean_table, index_header="loss and label noise", decimals=3)
+    tables.glue_table("tbl_syn_clean_paired", syn.difference_table(clean_paired, labels=METRICS),
+                      index_header="focal minus BCE, flip_y=0", headers=syn.DIFFERENCE_HEADERS)
 
 # %% [markdown]
-# With `flip_y=0` (same draws, first `control_seeds` seeds) the minority class is
+# :::{table} BCE and the tutorial's focal loss with the tutorial's label noise (`flip_y=0.01`) and without it (`flip_y=0`): mean test metrics over the same draws and first `control_seeds` seeds (`notebooks/synthetic.py`).
+# :name: tbl-syn-clean
+#
+# ```{glue:md} tbl_syn_clean
+# :format: myst
+# ```
+# :::
+#
+# :::{table} Focal loss minus BCE without label noise, paired by seed and draw, as in {numref}`tbl-syn-paired` (`notebooks/synthetic.py`).
+# :name: tbl-syn-clean-paired
+#
+# ```{glue:md} tbl_syn_clean_paired
+# :format: myst
+# ```
+# :::
+#
+# With `flip_y=0` (same draws, first `control_seeds` seeds; {numref}`tbl-syn-clean`,
+# {numref}`tbl-syn-clean-paired`) the minority class is
 # a clean cluster, and both networks rank far better: ROC-AUC
 # {glue:text}`syn_clean_bce_roc_auc:.3f` (BCE) and
 # {glue:text}`syn_clean_focal_roc_auc:.3f` (focal), against
@@ -655,5 +768,4 @@ results = {
 }
 if noise_free:
     results["noise_free"] = {**clean, "paired_focal_minus_bce": syn.difference_records(clean_paired)}
-path = save_results(CHAPTER, results, parameters=parameters)
-print("results written to results/" + path.name)
+results_file = save_results(CHAPTER, results, parameters=parameters)

@@ -53,12 +53,15 @@ from IPython.display import Markdown
 from myst_nb import glue
 from tqdm.auto import tqdm
 
+from lossbook.core import params as lbparams
 from lossbook.core import plots
 from lossbook.core.executor import make_executor
 from lossbook.core.seeding import seed_everything
 from lossbook.publish.results import save_results
+from lossbook.studies import chapters as chapter_params
 from lossbook.studies import tabular
 
+lbparams.validate(lbparams.collect(globals(), chapter_params.YOURDATA), chapter_params.YOURDATA)  # the cell above
 parameters = tabular.check_parameters(n_splits=n_splits, n_repeats=n_repeats, max_epochs=max_epochs,
                                       patience=patience, seed=seed)
 seed_everything(seed)

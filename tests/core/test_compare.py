@@ -10,8 +10,14 @@ from sklearn import metrics as skm
 
 from lossbook.core import metrics as lbm
 from lossbook.core.compare import (
-    METRICS, Comparison, _scores_from_groups, bootstrap_differences, choose_threshold,
-    compare, compare_predictions, read_predictions,
+    METRICS,
+    Comparison,
+    _scores_from_groups,
+    bootstrap_differences,
+    choose_threshold,
+    compare,
+    compare_predictions,
+    read_predictions,
 )
 
 
@@ -282,6 +288,25 @@ def test_choose_threshold_matches_brute_force():
     assert chosen["threshold"] == grid[int(np.argmax(brute))]
     with pytest.raises(ValueError, match="metric must be one of"):
         choose_threshold(y, a, metric="roc_auc")
+
+
+def test_page_frame_has_both_values_and_the_difference_with_its_interval():
+    import numpy as np
+
+    from lossbook.core.compare import compare
+    from lossbook.core.estimate import Estimate
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    a, b = np.clip(y * 0.3 + rng.random(400) * 0.7, 0, 1), rng.random(400)
+    cmp = compare(y, a, b, names=("good", "noise"), n_boot=200, seed=0)
+    frame = cmp.page_frame(["roc_auc", "recall"])
+    assert list(frame.index) == ["ROC-AUC", "recall at 0.5"]
+    cell = frame.loc["ROC-AUC", "noise − good"]
+    assert isinstance(cell, Estimate) and cell.ci_low <= cell.estimate <= cell.ci_high
+    assert frame.loc["ROC-AUC", "good"] == cmp.row("roc_auc")["value_a"]
+    with pytest.raises(ValueError, match="not in this comparison"):
+        cmp.page_frame(["auc"])
 
 
 # ----------------------------------------------------------- inputs from the wild

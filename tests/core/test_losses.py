@@ -135,7 +135,8 @@ def test_loss_and_gradient_per_example():
             got, grad = L.loss_and_gradient(name, label, p, **params)
             expected = L.make(name, axis=-1, **params)(np.full((3, 1), float(label)), p[:, None])
             np.testing.assert_allclose(got, expected, rtol=1e-12)
-            numeric = [numeric_grad(lambda z: L.make(name, **params)(np.array([label]), z), p[i:i + 1])[0]
+            numeric = [numeric_grad(lambda z, name=name, params=params, label=label: L.make(name, **params)(np.array([label]), z),
+                                    p[i:i + 1])[0]
                        for i in range(3)]
             np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
     with pytest.raises(ValueError, match="label must be 0 or 1"):

@@ -112,7 +112,7 @@ def test_every_chapter_cell_and_profile_satisfy_the_constraints(chapter):
     cell = cell_defaults(chapter)
     rules = constraints(chapter)
     assert set(cell) == set(rules), f"{chapter}: cell sets {sorted(cell)}, constraints name {sorted(rules)}"
-    for profile, overrides in _chapters()[chapter].items():
+    for _profile, overrides in _chapters()[chapter].items():
         validate({**cell, **(overrides or {})}, rules)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from lossbook.nets.torch_stack import StackedMLP
+from lossbook.nets.torch_stack import StackedMLP  # noqa: E402 (after the torch skip)
 
 
 def _stack(n_members=3, sizes=(4, 6, 2), seed=0):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from lossbook.core import losses
-from lossbook.nets import models, keras_stack as training
+from lossbook.nets import keras_stack as training
+from lossbook.nets import models
 
 
 def _data(n, f, seed, pos=0.4):

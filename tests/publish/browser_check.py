@@ -84,7 +84,7 @@ class _AnchorCollector(HTMLParser):
                     self.anchors.add(value)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def page_anchors(path: Path) -> frozenset[str]:
     """Every ``id`` (and ``<a name>``) in an HTML file."""
     parser = _AnchorCollector()

@@ -15,18 +15,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from browser_check import (
     BOOKKEEPING_CODE,
+    CHROMEDRIVER_CANDIDATES,
+    CHROMIUM_CANDIDATES,
     MIN_CONTRAST,
     check_book,
-    contrast_ratio,
     classify_console_entry,
+    contrast_ratio,
     find_executable,
     internal_link_problem,
     list_pages,
-    CHROMEDRIVER_CANDIDATES,
-    CHROMIUM_CANDIDATES,
 )
 
 REPO = Path(__file__).resolve().parents[2]

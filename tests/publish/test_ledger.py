@@ -71,31 +71,6 @@ def test_negated_flips_an_estimate_and_its_interval():
         L.lookup(p, C.Negated("s"))
 
 
-def test_fold_mean_derives_test_over_train_from_the_number_of_folds():
-    from scipy import stats
-
-    for k in (5, 10):
-        p = payload({"cv": {"auc": {"mean": 0.9, "std": 0.04}, "n_folds": 25}}, {"n_splits": k})
-        m = L.lookup(p, C.FoldMean(("cv", "auc"), ("cv", "n_folds")))
-        half = stats.t.ppf(0.975, 24) * 0.04 * (1 / 25 + 1 / (k - 1)) ** 0.5
-        assert (m.estimate, m.method, m.n) == (0.9, "corrected_t", 25)
-        assert m.ci_low == pytest.approx(0.9 - half) and m.ci_high == pytest.approx(0.9 + half)
-    with pytest.raises(ValueError, match="n_splits"):
-        L.lookup(payload({"cv": {"auc": {"mean": 0.9, "std": 0.1}, "n_folds": 25}}),
-                 C.FoldMean(("cv", "auc"), ("cv", "n_folds")))
-    with pytest.raises(ValueError, match="at least 2 fold scores"):
-        L.lookup(payload({"cv": {"auc": {"mean": 0.9, "std": 0.1}, "n_folds": 1}}, {"n_splits": 5}),
-                 C.FoldMean(("cv", "auc"), ("cv", "n_folds")))
-
-
-def test_fields_pick_named_keys_and_flip_a_difference():
-    p = payload({"paired": {"mlp+bce": {"f1_diff": -0.02, "f1_ci_low": -0.05, "f1_ci_high": 0.01}}})
-    flipped = L.lookup(p, C.Fields(("paired", "mlp+bce"), "f1_diff", "f1_ci_low", "f1_ci_high", sign=-1))
-    assert (flipped.estimate, flipped.ci_low, flipped.ci_high) == (0.02, -0.01, 0.05)
-    with pytest.raises(KeyError):
-        L.lookup(p, C.Fields(("paired", "mlp+bce"), "auc_diff", "a", "b"))
-
-
 def test_standard_error_inverts_the_interval():
     from scipy import stats
 
@@ -310,3 +285,17 @@ def test_every_claim_and_critique_path_resolves_in_the_committed_results():
             if isinstance(L._measure(results, chapter, path), str):
                 unresolved.append(f"critique {crit.id}: {chapter}:{L._path_text(path)}")
     assert not unresolved, "paths with no value in book/results: " + "; ".join(unresolved)
+
+
+def test_counts_sentence_names_only_verdicts_that_occur():
+    text = L.counts_sentence({L.REPRODUCED: 2, L.REFUTED: 1, L.NOT_RUN: 0,
+                                   L.UNTESTABLE: 1})
+    assert text == "Of 4 claims, the ledger finds 2 reproduced, 1 refuted and 1 that cannot be tested here."
+    assert "0" not in text
+    assert L.counts_sentence({L.NOT_RUN: 0}) == "Of 0 claims, none has a verdict yet."
+
+
+def test_every_verdict_has_a_colour_of_its_own():
+    colors = L.verdict_colors()
+    assert set(colors) == set(L.VERDICTS)
+    assert len(set(colors.values())) == len(colors)

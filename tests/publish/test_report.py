@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from lossbook.publish import report
 from lossbook.core.io import write_json_atomic
+from lossbook.publish import report
 
 
 def _results(root, chapter, *, versions=None, data=None):
@@ -93,3 +93,20 @@ def test_myst_table_numbers_a_frame_and_marks_missing_values():
     assert "| dia | 1.5 | a\\|b |" in lines and "| acne | — | c |" in lines
     with pytest.raises(ValueError, match="label without spaces"):
         report.myst_table(frame, "x", "bad name")
+
+
+def test_book_labels_reads_md_pages_and_executed_notebooks(tmp_path):
+    import json
+
+    from lossbook.publish import report as rep
+
+    (tmp_path / "book").mkdir()
+    (tmp_path / "_toc.yml").write_text("root: intro\nparts:\n  - chapters:\n    - file: ch\n    - file: missing\n")
+    (tmp_path / "book" / "intro.md").write_text("(front)=\n# Front\n")
+    (tmp_path / "book" / "ch.ipynb").write_text(json.dumps({"cells": [
+        {"cell_type": "markdown", "source": ["(chapter-ch)=\n", "# Ch\n"]},
+        {"cell_type": "code", "source": ["(not-a-label)=\n"]}]}))
+    labels = rep.book_labels(tmp_path)
+    assert labels == {"front", "chapter-ch"}
+    assert rep.section_link("chapter-ch", "ch", labels) == "{ref}`ch <chapter-ch>`"
+    assert rep.section_link("chapter-gone", "gone", labels) == "gone"

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lossbook.studies import acne
 from lossbook.core.losses import balanced_class_weights
+from lossbook.studies import acne
 
 
 def synthetic_index(n=600, seed=0):

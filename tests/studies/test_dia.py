@@ -9,9 +9,9 @@ import pytest
 from imblearn.pipeline import Pipeline
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from lossbook.studies import dia
-from lossbook.nets import keras_stack as training
 from lossbook.core.cache import DiskCache, cache_key
+from lossbook.nets import keras_stack as training
+from lossbook.studies import dia
 
 
 def _toy(n=60, f=8, seed=0):

@@ -14,9 +14,10 @@ pytest.importorskip("efficientnet_lite_pytorch")
 import torch
 from PIL import Image
 
-from lossbook.studies import acne, acne_finetune as finetune
-from lossbook.nets import embeddings as lbemb
 from lossbook.core.cache import DiskCache
+from lossbook.nets import embeddings as lbemb
+from lossbook.studies import acne
+from lossbook.studies import acne_finetune as finetune
 
 SIZE = 48
 

@@ -14,8 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 SMALL_GRID = [
     "models=[mlp]", "losses=[bce, focal]", "n_splits=3", "n_repeats=1", "max_epochs=4",
     "patience=2", "run_variants=false", "n_refits=1", "n_boot=100",

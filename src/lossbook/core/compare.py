@@ -68,9 +68,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -363,7 +363,7 @@ def compare(
     level: float = 0.95,
     seed: int = 0,
     from_logits: bool = False,
-) -> "Comparison":
+) -> Comparison:
     """Compare two runs' out-of-sample predictions on the same examples.
 
     Parameters
@@ -433,7 +433,7 @@ def compare(
                       y_true=y, prob_a=a, prob_b=b, folds=fold_ids)
 
 
-def compare_predictions(a: Predictions, b: Predictions, **kwargs) -> "Comparison":
+def compare_predictions(a: Predictions, b: Predictions, **kwargs) -> Comparison:
     """:func:`compare` for two :class:`Predictions` (e.g. from :func:`read_predictions`).
 
     The two must hold the same labels in the same order (and the same fold
@@ -546,6 +546,29 @@ class Comparison:
         if metric not in METRICS:
             raise ValueError(f"metric must be one of {list(METRICS)}, got {metric!r}")
         return self.table.set_index("metric").loc[metric]
+
+    def page_frame(self, metrics: Sequence[str] | None = None) -> pd.DataFrame:
+        """The comparison as a table for the page: one row per metric (in words, with the threshold of
+        threshold-dependent ones), columns run A's value, run B's value, ``B − A`` as an
+        :class:`~lossbook.core.estimate.Estimate` with its interval, and the p-value. ``metrics``: which rows
+        (default all of :data:`METRICS`)."""
+        from lossbook.core.estimate import Estimate
+
+        table = self.table.set_index("metric")
+        chosen = list(table.index) if metrics is None else list(metrics)
+        unknown = [m for m in chosen if m not in table.index]
+        if unknown:
+            raise ValueError(f"metrics not in this comparison: {unknown}; it has {list(table.index)}")
+        kind = "paired_bootstrap" if self.method == BOOTSTRAP else "corrected_t"
+        rows = {}
+        for metric in chosen:
+            r = table.loc[metric]
+            name = METRIC_LABELS[metric] + ("" if metric in THRESHOLD_FREE else f" at {self.threshold:g}")
+            rows[name] = {self.names[0]: r["value_a"], self.names[1]: r["value_b"],
+                          f"{self.names[1]} − {self.names[0]}": Estimate(r["diff"], r["ci_low"], r["ci_high"],
+                                                                          n=self.n, method=kind),
+                          "p": r["p_value"]}
+        return pd.DataFrame.from_dict(rows, orient="index")
 
     def detectable(self, metric: str) -> bool:
         """True when the interval for the difference excludes 0."""

@@ -8,8 +8,9 @@ percentile interval from a corrected resampled t-interval.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 #: How an interval can be made; ``method`` must be one of these.
 METHODS = {
@@ -67,7 +68,7 @@ class Estimate:
         return {name: _plain(getattr(self, name)) for name in FIELDS}
 
     @classmethod
-    def from_dict(cls, mapping: Mapping[str, Any]) -> "Estimate":
+    def from_dict(cls, mapping: Mapping[str, Any]) -> Estimate:
         """Read back what :meth:`to_dict` wrote; other keys are refused by name."""
         unknown = sorted(set(mapping) - set(FIELDS))
         if unknown:

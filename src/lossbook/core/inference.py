@@ -10,7 +10,7 @@ All return plain floats or :class:`~lossbook.core.estimate.Estimate` values.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats

@@ -19,7 +19,7 @@ Everything here is a thin, checked layer over scikit-learn and SciPy:
 from __future__ import annotations
 
 import warnings
-from typing import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -18,9 +18,9 @@ is read at 9 pt.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt

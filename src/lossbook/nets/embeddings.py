@@ -41,15 +41,19 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lossbook.core.cache import cache_key, discard, read_sealed, write_sealed
 from lossbook.core.data import open_image, sha256_file
 from lossbook.core.paths import cache_dir
+
+if TYPE_CHECKING:  # Pillow is imported where images are read
+    from PIL import Image
 
 __all__ = [
     "BACKBONES",
@@ -105,7 +109,7 @@ class Augmentation:
             raise ValueError(f"zoom must be in [0, 1), got {self.zoom!r}")
 
 
-def load_image(path: str | os.PathLike, size: int) -> "Image.Image":
+def load_image(path: str | os.PathLike, size: int) -> Image.Image:
     """Open an image of any size as RGB and resize it to ``size`` x ``size`` (bilinear, antialiased).
 
     Decodes the whole file; any failure is a :class:`~lossbook.core.data.DataError` naming ``path``.
@@ -152,7 +156,7 @@ class Backbone:
     name: str
     input_size: int
     dim: int
-    embed: "callable" = field(repr=False)
+    embed: callable = field(repr=False)
     preprocessing: str = ""
 
     @property

@@ -39,8 +39,9 @@ the chapter and path. Paths are described in :mod:`lossbook.studies.claims`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from lossbook.core.estimate import FIELDS, Estimate
 from lossbook.core.inference import minimum_detectable_effect
@@ -51,8 +52,6 @@ from lossbook.studies.claims import (
     Claim,
     Critique,
     Difference,
-    Fields,
-    FoldMean,
     Negated,
     Ratio,
     RuleSpec,
@@ -102,10 +101,6 @@ def _path_text(path) -> str:
         return f"{_path_text(path.a)} - {_path_text(path.b)}"
     if isinstance(path, Negated):
         return f"-({_path_text(path.path)})"
-    if isinstance(path, FoldMean):
-        return f"{_path_text(path.path)} (fold mean)"
-    if isinstance(path, Fields):
-        return f"{'-' if path.sign < 0 else ''}{_path_text(path.path)}.{path.estimate}"
     return path if isinstance(path, str) else ".".join(map(str, path))
 
 
@@ -141,17 +136,6 @@ def lookup(payload: Mapping, path) -> Any:
             raise ValueError(f"{_path_text(path.path)}: needs a number or an Estimate to negate, got {inner!r}")
         lo, hi = (None, None) if not e.has_interval else (-e.ci_high, -e.ci_low)
         return Estimate(-e.estimate, lo, hi, e.n, e.method)
-    if isinstance(path, FoldMean):
-        return _fold_mean(payload, path)
-    if isinstance(path, Fields):
-        node = lookup(payload, path.path)
-        if not isinstance(node, Mapping) or not all(k in node for k in (path.estimate, path.ci_low, path.ci_high)):
-            raise KeyError(_path_text(path))
-        est, lo, hi = node[path.estimate], node[path.ci_low], node[path.ci_high]
-        if path.sign < 0:
-            est, lo, hi = -est, -hi, -lo
-        n = _number(payload, path.n_path) if path.n_path is not None else None
-        return Estimate(est, lo, hi, n=None if n is None else int(n), method="paired_bootstrap")
     parts = path.split(".") if isinstance(path, str) else [str(p) for p in path]
     node: Any = payload.get("results", {})
     for part in parts:
@@ -162,24 +146,6 @@ def lookup(payload: Mapping, path) -> Any:
         else:
             raise KeyError(_path_text(path))
     return node
-
-
-def _fold_mean(payload, path: FoldMean) -> Estimate:
-    """Mean over CV fold scores with the corrected resampled t-interval; n_test/n_train = 1/(k-1), k from parameters."""
-    from scipy import stats
-
-    node, n = lookup(payload, path.path), _number(payload, path.n_folds_path)
-    k = payload.get("parameters", {}).get(path.k_parameter)
-    if not isinstance(node, Mapping) or not _is_finite(node.get("mean")) or not _is_finite(node.get("std")):
-        raise KeyError(_path_text(path))
-    if n is None or n < 2:
-        raise ValueError(f"{_path_text(path)}: needs at least 2 fold scores, got {n!r}")
-    if not (isinstance(k, int) and k >= 2):
-        raise ValueError(f"{_path_text(path)}: parameter {path.k_parameter!r} must give the folds per repeat (>= 2), "
-                         f"got {k!r}")
-    n = int(n)
-    half = stats.t.ppf(0.975, n - 1) * node["std"] * math.sqrt(1 / n + 1 / (k - 1))
-    return Estimate(node["mean"], node["mean"] - half, node["mean"] + half, n=n, method="corrected_t")
 
 
 def standard_error(estimate: Estimate, level: float = 0.95) -> tuple[float, int | None]:
@@ -565,6 +531,28 @@ def verdict_counts(assessments: Sequence[Assessment]) -> dict[str, int]:
     for a in assessments:
         counts[a.verdict] += 1
     return counts
+
+
+def verdict_colors() -> dict[str, str]:
+    """One colour per verdict (from the book's palette), for every chart of verdicts."""
+    from lossbook.core import plots  # matplotlib: loaded only by the pages that draw
+
+    return {REPRODUCED: plots.PALETTE[2], REFUTED: plots.PALETTE[4], INCONCLUSIVE: plots.PALETTE[1],
+            ATYPICAL: plots.PALETTE[3], ARTIFACT: plots.PALETTE[0], UNTESTABLE: plots.NEUTRAL,
+            NOT_RUN: plots.shades(plots.NEUTRAL, 3, lightest=0.8)[0], NOT_MEASURED: plots.PALETTE[7]}
+
+
+def counts_sentence(counts: Mapping[str, int]) -> str:
+    """``verdict_counts`` as one sentence naming only the verdicts that occur:
+    "Of 12 claims, the ledger finds 3 reproduced, 5 refuted and 4 inconclusive." (a verdict counted zero
+    times is left out, so no "0 wait for a chapter" reaches the page)."""
+    total = sum(counts.values())
+    words = {UNTESTABLE: "that cannot be tested here", NOT_RUN: "that wait for a chapter not yet run"}
+    parts = [f"{n} {words.get(v, v)}" for v, n in counts.items() if n]
+    if not parts:
+        return f"Of {total} claims, none has a verdict yet."
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Of {total} claim{'s' if total != 1 else ''}, the ledger finds {listed}."
 
 
 def source_claims(sources: Sequence[str] = tuple(CLAIM_BUILDERS)) -> list[Claim]:

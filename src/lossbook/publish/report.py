@@ -16,14 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import pandas as pd
 
+from lossbook.core.io import write_json_atomic
 from lossbook.core.paths import output_dir, repo_root
 from lossbook.publish.results import load_timing
-from lossbook.core.io import write_json_atomic
 
 PROFILES = ("full", "quick")
 
@@ -194,3 +194,36 @@ def myst_table(frame: pd.DataFrame, caption: str, name: str, *, index: bool = Tr
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines.append(":::")
     return "\n".join(lines)
+
+
+def book_labels(root: str | Path | None = None) -> set[str]:
+    """The MyST labels (``(name)=``) of the pages the book builds: the pages in ``_toc.yml`` found in ``book/``
+    as ``.md``, or else as an executed ``.ipynb`` (its Markdown cells). ``root``: the repository (default
+    :func:`lossbook.core.paths.repo_root`). A page may link to a label only if it is in this set, so the
+    book builds whatever has been run."""
+    import re
+
+    import yaml
+
+    root = Path(root) if root is not None else repo_root()
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    pattern = re.compile(r"^\(([A-Za-z0-9_-]+)\)=\s*$", re.M)
+    labels: set[str] = set()
+    for page in pages:
+        md, nb = root / "book" / f"{page}.md", root / "book" / f"{page}.ipynb"
+        if md.is_file():
+            labels |= set(pattern.findall(md.read_text(encoding="utf-8")))
+        elif nb.is_file():
+            for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+                if cell["cell_type"] == "markdown":
+                    labels |= set(pattern.findall("".join(cell["source"])))
+    return labels
+
+
+def section_link(section: str | None, fallback: str, labels: set[str]) -> str:
+    """A MyST ``{ref}`` to ``section`` (its text without the ``chapter-`` prefix) when the book has that label,
+    else ``fallback`` as plain text."""
+    if section and section in labels:
+        return f"{{ref}}`{section.removeprefix('chapter-')} <{section}>`"
+    return fallback

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from lossbook.core.io import package_versions, write_json_atomic
 from lossbook.core.paths import output_dir

@@ -38,7 +38,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
 #: Where the bundled MathJax lives in the built HTML, relative to ``_static``.
 MATHJAX_DIR = "mathjax"
 #: The MathJax component the pages load (TeX and MathML input, HTML output: Sphinx's default).

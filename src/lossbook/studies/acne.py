@@ -22,17 +22,18 @@ The paper's reported numbers live in :data:`PAPER_TABLES`.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from lossbook.core import params as checks
-from lossbook.core.params import Interval, OneOf, SubsetOf
-from lossbook.nets.embeddings import BACKBONES, FINE_TUNABLE
 from lossbook.core.data import ACNE_CLASSES
+from lossbook.core.estimate import Estimate
+from lossbook.core.params import Interval, OneOf, SubsetOf
 from lossbook.core.seeding import derive_seed
+from lossbook.nets.embeddings import BACKBONES, FINE_TUNABLE
 from lossbook.nets.torch_stack import StackedMLP
 
 __all__ = [
@@ -92,6 +93,13 @@ PAPER_TABLES = {
     "table3": {  # F1 change B - A per class
         "Blackheads": 0.05, "Cyst": 0.06, "Papules": 0.10, "Pustules": 0.06, "Whiteheads": 0.06,
     },
+}
+#: The paper's change from scenario A to B per metric (Table 2 minus Table 1, per-class F1 from Table 3),
+#: rounded to the two decimals it prints; keyed as the chapter's metrics (``"f1:Papules"``).
+PAPER_B_MINUS_A = {
+    "accuracy": round(PAPER_TABLES["table2"]["accuracy"] - PAPER_TABLES["table1"]["accuracy"], 2),
+    "macro_f1": round(PAPER_TABLES["table2"]["macro_f1"] - PAPER_TABLES["table1"]["macro_f1"], 2),
+    **{f"f1:{c}": v for c, v in PAPER_TABLES["table3"].items()},
 }
 #: Other facts the paper states (section numbers in the comments).
 PAPER_FACTS = {
@@ -423,9 +431,9 @@ def train_heads(
     waits for the other to be scheduled).
     """
     import torch
+    from tqdm.auto import tqdm
 
     from lossbook.core.losses import make
-    from tqdm.auto import tqdm
 
     if threads:
         torch.set_num_threads(threads)
@@ -711,3 +719,181 @@ def implied_min_support(errors: int, recall: float, decimals: int = 2) -> int:
     if not 0 <= lower < 1 or errors < 0:
         raise ValueError(f"need errors >= 0 and a recall in [0, 1), got errors={errors!r}, recall={recall!r}")
     return int(np.ceil(errors / (1.0 - lower) - 1e-9))
+
+
+# ------------------------------------------------------------ the chapter's tables and results
+#: How the chapter's metric keys read on the page.
+METRIC_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "brier": "Brier (lower is better)"}
+
+
+def metric_label(metric: str) -> str:
+    """``"f1:Papules"`` -> ``"F1, Papules"``; ``"macro_f1"`` -> ``"macro-F1"``."""
+    if ":" in metric:
+        name, cls = metric.split(":", 1)
+        return f"{'F1' if name == 'f1' else name}, {cls}"
+    return METRIC_NAMES.get(metric, metric.replace("_", " "))
+
+
+def stat(summary: pd.DataFrame, kind: str, scenario: str, metric: str, key: str = "mean") -> float:
+    """One number of :func:`summarize_scores` (or :func:`paired_differences`): ``key`` of (kind, scenario, metric)."""
+    rows = summary[(summary["kind"] == kind) & (summary["scenario"] == scenario) & (summary["metric"] == metric)]
+    if rows.empty:
+        raise KeyError(f"no row for kind={kind!r}, scenario={scenario!r}, metric={metric!r}")
+    return float(rows[key].iloc[0])
+
+
+def _estimate(row, method: str = "corrected_t") -> Estimate:
+    return Estimate(row["mean"], row["ci_low"], row["ci_high"], n=int(row["n"]), method=method)
+
+
+def headline_frame(summary: pd.DataFrame, kinds: Sequence[str], scenarios: Sequence[str],
+                   metrics: Sequence[str] = ("accuracy", "macro_f1"), paper: bool = True) -> pd.DataFrame:
+    """Rows (kind, scenario); one :class:`Estimate` column per metric (mean, corrected interval), then (with
+    ``paper``) the paper's accuracy and macro-F1 for scenarios A (Table 1) and B (Table 2), NaN for the others."""
+    papers, with_paper = {"A": PAPER_TABLES["table1"], "B": PAPER_TABLES["table2"]}, paper
+    rows = {}
+    for kind in kinds:
+        for scenario in scenarios:
+            row = {}
+            for metric in metrics:
+                match = summary[(summary["kind"] == kind) & (summary["scenario"] == scenario)
+                                & (summary["metric"] == metric)]
+                row[metric_label(metric)] = _estimate(match.iloc[0])
+            if with_paper:
+                row["paper: accuracy"] = papers[scenario]["accuracy"] if scenario in papers else np.nan
+                row["paper: macro-F1"] = papers[scenario]["macro_f1"] if scenario in papers else np.nan
+            rows[(kind, scenario)] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def per_class_table(summary: pd.DataFrame, kind: str, scenario: str, paper_table: str,
+                    classes: Sequence[str] = ACNE_CLASSES) -> pd.DataFrame:
+    """Per-class precision, recall and F1: ours (mean over repeats of ``kind``, ``scenario``) beside the paper's
+    ``paper_table`` ("table1" for A, "table2" for B). Rows: classes."""
+    rows = {}
+    for c in classes:
+        row = {}
+        for m in _P:
+            row[f"{m}, ours"] = stat(summary, kind, scenario, f"{m}:{c}")
+            row[f"{m}, paper"] = PAPER_TABLES[paper_table]["per_class"][c][m]
+        rows[c] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def difference_frames(diffs: pd.DataFrame, scenario: str, kinds: Sequence[str], metrics: Sequence[str],
+                      *, paper: Mapping[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``scenario`` minus A for the page, from :func:`paired_differences`.
+
+    Returns ``(estimates, tests)``: ``estimates`` has rows = metrics (in words), one
+    :class:`Estimate` column per split kind, and a ``paper`` column when ``paper``
+    (``{metric: the paper's change}``) is given, the paper's change is written in the row's name
+    ("accuracy (paper: +0.06)");
+    ``tests`` has, per kind, the Holm-adjusted p-value and the minimum detectable
+    effect at 80 % power (NaN where the interval excludes zero, so no MDE is needed).
+    """
+    estimates, tests = {}, {}
+    for metric in metrics:
+        name = metric_label(metric)
+        if paper is not None and metric in paper:
+            name = f"{name} (paper: {paper[metric]:+.2f})"
+        estimates[name], tests[name] = {}, {}
+        for kind in kinds:
+            row = diffs[(diffs["kind"] == kind) & (diffs["scenario"] == scenario) & (diffs["metric"] == metric)]
+            row = row.iloc[0]
+            estimates[name][kind] = _estimate(row)
+            tests[name][f"{kind}: Holm p"] = row["p_holm"]
+            tests[name][f"{kind}: MDE"] = row["mde"] if row["ci_low"] <= 0 <= row["ci_high"] else np.nan
+    return pd.DataFrame.from_dict(estimates, orient="index"), pd.DataFrame.from_dict(tests, orient="index")
+
+
+def history_dicts(history: pd.DataFrame, kind: str, scenarios: Sequence[str]) -> dict:
+    """``{scenario: [one Keras-style history dict per repeat]}`` of the ``kind`` split, for
+    :func:`lossbook.core.plots.training_curves` (keys ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``)."""
+    out = {}
+    sub = history[history["kind"] == kind]
+    for scenario in scenarios:
+        runs = []
+        for _, h in sub[sub["scenario"] == scenario].sort_values("epoch").groupby("repeat", sort=True):
+            runs.append({"loss": h["train_loss"].to_list(), "val_loss": h["val_loss"].to_list(),
+                         "accuracy": h["train_accuracy"].to_list(), "val_accuracy": h["val_accuracy"].to_list()})
+        if runs:
+            out[scenario] = runs
+    return out
+
+
+def results_block(kind: str, *, summary: pd.DataFrame, scores: pd.DataFrame, diffs: pd.DataFrame,
+                  twin: pd.DataFrame, split_table: pd.DataFrame, scenarios: Sequence[str],
+                  metrics: Sequence[str], diff_metrics: Sequence[str]) -> dict:
+    """What the results file records for one split ``kind``.
+
+    Per scenario: every metric of ``metrics`` as an :class:`Estimate` (corrected
+    interval), the single-run accuracy spread and the near-duplicate accuracies
+    (from ``twin``, indexed by (kind, scenario)); per scenario other than A,
+    ``<scenario>_minus_A`` with every metric of ``diff_metrics`` (difference,
+    width, std, p-values, MDE, share positive, sizes); and ``split``, the row
+    of ``split_table`` for ``kind``.
+    """
+    out = {}
+    for scenario in scenarios:
+        block = {}
+        for metric in metrics:
+            row = summary.query("kind == @kind and scenario == @scenario and metric == @metric").iloc[0]
+            block[metric.replace(":", "_")] = Estimate(row["mean"], row["ci_low"], row["ci_high"], n=int(row["n"]),
+                                                       method="corrected_t").to_dict()
+        values = scores.query("kind == @kind and scenario == @scenario")["accuracy"]
+        block["accuracy_single_run"] = single_run_spread(values)
+        t = twin.loc[(kind, scenario)]
+        block["test_twin_share"] = float(t["twin_share"])
+        block["accuracy_on_test_with_train_twin"] = float(t["acc_twin"])
+        block["accuracy_on_test_without_train_twin"] = float(t["acc_clean"])
+        out[scenario] = block
+    for other in [s for s in scenarios if s != "A"]:
+        block = {}
+        for metric in diff_metrics:
+            row = diffs.query("kind == @kind and scenario == @other and metric == @metric").iloc[0]
+            block[metric.replace(":", "_")] = {
+                "difference": Estimate(row["mean"], row["ci_low"], row["ci_high"], n=int(row["n"]),
+                                       method="corrected_t").to_dict(),
+                "width": float(row["ci_high"] - row["ci_low"]), "std": float(row["std"]),
+                "p_value": float(row["p_value"]), "p_holm": float(row["p_holm"]), "mde": float(row["mde"]),
+                "share_positive": float(row["share_positive"]),
+                "n_train": int(row["n_train"]), "n_test": int(row["n_test"]),
+            }
+        out[f"{other}_minus_A"] = block
+    out["split"] = {k: float(v) for k, v in split_table.loc[kind].items()}
+    return out
+
+
+def twin_accuracy(scores: pd.DataFrame, kinds: Sequence[str], scenarios: Sequence[str]) -> pd.DataFrame:
+    """Mean over repeats, per (kind, scenario): the share of test images with a near-duplicate in the training
+    rows (``twin_share``), the accuracy on those (``acc_twin``) and on the others (``acc_clean``), and
+    ``twin minus clean``."""
+    twin = scores.groupby(["kind", "scenario"], sort=False)[["twin_share", "acc_twin", "acc_clean"]].mean()
+    twin["twin minus clean"] = twin["acc_twin"] - twin["acc_clean"]
+    return twin.reindex(pd.MultiIndex.from_product([list(kinds), list(scenarios)], names=["kind", "scenario"]))
+
+
+def random_minus_group(summary: pd.DataFrame, scenarios: Sequence[str], n_repeats: int,
+                       metrics: Sequence[str] = ("accuracy", "macro_f1")) -> pd.DataFrame:
+    """Mean score under the random split minus under the group split, per scenario and metric.
+
+    The two splits have different test images, so the difference is not paired:
+    its 95 % interval combines the two corrected standard errors (each recovered
+    from its interval's half-width and the t quantile with ``n_repeats - 1``
+    degrees of freedom) with the normal quantile, Welch-style. Columns:
+    scenario, metric, random, group, random minus group, half-width, ci_low, ci_high.
+    """
+    from scipy import stats as _stats
+
+    t975 = float(_stats.t.ppf(0.975, n_repeats - 1)) if n_repeats > 1 else np.nan
+    rows = [{"scenario": scenario, "metric": metric, "random": stat(summary, "random", scenario, metric),
+             "group": stat(summary, "group", scenario, metric)} for scenario in scenarios for metric in metrics]
+    leak = pd.DataFrame(rows)
+    leak["random minus group"] = leak["random"] - leak["group"]
+    leak["half-width"] = [1.96 * np.hypot(*(stat(summary, k, r["scenario"], r["metric"], "ci_high")
+                                            - stat(summary, k, r["scenario"], r["metric"], "mean")
+                                            for k in ("random", "group")))
+                          / t975 for _, r in leak.iterrows()]
+    leak["ci_low"] = leak["random minus group"] - leak["half-width"]
+    leak["ci_high"] = leak["random minus group"] + leak["half-width"]
+    return leak

@@ -30,17 +30,17 @@ run it on a few tiny images. GPU results are not bit-identical to CPU ones
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
-from lossbook.core.seeding import derive_seed
-from lossbook.studies.acne import HeadConfig, HeadJob, HeadResults, epoch_rows, loss_for_job
 from lossbook.core.cache import DiskCache, cache_key
-from lossbook.nets.embeddings import FINE_TUNABLE, Augmentation, augment, lite1_imagenet, lite1_input, load_image
 from lossbook.core.losses import make
+from lossbook.core.seeding import derive_seed
+from lossbook.nets.embeddings import FINE_TUNABLE, Augmentation, augment, lite1_imagenet, lite1_input, load_image
+from lossbook.studies.acne import HeadConfig, HeadJob, HeadResults, epoch_rows, loss_for_job
 
 __all__ = ["FINE_TUNABLE", "Network", "pick_device", "fine_tune_jobs"]
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from lossbook.core.params import Interval, ListOf
+from lossbook.core.params import Interval, ListOf, OneOf, SubsetOf
+from lossbook.studies.claims import SOURCES
 
 #: The data chapter's parameters.
 DATA = {"data_dir": [None, str], "seed": Interval(int, 0, None)}
@@ -30,8 +31,19 @@ LOSSES = {
     "n_points": Interval(int, 11, None),
 }
 
-#: The claims ledger's parameters (which sources' claims; the ledger itself checks the names).
-CLAIMS = {"results_root": [None, str], "sources": ListOf(str)}
+#: The claims ledger's parameters (which sources' claims).
+CLAIMS = {"results_root": [None, str], "sources": SubsetOf(SOURCES)}
+
+#: The your-data chapter's parameters (the study's own options are checked by tabular.check_parameters).
+YOURDATA = {
+    "prevalence": Interval(float, 0.0, 1.0, closed="neither"),
+    "n_splits": Interval(int, 2, 20),
+    "n_repeats": Interval(int, 1, None),
+    "max_epochs": Interval(int, 1, None),
+    "patience": Interval(int, 1, None),
+    "seed": Interval(int, 0, None),
+    "executor": OneOf(("serial", "dask")),
+}
 
 #: The appendix's parameters.
 APPENDIX = {"results_root": [None, str]}
@@ -43,4 +55,5 @@ def constraints(chapter: str) -> dict:
     """The constraints of ``chapter``'s parameters; ``{}`` for a chapter without parameters."""
     if chapter in _IN_STUDY_MODULES:
         return import_module(f"lossbook.studies.{chapter}").CONSTRAINTS
-    return {"data": DATA, "losses": LOSSES, "claims": CLAIMS, "appendix": APPENDIX}.get(chapter, {})
+    return {"data": DATA, "losses": LOSSES, "yourdata": YOURDATA, "claims": CLAIMS,
+            "appendix": APPENDIX}.get(chapter, {})

@@ -40,11 +40,11 @@ from sklearn.model_selection import KFold, RepeatedStratifiedKFold, StratifiedGr
 from sklearn.preprocessing import StandardScaler
 
 from lossbook.core import params as checks
-from lossbook.core.params import Interval, ListOf, SubsetOf
 from lossbook.core.cache import DiskCache, cache_key
 from lossbook.core.estimate import Estimate
 from lossbook.core.inference import clopper_pearson_interval, holm
 from lossbook.core.metrics import binary_report, corrected_resampled_ttest
+from lossbook.core.params import Interval, ListOf, SubsetOf
 from lossbook.core.seeding import derive_seed
 from lossbook.nets.keras_stack import TRAINER_VERSION, FoldData, TrainConfig, train_folds
 
@@ -461,7 +461,7 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
                     members = [i for i, (name, _, _) in enumerate(todo) if name == arm_name]
                     for i, result in zip(members, train_folds(config, [folds[i] for i in members])):
                         results[i] = result
-                for (name, spec, key), result, (y_test, y_real) in zip(todo, results, truths):
+                for (_arm, _spec, key), result, (y_test, y_real) in zip(todo, results, truths):
                     entry = {"y_true": y_test, "y_prob": result.predictions["test"],
                              "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                              "best_val_auc": result.best_val_auc, "history": result.history}
@@ -594,7 +594,7 @@ def external_test(X, y, X_ext, p: dict, configs, *, data_sha256: str, n_refits: 
                                             extra={"external": X_ext}, refit_epochs=key.get("refit_epochs"))
                 data.seed = derive_seed("init", key)
                 folds.append(data)
-            for (r, key), result in zip(todo, train_folds(config, folds)):
+            for (_repeat, key), result in zip(todo, train_folds(config, folds)):
                 cache.put(key, {"y_prob": result.predictions["external"], "best_epoch": result.best_epoch})
         stage = "refit" if refit else "inner"
         out[(model, loss)] = np.mean([cache.get(keys[(stage, r)])["y_prob"] for r in range(n_refits)], axis=0)

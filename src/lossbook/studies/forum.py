@@ -30,10 +30,11 @@ import contextlib
 import numbers
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
+import pandas as pd
 
 from lossbook.core import params as checks
 from lossbook.core.estimate import Estimate
@@ -148,7 +149,7 @@ class Problem:
     def prevalence(self) -> float:
         return float(self.y.mean())
 
-    def take(self, index: np.ndarray) -> "Problem":
+    def take(self, index: np.ndarray) -> Problem:
         return Problem(self.X[index], self.y[index])
 
 
@@ -460,3 +461,35 @@ def comparison_record(comparison: Mapping) -> dict:
         for metric, row in comparison["metrics"].items()
     }
     return out
+
+
+def tuned_page_frame(tuned: pd.DataFrame) -> pd.DataFrame:
+    """The test comparisons at each run's own validation threshold, for the page.
+
+    ``tuned``: one row per pair with ``A, B, threshold A, threshold B, balanced accuracy A,
+    balanced accuracy B, diff, ci_low, ci_high`` (B minus A, paired bootstrap over the test rows).
+    Returns the same rows with the difference as one :class:`~lossbook.core.estimate.Estimate` column.
+    """
+    missing = [c for c in ("A", "B", "threshold A", "threshold B", "balanced accuracy A", "balanced accuracy B",
+                           "diff", "ci_low", "ci_high") if c not in tuned.columns]
+    if missing:
+        raise ValueError(f"tuned lacks the columns {missing}")
+    out = pd.DataFrame({"A's threshold": tuned["threshold A"].to_numpy(), "B's threshold": tuned["threshold B"].to_numpy(),
+                        "A": tuned["balanced accuracy A"].to_numpy(), "B": tuned["balanced accuracy B"].to_numpy()},
+                       index=[f"A: {a}; B: {b}" for a, b in zip(tuned["A"], tuned["B"])])
+    out["B − A"] = [Estimate(r["diff"], r["ci_low"], r["ci_high"], method="paired_bootstrap")
+                    for r in tuned.to_dict("records")]
+    return out
+
+
+#: The metrics the results file records for each run.
+RUN_METRICS = ("roc_auc", "pr_auc", "brier", "balanced_accuracy", "accuracy", "precision", "recall", "f1", "mcc",
+               "positive_rate_pred")
+
+
+def run_metrics(prob, y, threshold: float) -> dict:
+    """:data:`RUN_METRICS` of predicted probabilities ``prob`` (n,) against labels ``y`` (n,) at ``threshold``."""
+    from lossbook.core.metrics import binary_report
+
+    report = binary_report(y, prob, threshold=threshold)
+    return {k: report[k] for k in RUN_METRICS}

@@ -1,6 +1,6 @@
 """The synthetic 99:1 study: the tutorial's data, many small networks trained at once, the stress test.
 
-The tutorial (source document 003) trains one 2-16-8-1 network with BCE and one
+The MarkTechPost tutorial "Focal Loss vs Binary Cross-Entropy" (2025) trains one 2-16-8-1 network with BCE and one
 with focal loss on a ``make_classification`` dataset with a 99:1 class ratio
 and reads the two confusion matrices. This module provides
 
@@ -23,10 +23,9 @@ Facts quoted from the tutorial live in :data:`TUTORIAL_REPORTED` and the
 """
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,8 +33,8 @@ import pandas as pd
 from lossbook.core import params as checks
 from lossbook.core.estimate import Estimate
 from lossbook.core.inference import minimum_detectable_effect
-from lossbook.core.params import Interval, ListOf
 from lossbook.core.metrics import average_precision, roc_auc
+from lossbook.core.params import Interval, ListOf
 from lossbook.nets.torch_stack import StackedMLP
 
 # ---------------------------------------------------------------------------
@@ -542,6 +541,45 @@ def arm_label(arm: str) -> str:
     return arm
 
 
+#: Headers in words for the columns of :func:`difference_table`.
+DIFFERENCE_HEADERS = {"difference": "difference [95 % interval]", "p_value": "p", "share_a_better": "share higher",
+                      "share_tied": "share tied", "mde": "MDE"}
+
+
+def difference_table(paired: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The rows of :func:`paired_differences` for the page: one row per metric (named by ``labels``), columns
+    ``difference`` (an :class:`Estimate` with its bootstrap interval), ``p_value``, ``share_a_better``,
+    ``share_tied`` and ``mde``."""
+    labels = dict(labels or {})
+    rows = {
+        labels.get(metric, metric): {
+            "difference": Estimate(row["mean"], row["ci_low"], row["ci_high"], n=int(row["n_pairs"]),
+                                   method="bootstrap"),
+            "p_value": row["p_value"], "share_a_better": row["share_a_better"], "share_tied": row["share_tied"],
+            "mde": row["mde"],
+        }
+        for metric, row in paired.iterrows()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def versus_table(versus: Mapping[str, pd.DataFrame], metrics: Sequence[str], *, column: str = "difference",
+                 labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Paired differences of several arms against one reference: rows = arms (:func:`arm_label`), columns =
+    ``metrics`` (named by ``labels``). ``column="difference"`` gives each cell as an :class:`Estimate` with its
+    bootstrap interval; any other column of :func:`paired_differences` (e.g. ``"p_holm"``) gives that number."""
+    labels = dict(labels or {})
+    out = {}
+    for arm, d in versus.items():
+        if column == "difference":
+            out[arm_label(arm)] = {labels.get(m, m): Estimate(d.loc[m, "mean"], d.loc[m, "ci_low"], d.loc[m, "ci_high"],
+                                                               n=int(d.loc[m, "n_pairs"]), method="bootstrap")
+                                   for m in metrics}
+        else:
+            out[arm_label(arm)] = {labels.get(m, m): d.loc[m, column] for m in metrics}
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
 @dataclass(frozen=True)
 class StressConfig:
     """Parameters of the stress test (validated by :meth:`check`).
@@ -580,7 +618,7 @@ class StressConfig:
         specs += [LossSpec(f"focal_g{_fmt(g)}", "focal", (("alpha", None), ("gamma", g))) for g in gammas]
         return specs
 
-    def check(self) -> "StressConfig":
+    def check(self) -> StressConfig:
         _check_stress(self)
         return self
 

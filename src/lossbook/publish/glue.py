@@ -1,0 +1,40 @@
+"""Numbers for the text: the one way a chapter glues a scalar for ``{glue:text}``.
+
+``glue_number("syn_n_seeds", n_seeds)`` stores the value as a plain Python
+scalar (``numpy.float64(0.5)`` becomes ``0.5``), so the page shows ``0.5`` and a
+format such as ``{glue:text}`syn_auc:.3f``` applies; NumPy's repr never leaks
+into the prose. Nothing is displayed where the call is made.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["plain", "glue_number"]
+
+
+def plain(value):
+    """``value`` as a plain Python scalar when it is a NumPy scalar or 0-d array; anything else unchanged."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def glue_number(name: str, value) -> None:
+    """Glue ``value`` (a number, or a short text) under ``name`` for the text, without displaying it.
+
+    Raises ``ValueError`` for an empty name or one with spaces, and
+    ``TypeError`` for a value that is neither a number nor a string (a
+    table or an array does not belong in a sentence: see ``publish.tables``).
+    """
+    if not isinstance(name, str) or not name or any(c.isspace() for c in name):
+        raise ValueError(f"glue name must be a non-empty string without spaces, got {name!r}")
+    value = plain(value)
+    if not isinstance(value, (numbers.Number, str)):
+        raise TypeError(f"glue_number({name!r}, ...) takes a number or a string, got {type(value).__name__}")
+    from myst_nb import glue
+
+    glue(name, value, display=False)

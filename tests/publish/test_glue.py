@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from lossbook.publish import glue as gl
+
+
+def test_plain_turns_numpy_scalars_into_python_ones():
+    assert type(gl.plain(np.float64(0.5))) is float
+    assert type(gl.plain(np.int64(3))) is int
+    assert type(gl.plain(np.array(2.0))) is float
+    assert gl.plain("x") == "x"
+
+
+def test_glue_number_stores_a_plain_scalar(monkeypatch):
+    stored = {}
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: stored.update({name: (value, display)}))
+    gl.glue_number("n_seeds", np.int64(7))
+    assert stored == {"n_seeds": (7, False)} and type(stored["n_seeds"][0]) is int
+
+
+@pytest.mark.parametrize("name", ["", "two words", None])
+def test_glue_number_refuses_bad_names(name):
+    with pytest.raises(ValueError, match="glue name"):
+        gl.glue_number(name, 1)
+
+
+def test_glue_number_refuses_tables():
+    with pytest.raises(TypeError, match="number or a string"):
+        gl.glue_number("x", np.arange(3))
