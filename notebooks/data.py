@@ -206,8 +206,18 @@ def crossing_share(groups, split):
 
 for rule in rebuilt:
     agreement[rule]["share_test_in_crossing_group"] = crossing_share(rebuilt[rule], "test")
-agreement_table = pd.DataFrame(agreement).T.rename_axis("rule")
-agreement_table
+agreement_table = pd.DataFrame(agreement).rename_axis("measure")
+tables.glue_table("tbl_data_agreement", agreement_table,
+                  headers={"correlation": "rule as stated", "with_flips": "with mirror images"})
+
+# %% [markdown]
+# :::{table} Agreement of the near-duplicate groups rebuilt from the images with the shared `splits.csv`, for the stated rule and with mirror images joined (notebook `data.py`).
+# :name: tbl-data-agreement
+#
+# ```{glue:md} tbl_data_agreement
+# :format: myst
+# ```
+# :::
 
 # %%
 flip_joined = pd.Series(rebuilt["with_flips"]).groupby(rebuilt["correlation"]).nunique()

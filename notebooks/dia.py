@@ -892,13 +892,13 @@ if ("mlp", "focal") in lf.index:
         glue("dia_focal_vs_bce_f1_p", float(paired.loc[("mlp", "bce"), "f1_p"]), display=False)
         glue("dia_focal_vs_bce_f1_p_holm", float(paired.loc[("mlp", "bce"), "f1_p_holm"]), display=False)
     paired_shown = pd.DataFrame(
-        {**{f"{plots.label(m)}: difference [95 % interval]": [SimpleNamespace(estimate=r[f"{m}_diff"], ci_low=r[f"{m}_ci_low"], ci_high=r[f"{m}_ci_high"])
+        {**{f"{plots.label(m)} [95 % CI]": [SimpleNamespace(estimate=r[f"{m}_diff"], ci_low=r[f"{m}_ci_low"], ci_high=r[f"{m}_ci_high"])
                                                                for _, r in paired.iterrows()] for m in ("roc_auc", "f1")},
-         **{f"{plots.label(m)}: p (Holm)": [f"{r[f'{m}_p']:.3f} ({r[f'{m}_p_holm']:.3f})" for _, r in paired.iterrows()]
+         **{f"{plots.label(m)} p (Holm)": [f"{r[f'{m}_p']:.3f} ({r[f'{m}_p_holm']:.3f})" for _, r in paired.iterrows()]
             for m in ("roc_auc", "f1")}},
         index=[config_label(*key) for key in paired.index])
-    paired_shown = paired_shown[[c for m in ("roc_auc", "f1") for c in paired_shown.columns if c.startswith(plots.label(m) + ":")]]
-    glue_table("tbl_dia_paired", paired_shown, index_header="configuration", decimals=3)
+    paired_shown = paired_shown[[c for m in ("roc_auc", "f1") for c in paired_shown.columns if c.startswith(plots.label(m) + " ")]]
+    glue_table("tbl_dia_paired", paired_shown, index_header="configuration", decimals=2)
 else:
     glue_table("tbl_dia_paired", pd.DataFrame({"comparison": ["not run: MLP + focal is not in this grid"]}), index=False)
 

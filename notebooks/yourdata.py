@@ -104,23 +104,17 @@ glue("yd_n_comparisons", len(comparisons), display=False)
 # %%
 curves = {config: [(t, p) for t, p in zip(g["y_true"], g["y_prob"])] for config, g in frame.groupby("config", sort=False)}
 fig, _ = plots.roc_pr_curves(curves)
-plots.save(fig, "yourdata", "roc_pr.png")
-glue("fig_yd_roc_pr", fig, display=False)
-plt.close(fig)
+plots.save_figure(fig, "yourdata", "roc_pr", glue_key="fig_yd_roc_pr")
 
 first = frame[frame.repeat == 0]
 pooled = {config: (np.concatenate(list(g["y_true"])), np.concatenate(list(g["y_prob"])))
           for config, g in first.groupby("config", sort=False)}
-fig, ax = plt.subplots(figsize=(5.5, 4.6))
+fig, ax = plt.subplots()
 plots.reliability_diagram(pooled, n_bins=10, strategy="quantile", ax=ax)
-plots.save(fig, "yourdata", "calibration.png")
-glue("fig_yd_calibration", fig, display=False)
-plt.close(fig)
+plots.save_figure(fig, "yourdata", "calibration", glue_key="fig_yd_calibration")
 
 fig = tabular.forest_plot(comparisons, reference=results["reference"])
-plots.save(fig, "yourdata", "comparisons.png")
-glue("fig_yd_comparisons", fig, display=False)
-plt.close(fig)
+plots.save_figure(fig, "yourdata", "comparisons", glue_key="fig_yd_comparisons")
 
 # %% [markdown]
 # ```{glue:figure} fig_yd_roc_pr

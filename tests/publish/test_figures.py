@@ -3,17 +3,17 @@ smallest text is at least 9 pt as displayed (measured in the saved file, see plo
 
 A PNG without the measurement inside was not written by ``lossbook.core.plots.save_figure``: re-run its
 chapter after switching it to ``save_figure``, and delete figure files a chapter no longer writes.
-The figures checked are those under ``<output>/figures`` (``book/`` unless ``$LOSSBOOK_OUTPUT_DIR``
-names another output folder, e.g. ``_build/quick`` after a quick run).
+The figures checked are the book's, under ``book/figures`` (the test command points
+``$LOSSBOOK_OUTPUT_DIR`` at a scratch copy of the results only, so the book's folder is named here).
 """
 from __future__ import annotations
 
 import pytest
 
 from lossbook.core import plots
-from lossbook.core.paths import output_dir
+from lossbook.core.paths import repo_root
 
-BOOK_FIGURES = output_dir() / "figures"
+BOOK_FIGURES = repo_root() / "book" / "figures"
 FIGURES = sorted(p for p in BOOK_FIGURES.glob("*/*") if p.suffix in (".svg", ".png"))
 
 
