@@ -1367,4 +1367,4 @@ if ("mlp", "focal") in lf.index:
                        "n_tests": 2 * len(paired),
                        "p_raw_and_adjusted": {f"{m}+{l}": {k: row[k] for k in ("roc_auc_p", "roc_auc_p_holm", "f1_p", "f1_p_holm")}
                                               for (m, l), row in paired.iterrows()}}
-save_results("dia", results, parameters=parameters, data_checksums=checksums)
+results_file = save_results("dia", results, parameters=parameters, data_checksums=checksums)
