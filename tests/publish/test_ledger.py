@@ -299,3 +299,18 @@ def test_every_verdict_has_a_colour_of_its_own():
     colors = L.verdict_colors()
     assert set(colors) == set(L.VERDICTS)
     assert len(set(colors.values())) == len(colors)
+
+
+def test_front_page_lists_every_claim_of_the_ledger_once_in_its_order():
+    """book/intro.md has one table row per claim (glued statement and verdict): a claim added,
+    removed or renamed in lossbook.studies.claims must show up there."""
+    import re
+
+    from lossbook.core.paths import repo_root
+
+    intro = (repo_root() / "book" / "intro.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| [^|]+ \| \{glue:text\}`claims\.ipynb::claim_(\w+)_statement:s` \|"
+                      r" \*\{glue:text\}`claims\.ipynb::claim_(\w+)_verdict:s`\* \|$", intro, re.MULTILINE)
+    assert all(statement == verdict for statement, verdict in rows), "a row mixes two claims"
+    ledger_ids = [c.id.replace("-", "_") for c in L.source_claims()]
+    assert [statement for statement, _ in rows] == ledger_ids

@@ -29,6 +29,11 @@ check (``tests/publish/test_browser.py``) fails without it.
    ``LOSSBOOK_REQUIRE_REPOSITORY=1``).
 7. **The PDF download.** When ``jupyter-book build book --builder pdflatex``
    has made the PDF, the HTML build copies it beside the pages.
+8. **Long tables that fit the PDF's page.** Sphinx typesets a table of more
+   than 30 rows as a ``longtable`` whose columns never wrap, so a wide one ran
+   off the page, caption and all. For the LaTeX builder each such table without
+   given widths gets widths from its content (:func:`column_widths`), which
+   makes wrapping columns; shorter tables already wrap (``tabulary``).
 """
 from __future__ import annotations
 
@@ -175,9 +180,9 @@ def _on_page_buttons(app, pagename, templatename, context, doctree) -> None:
 
 def _built_pdf(app) -> Path | None:
     """The PDF made by ``jupyter-book build book --builder pdflatex``, if it exists."""
-    latex = Path(app.outdir).parent / "latex"
-    found = sorted(latex.glob("*.pdf")) if latex.is_dir() else []
-    return found[0] if len(found) == 1 else None
+    # by name: the SVG-to-PDF converter leaves each figure's PDF in the same folder
+    pdf = Path(app.outdir).parent / "latex" / PDF_NAME
+    return pdf if pdf.is_file() else None
 
 
 def _offer_pdf(app, exception) -> None:
@@ -315,6 +320,54 @@ def _register_bibliography_style() -> None:
     register_plugin("pybtex.style.formatting", "lossbook_author_year", AuthorYearStyle, force=True)
 
 
+#: About how many characters of a table's text fit across the PDF's text column.
+LINE_CHARS = 90
+#: A column whose longest cell is at most this many characters is kept on one line.
+SHORT_COLUMN_CHARS = 12
+#: Sphinx's LaTeX writer makes a ``longtable`` of a table with more body rows than this.
+LONGTABLE_ROWS = 30
+
+
+def column_widths(rows: list[list[str]]) -> list[int]:
+    """Widths of a table's columns, in characters of a :data:`LINE_CHARS`-wide line.
+
+    ``rows``: the cells' text, header row included. A short column (longest cell
+    at most :data:`SHORT_COLUMN_CHARS`) gets its longest cell plus a margin, so
+    it stays on one line; the long columns share what is left of the line in
+    proportion to their longest cells, and wrap, none narrower than its longest word.
+    """
+    n_cols = max((len(r) for r in rows), default=0)
+    longest = [max((len(r[j]) for r in rows if j < len(r)), default=0) for j in range(n_cols)]
+    # no column narrower than its longest word: words are not hyphenated into fragments
+    word = [max((len(w) for r in rows if j < len(r) for w in r[j].split()), default=0) + 2 for j in range(n_cols)]
+    widths = [n + 2 if n <= SHORT_COLUMN_CHARS else 0 for n in longest]
+    long = [j for j, w in enumerate(widths) if w == 0]
+    left = max(LINE_CHARS - sum(widths), sum(word[j] for j in long))
+    for j in long:
+        widths[j] = max(word[j], round(left * longest[j] / sum(longest[k] for k in long)))
+    return widths
+
+
+def _on_doctree_resolved(app, doctree, docname) -> None:
+    if app.builder.format != "latex":
+        return
+    from docutils import nodes
+
+    for table in doctree.findall(nodes.table):
+        if "colwidths-given" in table["classes"]:
+            continue
+        for group in table.findall(nodes.tgroup):
+            specs = [c for c in group.children if isinstance(c, nodes.colspec)]
+            rows = [[entry.astext() for entry in row.findall(nodes.entry)] for row in group.findall(nodes.row)]
+            if len(rows) <= LONGTABLE_ROWS:
+                continue
+            widths = column_widths(rows)
+            if specs and len(widths) == len(specs):
+                for spec, width in zip(specs, widths):
+                    spec["colwidth"] = width
+                table["classes"].append("colwidths-given")
+
+
 def setup(app):
     # Late priority: run after the themes and extensions have added their scripts and buttons.
     app.connect("html-page-context", _on_page_context, priority=900)
@@ -323,6 +376,7 @@ def setup(app):
     app.connect("html-page-context", _on_page_buttons, priority=900)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("build-finished", _offer_pdf)
+    app.connect("doctree-resolved", _on_doctree_resolved)
     app.connect("build-finished", _on_build_finished)
     _register_bibliography_style()
     return {"parallel_read_safe": True, "parallel_write_safe": True}
