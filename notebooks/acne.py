@@ -66,7 +66,7 @@ seed = 0
 # Without the images (e.g. on Binder) the chapter stops here with one message saying how to get them.
 from lossbook.core import data as lbdata
 
-lbdata.require("acne", f"{data_dir}/acne" if data_dir else None)
+acne_root = lbdata.require("acne", f"{data_dir}/acne" if data_dir else None)  # assigned: a path is not shown
 
 # %%
 import hashlib
@@ -395,7 +395,7 @@ for _s, _t in (("A", "table1"), ("B", "table2")):
 
 # %% [markdown]
 # :::{table} Scenario A (plain cross-entropy): per-class precision, recall and F1, ours (mean over the repeats of the random split) beside the paper's Table 1 ({glue:text}`acne_backbone`; `notebooks/acne.py`).
-# :name: tbl-acne-per-class-A
+# :name: tbl-acne-per-class-a
 #
 # ```{glue:md} tbl_acne_per_class_A
 # :format: myst
@@ -403,7 +403,7 @@ for _s, _t in (("A", "table1"), ("B", "table2")):
 # :::
 #
 # :::{table} Scenario B (class-weighted cross-entropy): as {numref}`tbl-acne-per-class-a`, beside the paper's Table 2 (`notebooks/acne.py`).
-# :name: tbl-acne-per-class-B
+# :name: tbl-acne-per-class-b
 #
 # ```{glue:md} tbl_acne_per_class_B
 # :format: myst

@@ -50,6 +50,9 @@ run_variants = True  # class weight and label smoothing variants
 variant_models = ["mlp", "simplenn"]  # networks also run with early stopping on the outer fold (the decomposition; the CNN costs most)
 n_refits = 5  # refits averaged for the external test
 grouped_configs = ["mlp+focal"]  # configurations re-run with identical descriptor vectors kept in one fold
+executor = "serial"  # serial | dask: who trains the grid's configurations (the numbers do not depend on it)
+scheduler = None  # Dask scheduler address; None starts a local cluster of n_workers processes
+n_workers = 2
 
 # %%
 import os
@@ -69,26 +72,24 @@ from lossbook.core import metrics, plots
 from lossbook.core import params as lbparams
 from lossbook.core.data import load_dia_pair
 from lossbook.core.estimate import Estimate
+from lossbook.core.executor import make_executor
 from lossbook.core.seeding import seed_everything
 from lossbook.nets import models as lbmodels
+from lossbook.publish.glue import glue_estimate
 from lossbook.publish.results import save_results
 from lossbook.publish.tables import glue_table
 from lossbook.studies import dia
 
 parameters = dia.check_parameters(**lbparams.collect(globals(), dia.CONSTRAINTS))  # the cell above
+# how the grid runs, not what it computes: kept out of the results file; closed at the end of the chapter
+pool = make_executor(parameters.pop("executor"), scheduler=parameters.pop("scheduler"),
+                     n_workers=parameters.pop("n_workers"))
 seed_everything(seed)
 plots.set_style()
 # The pair loader also checks that the test file has the training file's columns, in order.
 train, test = load_dia_pair(verify_checksum=True)
 X, y = train.X.to_numpy(), train.y
 checksums = {train.path.name: train.sha256, test.path.name: test.sha256}
-
-
-def glue_estimate(name, est: Estimate):
-    """Glue an estimate and its interval ends as ``name``, ``name_lo``, ``name_hi``."""
-    glue(name, float(est.estimate), display=False)
-    glue(f"{name}_lo", float(est.ci_low) if est.has_interval else float("nan"), display=False)
-    glue(f"{name}_hi", float(est.ci_high) if est.has_interval else float("nan"), display=False)
 
 
 
@@ -174,11 +175,12 @@ for loss, params_ in dia.LOSS_PARAMS.items():
 main_arms = ["leak_free", "leak_free_no_refit", "leaky", "paper"]
 bar = tqdm(total=len(parameters["models"]) * len(parameters["losses"]), desc="grid")
 parts = []
-for chosen in (parameters["variant_models"], [m for m in parameters["models"] if m not in parameters["variant_models"]]):
-    chosen = [m for m in chosen if m in parameters["models"]]
+variant = [m for m in parameters["models"] if m in parameters["variant_models"]]
+others = [m for m in parameters["models"] if m not in parameters["variant_models"]]
+for chosen, arms in ((variant, main_arms + ["leak_free_outer"]), (others, main_arms)):
     if chosen:
-        arms = main_arms + (["leak_free_outer"] if chosen == parameters["variant_models"] else [])
-        parts.append(dia.run_arms(X, y, parameters, arms, data_sha256=train.sha256, models=chosen, progress=bar.update))
+        parts.append(dia.run_arms(X, y, parameters, arms, data_sha256=train.sha256, models=chosen, progress=bar.update,
+                                  executor=pool))
 bar.close()
 frames = {name: pd.concat([part[name] for part in parts if name in part], ignore_index=True)
           for name in main_arms + ["leak_free_outer"] if any(name in part for part in parts)}
@@ -1097,7 +1099,8 @@ for config in parameters["grouped_configs"]:
     model, loss = config.split("+")
     if model in parameters["models"] and loss in parameters["losses"]:
         grouped_frames.append(dia.run_arms(X, y, parameters, ["leak_free_grouped"], data_sha256=train.sha256,
-                                           models=[model], losses=[loss], groups=groups)["leak_free_grouped"])
+                                           models=[model], losses=[loss], groups=groups,
+                                           executor=pool)["leak_free_grouped"])
 grouped_effect = {}
 if grouped_frames:
     grouped = pd.concat(grouped_frames, ignore_index=True)
@@ -1368,3 +1371,4 @@ if ("mlp", "focal") in lf.index:
                        "p_raw_and_adjusted": {f"{m}+{l}": {k: row[k] for k in ("roc_auc_p", "roc_auc_p_holm", "f1_p", "f1_p_holm")}
                                               for (m, l), row in paired.iterrows()}}
 results_file = save_results("dia", results, parameters=parameters, data_checksums=checksums)
+pool.close()

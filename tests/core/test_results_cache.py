@@ -238,8 +238,9 @@ def test_fingerprint_is_computed_once_per_process():
 KEY_OF = "from lossbook.core.cache import cache_key; print(cache_key({'fold': 0}))"
 
 
-def test_editing_any_package_file_changes_every_cache_key(tmp_path):
-    """End to end: a copy of the package, one byte of one loss edited, a fresh process: a new key."""
+def test_editing_computing_code_changes_every_cache_key(tmp_path):
+    """End to end: a copy of the package, one byte of one loss edited, a fresh process: a new key;
+    an edit to ``publish`` keeps the key."""
     import lossbook
 
     copy = tmp_path / "src" / "lossbook"
@@ -257,6 +258,10 @@ def test_editing_any_package_file_changes_every_cache_key(tmp_path):
     assert key() == first  # comments, docstrings and layout are not code
     losses.write_text(original + "\nEDITED = 1\n")
     assert key() != first
+    losses.write_text(original)
+    runner = copy / "publish" / "runner.py"
+    runner.write_text(runner.read_text() + "\nEDITED = 1\n")
+    assert key() == first  # the book's machinery computes no cached result
     assert cache_module.fingerprint_sources(copy) != cache_module.fingerprint_sources(Path(lossbook.__file__).parent)
 
 
@@ -268,3 +273,13 @@ def test_fingerprint_ignores_docstrings_comments_and_layout_but_not_code(tmp_pat
     assert cache_module.fingerprint_sources(tmp_path) == before
     module.write_text('def f(x):\n    return x + 2\n')
     assert cache_module.fingerprint_sources(tmp_path) != before
+
+
+def test_content_digest_holds_neither_code_nor_versions(monkeypatch):
+    value = {"rows": [3, 1, 2], "seed": 0}
+    digest, key = cache_module.content_digest(value), cache_key(value)
+    monkeypatch.setattr(cache_module, "source_fingerprint", lambda: "edited")
+    monkeypatch.setattr(cache_module, "package_versions", lambda: {"numpy": "0.0"})
+    assert cache_module.content_digest(value) == digest  # may feed a seed
+    assert cache_key(value) != key  # looks up stored results of this code only
+    assert cache_module.content_digest({"seed": 0, "rows": [3, 1, 2]}) == digest  # key order does not matter

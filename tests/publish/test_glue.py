@@ -29,3 +29,16 @@ def test_glue_number_refuses_bad_names(name):
 def test_glue_number_refuses_tables():
     with pytest.raises(TypeError, match="number or a string"):
         gl.glue_number("x", np.arange(3))
+
+
+def test_glue_estimate_stores_the_value_and_its_interval_ends(monkeypatch):
+    from lossbook.core.estimate import Estimate
+
+    stored = {}
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: stored.update({name: value}))
+    gl.glue_estimate("gain", Estimate(np.float64(0.1), 0.05, 0.2, n=10, method="corrected_t"))
+    assert stored == {"gain": 0.1, "gain_lo": 0.05, "gain_hi": 0.2}
+    gl.glue_estimate("level", Estimate(0.3))  # no interval: its ends are NaN, never a made-up number
+    assert stored["level"] == 0.3 and np.isnan(stored["level_lo"]) and np.isnan(stored["level_hi"])

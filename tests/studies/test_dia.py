@@ -60,6 +60,9 @@ def test_check_parameters_names_the_problem():
         dia.check_parameters(models=["mlp", "transformer"])
     with pytest.raises(ValueError, match="label_smoothing"):
         dia.check_parameters(label_smoothing=1.5)
+    with pytest.raises(ValueError, match="variant_models .* shares no network"):
+        dia.check_parameters(models=["cnn"], variant_models=["mlp"])
+    assert dia.check_parameters(models=["mlp"])["variant_models"] == ["mlp", "simplenn"]  # a partial overlap is fine
 
 
 def test_column_filter_drops_constant_and_duplicate_columns_seen_in_training_rows():
@@ -349,3 +352,61 @@ def test_holm_adjusts_over_the_whole_family():
     assert np.isclose(out.loc[("mlp", "bce"), "roc_auc_p_holm"], 0.04)  # 4 tests: 4 x 0.01
     assert np.isclose(out.loc[("mlp", "bce"), "f1_p_holm"], 0.09)  # 3 x 0.03
     assert (out["roc_auc_p_holm"] >= out["roc_auc_p"]).all()
+
+
+def test_network_seeds_do_not_depend_on_the_code_or_package_versions(monkeypatch, tmp_path):
+    """Editing unrelated code changes every cache key but must not change a single number."""
+    from lossbook.core import cache as cache_module
+
+    X, y = _toy(90, 8)
+
+    def seeds(folder):
+        calls = []
+        monkeypatch.setattr(dia, "train_folds", _fake_train(calls))
+        p = dia.check_parameters(n_splits=3, n_repeats=1, models=["mlp"], losses=["bce"])
+        dia.run_arms(X, y, p, ["leak_free", "paper"], data_sha256="x", cache=DiskCache("t", folder))
+        return [fold.seed for call in calls for fold in call]
+
+    before = seeds(tmp_path / "a")
+    monkeypatch.setattr(cache_module, "source_fingerprint", lambda: "edited elsewhere")
+    monkeypatch.setattr(cache_module, "package_versions", lambda: {"numpy": "0.0"})
+    assert seeds(tmp_path / "b") == before
+
+
+class _ReversingExecutor:
+    """Runs each job on a pickled copy of its inputs, last job first: what a remote worker sees."""
+
+    def map(self, function, jobs, *, shared=None, progress=None):
+        import pickle
+
+        out = [function(pickle.loads(pickle.dumps(job)), pickle.loads(pickle.dumps(shared))) for job in reversed(jobs)]
+        return out[::-1]
+
+
+def _frames_equal(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        pd.testing.assert_frame_equal(a[name].drop(columns=["history"]), b[name].drop(columns=["history"]))
+
+
+def test_arms_do_not_depend_on_the_executor(monkeypatch, tmp_path):
+    X, y = _toy(90, 8)
+    _, serial, p = _arm_calls(monkeypatch, tmp_path / "serial", ["leak_free", "leaky", "paper"], X, y)
+    _, remote, _ = _arm_calls(monkeypatch, tmp_path / "remote", ["leak_free", "leaky", "paper"], X, y,
+                              executor=_ReversingExecutor())
+    _frames_equal(serial, remote)
+
+
+@pytest.mark.slow
+def test_real_training_is_identical_on_a_two_worker_dask_cluster(tmp_path):
+    from lossbook.core.executor import make_executor
+
+    X, y = _toy(120, 8)
+    p = dia.check_parameters(n_splits=3, n_repeats=1, models=["mlp", "cnn"], losses=["bce", "focal"], max_epochs=3,
+                             patience=1)
+    arms = ["leak_free", "leak_free_no_refit", "paper"]
+    serial = dia.run_arms(X, y, p, arms, data_sha256="x", cache=DiskCache("t", tmp_path / "serial"))
+    with make_executor("dask", n_workers=2) as pool:
+        distributed = dia.run_arms(X, y, p, arms, data_sha256="x", cache=DiskCache("t", tmp_path / "dask"),
+                                   executor=pool)
+    _frames_equal(serial, distributed)

@@ -243,3 +243,20 @@ def test_breast_cancer_example_is_imbalanced_at_ten_percent():
     frame = tabular.breast_cancer_example()
     assert frame["malignant"].mean() == pytest.approx(0.1, abs=0.002)
     assert frame.shape[1] == 31
+
+
+def test_job_keys_and_seeds_do_not_depend_on_the_code(tmp_path, monkeypatch):
+    """The network seed is derived from the job key: an edit to unrelated code must not change it."""
+    from lossbook.core import cache as cache_module
+
+    table = tabular.load_table(_write(_toy(), tmp_path), label="y")
+    p = tabular.check_parameters(**tabular.PROFILES["quick"])
+    specs = tabular.outer_splits(table.y, table.groups, p["n_splits"], p["n_repeats"], p["seed"])
+
+    def keys():
+        return [tabular.job_key(job, p, tabular.data_identity(table), specs) for job in tabular.grid_jobs(p)]
+
+    before = keys()
+    monkeypatch.setattr(cache_module, "source_fingerprint", lambda: "edited elsewhere")
+    monkeypatch.setattr(cache_module, "package_versions", lambda: {"numpy": "0.0"})
+    assert keys() == before

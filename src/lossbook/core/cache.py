@@ -90,12 +90,23 @@ def _code_of(source: bytes, name: str) -> bytes:
     return ast.dump(tree, annotate_fields=False).encode()
 
 
-def fingerprint_sources(root: str | os.PathLike) -> str:
-    """sha256 over the code of every ``*.py`` file under ``root`` (relative path and code, sorted)."""
+#: The package's layers whose code can change a cached result. ``publish`` (the book's
+#: machinery) cannot: no lower layer imports it (tests/test_layers.py), so editing it
+#: keeps the cache.
+COMPUTING_LAYERS = ("core", "nets", "studies")
+
+
+def fingerprint_sources(root: str | os.PathLike, folders: tuple[str, ...] | None = None) -> str:
+    """sha256 over the code of every ``*.py`` file under ``root`` (relative path and code, sorted).
+
+    ``folders``: only files in these subfolders of ``root`` (default: all files).
+    """
     root = Path(root)
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         if "__pycache__" in path.parts:
+            continue
+        if folders is not None and path.relative_to(root).parts[0] not in folders:
             continue
         name = path.relative_to(root).as_posix()
         digest.update(name.encode() + b"\0")
@@ -105,19 +116,34 @@ def fingerprint_sources(root: str | os.PathLike) -> str:
 
 @functools.cache
 def source_fingerprint() -> str:
-    """Fingerprint of the imported ``lossbook`` package's source (computed once per process).
+    """Fingerprint of the imported ``lossbook`` package's computing code (computed once per process).
 
-    Any edit to the code of any module of the package changes it, and with it
-    every cache key: coarse (an edit anywhere recomputes everything) but never
-    stale. Comments, docstrings and formatting do not count (see :func:`_code_of`).
+    Any edit to the code of any module of :data:`COMPUTING_LAYERS` changes it,
+    and with it every cache key: coarse (an edit anywhere there recomputes
+    everything) but never stale. Comments, docstrings and formatting do not
+    count (see :func:`_code_of`).
     """
     import lossbook
 
-    return fingerprint_sources(Path(lossbook.__file__).parent)
+    return fingerprint_sources(Path(lossbook.__file__).parent, COMPUTING_LAYERS)
+
+
+def content_digest(value: Any) -> str:
+    """sha256 hex digest of a JSON-able value's canonical JSON: its identity, and nothing else.
+
+    Unlike :func:`cache_key` it holds no package versions and no source
+    fingerprint, so it may feed a seed (:func:`lossbook.core.seeding.derive_seed`):
+    a result must not change because unrelated code was edited.
+    """
+    blob = json.dumps(to_jsonable(value), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def cache_key(spec: Mapping[str, Any]) -> str:
-    """Stable hex key for a JSON-able mapping, the tracked package versions and the package source."""
+    """Stable hex key for a JSON-able mapping, the tracked package versions and the package source.
+
+    For looking up stored results only: never derive a seed from it (see :func:`content_digest`).
+    """
     blob = json.dumps(
         {"spec": to_jsonable(spec), "versions": package_versions(), "source": source_fingerprint()},
         sort_keys=True,

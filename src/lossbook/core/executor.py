@@ -26,10 +26,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["EXECUTORS", "DaskExecutor", "Executor", "SerialExecutor", "make_executor"]
+from lossbook.core.params import Interval, OneOf
+
+__all__ = ["EXECUTION_CONSTRAINTS", "EXECUTORS", "DaskExecutor", "Executor", "SerialExecutor", "make_executor"]
 
 #: Executor names accepted by :func:`make_executor` (and the ``executor`` chapter parameter).
 EXECUTORS = ("serial", "dask")
+
+#: A chapter's settings for how its grid runs, not what it computes (no number depends on
+#: them): the arguments of :func:`make_executor`, as parameter constraints.
+EXECUTION_CONSTRAINTS = {"executor": OneOf(EXECUTORS), "scheduler": [None, str], "n_workers": Interval(int, 1, None)}
 
 
 class Executor:

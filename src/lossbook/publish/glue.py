@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["plain", "glue_number"]
+__all__ = ["plain", "glue_number", "glue_estimate"]
 
 
 def plain(value):
@@ -38,3 +38,12 @@ def glue_number(name: str, value) -> None:
     from myst_nb import glue
 
     glue(name, value, display=False)
+
+
+def glue_estimate(name: str, estimate) -> None:
+    """Glue an :class:`lossbook.core.estimate.Estimate` as ``name`` (its value), ``name_lo`` and
+    ``name_hi`` (its interval's ends; NaN when it has none), for
+    ``{glue:text}`name:.3f` [{glue:text}`name_lo:.3f`, {glue:text}`name_hi:.3f`]``."""
+    glue_number(name, float(estimate.estimate))
+    glue_number(f"{name}_lo", float(estimate.ci_low) if estimate.has_interval else float("nan"))
+    glue_number(f"{name}_hi", float(estimate.ci_high) if estimate.has_interval else float("nan"))

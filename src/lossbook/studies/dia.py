@@ -40,8 +40,9 @@ from sklearn.model_selection import KFold, RepeatedStratifiedKFold, StratifiedGr
 from sklearn.preprocessing import StandardScaler
 
 from lossbook.core import params as checks
-from lossbook.core.cache import DiskCache, cache_key
+from lossbook.core.cache import DiskCache, content_digest
 from lossbook.core.estimate import Estimate
+from lossbook.core.executor import EXECUTION_CONSTRAINTS, Executor, SerialExecutor
 from lossbook.core.inference import clopper_pearson_interval, holm
 from lossbook.core.metrics import binary_report, corrected_resampled_ttest
 from lossbook.core.params import Interval, ListOf, SubsetOf
@@ -97,6 +98,7 @@ CONSTRAINTS = {
     "pos_class_weight": Interval(float, 0, 100, closed="right"), "label_smoothing": Interval(float, 0, 1, closed="left"),
     "models": SubsetOf(MODELS), "losses": SubsetOf(LOSSES), "variant_models": SubsetOf(MODELS),
     "grouped_configs": ListOf(str),
+    **EXECUTION_CONSTRAINTS,  # who trains the grid; the notebook keeps these out of its results
 }
 
 
@@ -114,6 +116,9 @@ def check_parameters(**params) -> dict:
     configs = [f"{m}+{l}" for m in MODELS for l in LOSSES]
     chosen = checks.subset("grouped_configs", p["grouped_configs"], configs)
     p["grouped_configs"] = [c for c in configs if c in chosen]
+    if not set(p["variant_models"]) & set(p["models"]):
+        raise ValueError(f"variant_models {p['variant_models']} shares no network with models {p['models']}: "
+                         "the decomposition needs at least one (add one of models to variant_models)")
     return p
 
 
@@ -335,7 +340,7 @@ def fold_key(protocol: str, early_stopping: str, config: TrainConfig, p: dict, s
         "study": "dia", "trainer": TRAINER_VERSION, "protocol": protocol, "early_stopping": early_stopping,
         "config": config.as_dict(), "val_fraction": p["val_fraction"], "seed": p["seed"],
         "repeat": spec.repeat, "fold": spec.fold, "n_splits": p["n_splits"],
-        "test_rows": cache_key({"rows": spec.test.tolist()}), "data_sha256": data_sha256,
+        "test_rows": content_digest({"rows": spec.test.tolist()}), "data_sha256": data_sha256,
     }
     if refit_epochs is not None:  # only new keys get new fields: existing cached folds keep their keys
         key["refit_epochs"] = int(refit_epochs)
@@ -392,14 +397,75 @@ def _arm_data(arm: Arm, X, y, p: dict, groups=None):
     return Xr, yr, resampled_splits(real, len(y), len(yr), p["seed"]), len(y)
 
 
+def _train_fold_models(todo, arms: dict, data: dict, p: dict, config: TrainConfig) -> list[dict]:
+    """Train the fold models ``todo`` (``(arm name, spec, key)``) of one configuration; their cache entries.
+
+    One batched call per arm: arms differ in training-set size, and padding every model to
+    the largest costs more than the calls it saves (benchmarks/bench_dia_trainer.py --arms).
+    """
+    folds, truths = [], []
+    for name, spec, key in todo:
+        arm = arms[name]
+        Xa, ya, _, n_real = data[name]
+        fd, y_test, _ = make_fold_data(arm.protocol, Xa, ya, spec, seed=p["seed"], val_fraction=p["val_fraction"],
+                                       early_stopping=arm.early_stopping, refit_epochs=key.get("refit_epochs"))
+        real = spec.test < n_real
+        if arm.protocol != "leak_free":
+            fd.evaluate["test_real"] = fd.evaluate["test"][real]
+        fd.seed = derive_seed("init", key)
+        folds.append(fd)
+        truths.append((y_test, ya[spec.test][real]))
+    results = [None] * len(todo)
+    for arm_name in dict.fromkeys(name for name, _, _ in todo):
+        members = [i for i, (name, _, _) in enumerate(todo) if name == arm_name]
+        for i, result in zip(members, train_folds(config, [folds[i] for i in members])):
+            results[i] = result
+    entries = []
+    for result, (y_test, y_real) in zip(results, truths):
+        entry = {"y_true": y_test, "y_prob": result.predictions["test"], "best_epoch": result.best_epoch,
+                 "epochs_run": result.epochs_run, "best_val_auc": result.best_val_auc, "history": result.history}
+        if "test_real" in result.predictions:
+            entry.update(y_true_real=y_real, y_prob_real=result.predictions["test_real"])
+        entries.append(entry)
+    return entries
+
+
+def _refit_key(arm: Arm, config: TrainConfig, p: dict, spec: FoldSpec, data_sha256: str, best_epoch: int) -> dict:
+    return fold_key(arm.protocol, "inner", config, p, spec, data_sha256, refit_epochs=best_epoch + 1,
+                    grouped=arm.grouped)
+
+
+def _configuration_job(job: dict, shared: dict) -> list[tuple[dict, dict]]:
+    """One (model, loss) of :func:`run_arms`: its missing first-stage fold models, then the refits
+    that need their epoch counts. Runs in any process (an executor's worker): reads no cache.
+    Returns ``[(key, entry)]`` for every fold model it trained, in training order."""
+    arms, data, p = shared["arms"], shared["data"], shared["p"]
+    config = _config(job["model"], job["loss"], p)
+    trained = list(zip([key for _, _, key in job["first"]],
+                       _train_fold_models(job["first"], arms, data, p, config) if job["first"] else []))
+    best_epoch = dict(job["best_epochs"])  # content_digest(first-stage key) -> epoch chosen, for cached ones
+    best_epoch.update({content_digest(key): entry["best_epoch"] for key, entry in trained})
+    refits, seen = [], set()
+    for name, spec, first_key in job["refits"]:
+        key = _refit_key(arms[name], config, p, spec, shared["data_sha256"], best_epoch[content_digest(first_key)])
+        if content_digest(key) not in seen:  # arms sharing a fold model train it once
+            seen.add(content_digest(key))
+            refits.append((name, spec, key))
+    if refits:
+        trained += list(zip([key for _, _, key in refits], _train_fold_models(refits, arms, data, p, config)))
+    return trained
+
+
 def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
-             cache: DiskCache | None = None, progress=None, groups=None) -> dict:
+             cache: DiskCache | None = None, progress=None, groups=None, executor: Executor | None = None) -> dict:
     """Train and score every (model, loss, repeat, fold) of each arm; one frame per arm.
 
     ``arms``: names of :data:`ARMS` (or a dict name -> :class:`Arm`). For each
     (model, loss), the missing fold models of each arm train together in one batched
     call (a fold model two arms share trains once), and refits (which need the inner
-    run's epoch count) after them.
+    run's epoch count) after them. Each (model, loss) with something to train is one
+    job of ``executor`` (:mod:`lossbook.core.executor`; default serial): the results do
+    not depend on which executor runs them. ``progress`` is called with 1 per (model, loss).
 
     Frame columns: protocol, early_stopping, refit, model, loss, repeat, fold, the
     :func:`lossbook.core.metrics.binary_report` scores, ``test_prevalence``, ``n_train``
@@ -411,84 +477,72 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
     arms = {name: ARMS[name] for name in arms} if not isinstance(arms, dict) else dict(arms)
     check_class_counts(y, p["n_splits"], p["val_fraction"])
     cache = cache or DiskCache("dia-folds")
+    executor = executor or SerialExecutor()
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     data = {name: _arm_data(arm, X, y, p, groups) for name, arm in arms.items()}
-    rows = {name: [] for name in arms}
-    for model in models or p["models"]:
-        for loss in losses or p["losses"]:
-            config = _config(model, loss, p)
-            keys = {}
-            for stage in ("first", "refit"):
-                todo, seen = [], set()
-                for name, arm in arms.items():
-                    Xa, ya, specs, n_real = data[name]
-                    for spec in specs:
-                        if stage == "first":
-                            key = fold_key(arm.protocol, arm.early_stopping, config, p, spec, data_sha256,
-                                           grouped=arm.grouped)
-                            keys[(name, "first", spec.repeat, spec.fold)] = key
-                        elif arm.refit:
-                            inner = cache.get(keys[(name, "first", spec.repeat, spec.fold)])
-                            key = fold_key(arm.protocol, "inner", config, p, spec, data_sha256,
-                                           refit_epochs=inner["best_epoch"] + 1, grouped=arm.grouped)
-                            keys[(name, "refit", spec.repeat, spec.fold)] = key
-                        else:
-                            continue
-                        if cache_key(key) not in seen and cache.get(key) is None:
-                            seen.add(cache_key(key))  # arms sharing a fold model train it once
-                            todo.append((name, spec, key))
-                if not todo:
+    configurations = [(model, loss) for model in models or p["models"] for loss in losses or p["losses"]]
+    fresh = {}  # content_digest(key) -> entry trained in this call (read back without the disk)
+
+    def lookup(key):
+        return fresh.get(content_digest(key)) or cache.get(key)
+
+    def first_key(arm, spec, config):
+        return fold_key(arm.protocol, arm.early_stopping, config, p, spec, data_sha256, grouped=arm.grouped)
+
+    jobs = []
+    for model, loss in configurations:
+        config = _config(model, loss, p)
+        first, refits, best_epochs, seen = [], [], {}, set()
+        for name, arm in arms.items():
+            for spec in data[name][2]:
+                key = first_key(arm, spec, config)
+                if content_digest(key) not in seen and cache.get(key) is None:
+                    seen.add(content_digest(key))  # arms sharing a fold model train it once
+                    first.append((name, spec, key))
+        missing = {content_digest(key) for _, _, key in first}
+        for name, arm in arms.items():
+            for spec in data[name][2] if arm.refit else ():
+                key = first_key(arm, spec, config)
+                if content_digest(key) in missing:
+                    refits.append((name, spec, key))  # its epoch count comes from the job's first stage
                     continue
-                folds, truths = [], []
-                for name, spec, key in todo:
-                    arm = arms[name]
-                    Xa, ya, _, n_real = data[name]
-                    refit_epochs = key.get("refit_epochs")
-                    fd, y_test, _ = make_fold_data(arm.protocol, Xa, ya, spec, seed=p["seed"],
-                                                   val_fraction=p["val_fraction"], early_stopping=arm.early_stopping,
-                                                   refit_epochs=refit_epochs)
-                    real = spec.test < n_real
-                    if arm.protocol != "leak_free":
-                        fd.evaluate["test_real"] = fd.evaluate["test"][real]
-                    fd.seed = derive_seed("init", key)
-                    folds.append(fd)
-                    truths.append((y_test, ya[spec.test][real]))
-                # one batched call per arm: arms differ in training-set size, and padding every model to
-                # the largest costs more than the calls it saves (benchmarks/bench_dia_trainer.py --arms)
-                results = [None] * len(todo)
-                for arm_name in dict.fromkeys(name for name, _, _ in todo):
-                    members = [i for i, (name, _, _) in enumerate(todo) if name == arm_name]
-                    for i, result in zip(members, train_folds(config, [folds[i] for i in members])):
-                        results[i] = result
-                for (_arm, _spec, key), result, (y_test, y_real) in zip(todo, results, truths):
-                    entry = {"y_true": y_test, "y_prob": result.predictions["test"],
-                             "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-                             "best_val_auc": result.best_val_auc, "history": result.history}
-                    if "test_real" in result.predictions:
-                        entry.update(y_true_real=y_real, y_prob_real=result.predictions["test_real"])
-                    cache.put(key, entry)
-            for name, arm in arms.items():
-                _, _, specs, _ = data[name]
-                for spec in specs:
-                    entry = cache.get(keys[(name, "refit" if arm.refit else "first", spec.repeat, spec.fold)])
-                    chosen = cache.get(keys[(name, "first", spec.repeat, spec.fold)])
-                    row = {"protocol": arm.protocol, "early_stopping": arm.early_stopping, "refit": arm.refit,
-                           "model": model, "loss": loss, "repeat": spec.repeat, "fold": spec.fold,
-                           **binary_report(entry["y_true"], entry["y_prob"]),
-                           "test_prevalence": float(np.mean(entry["y_true"])),
-                           "n_train": len(spec.train), "n_test": len(spec.test),
-                           # the epoch count early stopping chose (a refit trains exactly this many)
-                           "best_epoch": chosen["best_epoch"], "epochs_run": chosen["epochs_run"],
-                           "best_val_auc": chosen["best_val_auc"], "y_true": entry["y_true"],
-                           "y_prob": entry["y_prob"], "history": chosen["history"]}
-                    if "y_prob_real" in entry:
-                        real = binary_report(entry["y_true_real"], entry["y_prob_real"])
-                        row.update({f"real_{m}": real[m] for m in TABLE_METRICS + ("tp", "fp", "tn", "fn")},
-                                   y_true_real=entry["y_true_real"], y_prob_real=entry["y_prob_real"])
-                    rows[name].append(row)
-            if progress is not None:
-                progress(1)
+                epoch = cache.get(key)["best_epoch"]
+                if cache.get(_refit_key(arm, config, p, spec, data_sha256, epoch)) is None:
+                    best_epochs[content_digest(key)] = epoch
+                    refits.append((name, spec, key))
+        if first or refits:
+            jobs.append({"model": model, "loss": loss, "first": first, "refits": refits, "best_epochs": best_epochs})
+        elif progress is not None:
+            progress(1)
+    shared = {"arms": arms, "data": data, "p": p, "data_sha256": data_sha256}
+    for trained in executor.map(_configuration_job, jobs, shared=shared, progress=progress):
+        for key, entry in trained:
+            cache.put(key, entry)
+            fresh[content_digest(key)] = entry
+
+    rows = {name: [] for name in arms}
+    for model, loss in configurations:
+        config = _config(model, loss, p)
+        for name, arm in arms.items():
+            for spec in data[name][2]:
+                chosen = lookup(first_key(arm, spec, config))
+                entry = (lookup(_refit_key(arm, config, p, spec, data_sha256, chosen["best_epoch"]))
+                         if arm.refit else chosen)
+                row = {"protocol": arm.protocol, "early_stopping": arm.early_stopping, "refit": arm.refit,
+                       "model": model, "loss": loss, "repeat": spec.repeat, "fold": spec.fold,
+                       **binary_report(entry["y_true"], entry["y_prob"]),
+                       "test_prevalence": float(np.mean(entry["y_true"])),
+                       "n_train": len(spec.train), "n_test": len(spec.test),
+                       # the epoch count early stopping chose (a refit trains exactly this many)
+                       "best_epoch": chosen["best_epoch"], "epochs_run": chosen["epochs_run"],
+                       "best_val_auc": chosen["best_val_auc"], "y_true": entry["y_true"],
+                       "y_prob": entry["y_prob"], "history": chosen["history"]}
+                if "y_prob_real" in entry:
+                    real = binary_report(entry["y_true_real"], entry["y_prob_real"])
+                    row.update({f"real_{m}": real[m] for m in TABLE_METRICS + ("tp", "fp", "tn", "fn")},
+                               y_true_real=entry["y_true_real"], y_prob_real=entry["y_prob_real"])
+                rows[name].append(row)
     return {name: pd.DataFrame(r) for name, r in rows.items()}
 
 
@@ -535,7 +589,7 @@ def run_baselines(X, y, p: dict, *, data_sha256: str, cache: DiskCache | None = 
         for spec in cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"]):
             key = {"study": "dia-baseline", "model": name, "params": repr(estimator.get_params()),
                    "seed": p["seed"], "repeat": spec.repeat, "fold": spec.fold, "n_splits": p["n_splits"],
-                   "test_rows": cache_key({"rows": spec.test.tolist()}), "data_sha256": data_sha256}
+                   "test_rows": content_digest({"rows": spec.test.tolist()}), "data_sha256": data_sha256}
 
             def fit(spec=spec, estimator=estimator):
                 pipe = Pipeline(preprocessor(derive_seed("baseline-smote", p["seed"], spec.repeat, spec.fold)).steps

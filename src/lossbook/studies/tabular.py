@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from lossbook.core import params as checks
-from lossbook.core.cache import DiskCache, cache_key
+from lossbook.core.cache import DiskCache, content_digest
 from lossbook.core.data import DataError, sha256_file
 from lossbook.core.estimate import Estimate
 from lossbook.core.executor import Executor, SerialExecutor
@@ -467,7 +467,7 @@ def job_key(job: Job, p: dict, data: dict, specs: Sequence[FoldSpec]) -> dict:
             "params": {k: p[k] for k in _KEY_PARAMS}, "data": data,
             "baseline": repr(baseline_estimators(p["seed"])[BASELINES[job.model]].get_params())
             if job.loss is None else None,
-            "test_rows": cache_key({"rows": [s.test.tolist() for s in folds]})}
+            "test_rows": content_digest({"rows": [s.test.tolist() for s in folds]})}
 
 
 def run_job(job: Job, shared: dict) -> list[dict]:
@@ -502,7 +502,7 @@ def run_job(job: Job, shared: dict) -> list[dict]:
         for w in sorted(set(weights)):
             members = [i for i, wi in enumerate(weights) if wi == w]
             folds = [FoldData(prepared[i]["X_fit"], prepared[i]["y_fit"], prepared[i]["X_val"], prepared[i]["y_val"],
-                              seed=derive_seed("init", cache_key(key), specs[i].fold),
+                              seed=derive_seed("init", content_digest(key), specs[i].fold),
                               evaluate={"val": prepared[i]["X_val"], "test": prepared[i]["X_test"]})
                      for i in members]
             for i, result in zip(members, train_folds(train_config(job.model, job.loss, p, w), folds)):
