@@ -113,3 +113,16 @@ def test_html_offers_the_pdf_for_download(pdf_text):
     assert copied.read_bytes() == PDF.read_bytes(), f"{copied} is older than {PDF}: rebuild the HTML"
     for page in ("intro.html", "dia.html"):
         assert 'href="lossbook.pdf"' in (HTML / page).read_text(encoding="utf-8"), page
+
+
+def test_every_page_of_the_table_of_contents_is_a_chapter_and_hidden_code_stays_out(pdf_text):
+    """Each page of _toc.yml is a numbered chapter of the PDF (not a section of the front page's
+    last section), and the study code that the HTML keeps behind "Show code" is not printed."""
+    import yaml
+
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    contents = pdf_text.split("Bibliography", 1)[0]
+    chapter_numbers = {int(n) for n in re.findall(r"^\s*(\d+) \S", contents, re.MULTILINE)}
+    assert len(chapter_numbers) >= len(pages), f"{len(chapter_numbers)} chapters for {len(pages)} pages"
+    assert "glue(" not in pdf_text and "save_results(" not in pdf_text

@@ -33,7 +33,9 @@ check (``tests/publish/test_browser.py``) fails without it.
    than 30 rows as a ``longtable`` whose columns never wrap, so a wide one ran
    off the page, caption and all. For the LaTeX builder each such table without
    given widths gets widths from its content (:func:`column_widths`), which
-   makes wrapping columns; shorter tables already wrap (``tabulary``).
+   makes wrapping columns; shorter tables already wrap (``tabulary``). In the
+   PDF every chapter is a chapter (not a section of the front page's last
+   section), and code hidden behind the HTML's "Show code" toggle is left out.
 """
 from __future__ import annotations
 
@@ -348,11 +350,50 @@ def column_widths(rows: list[list[str]]) -> list[int]:
     return widths
 
 
+def _chapters_beside_the_front_matter(doctree) -> None:
+    """Lift the chapters the root page's table of contents inlines next to the root page's sections.
+
+    The toctree sits in the front page's last section, so LaTeX made every chapter a section
+    of that one ("3.6 Drug-induced autoimmunity"); beside it, each chapter is a chapter.
+    """
+    from docutils import nodes
+    from sphinx import addnodes
+
+    for chapter in list(doctree.findall(addnodes.start_of_file)):
+        holder = chapter.parent
+        while holder is not None and not isinstance(holder, nodes.section):
+            holder = holder.parent
+        if holder is None or not isinstance(holder.parent, nodes.section):
+            continue  # already a chapter (or a chapter's own toctree)
+        if any(isinstance(a, addnodes.start_of_file) for a in _ancestors(chapter)):
+            continue  # a page inlined by a chapter stays inside it
+        chapter.parent.remove(chapter)
+        top = holder.parent
+        position = top.index(holder) + 1
+        while position < len(top) and isinstance(top[position], addnodes.start_of_file):
+            position += 1  # keep the chapters in order
+        top.insert(position, chapter)
+
+
+def _ancestors(node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
+
+
 def _on_doctree_resolved(app, doctree, docname) -> None:
     if app.builder.format != "latex":
         return
     from docutils import nodes
 
+    if docname == app.config.root_doc:
+        _chapters_beside_the_front_matter(doctree)
+    # code behind the HTML's "Show code" toggle has no toggle on paper: the PDF leaves it out
+    for cell in list(doctree.findall(nodes.container)):
+        if "tag_hide-input" in cell.get("classes", []):
+            for part in [c for c in cell.children if "cell_input" in c.get("classes", [])]:
+                cell.remove(part)
     for table in doctree.findall(nodes.table):
         if "colwidths-given" in table["classes"]:
             continue
