@@ -174,3 +174,25 @@ def test_command_line_exit_codes_in_a_fresh_process(project, tmp_path):
         done = subprocess.run([sys.executable, "-m", "lossbook", "run", "tiny", *args], env=env,
                               capture_output=True, text=True, check=False)
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+APPENDIX = """
+# %% tags=["parameters"]
+m = 0
+
+# %%
+from lossbook.publish.results import save_results
+save_results("appendix", {"m": m}, parameters={"m": m})
+"""
+
+
+def test_the_timing_table_chapter_runs_after_any_other_without_their_parameters(tmp_path, monkeypatch):
+    root = _project(tmp_path / "repo", {"tiny": TINY, "appendix": APPENDIX},
+                    "tiny:\n  full: {}\n  quick: {}\nappendix:\n  full: {}\n  quick: {}\n")
+    monkeypatch.setenv("LOSSBOOK_ROOT", str(root))
+    monkeypatch.delenv("LOSSBOOK_OUTPUT_DIR", raising=False)
+    assert runner.TIMING_TABLE_CHAPTER == "appendix"
+    assert runner.run(["tiny"], "quick", parameters={"n": 4}) == 0  # n is tiny's parameter, not the appendix's
+    results = root / "_build" / "quick" / "results"
+    assert json.loads((results / "tiny.json").read_text())["results"] == {"total": 6}
+    assert json.loads((results / "appendix.json").read_text())["results"] == {"m": 0}
