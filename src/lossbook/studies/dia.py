@@ -436,7 +436,7 @@ def _refit_key(arm: Arm, config: TrainConfig, p: dict, spec: FoldSpec, data_sha2
 
 
 def _configuration_job(job: dict, shared: dict) -> list[tuple[dict, dict]]:
-    """One (model, loss) of :func:`run_arms`: its missing first-stage fold models, then the refits
+    """One (model, loss) of :func:`run_arms`: its first-stage batches to train, then the refits
     that need their epoch counts. Runs in any process (an executor's worker): reads no cache.
     Returns ``[(key, entry)]`` for every fold model it trained, in training order."""
     arms, data, p = shared["arms"], shared["data"], shared["p"]
@@ -461,9 +461,12 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
     """Train and score every (model, loss, repeat, fold) of each arm; one frame per arm.
 
     ``arms``: names of :data:`ARMS` (or a dict name -> :class:`Arm`). For each
-    (model, loss), the missing fold models of each arm train together in one batched
-    call (a fold model two arms share trains once), and refits (which need the inner
-    run's epoch count) after them. Each (model, loss) with something to train is one
+    (model, loss), the fold models of each arm train together in one batched call (a
+    fold model two arms share trains once), and refits (which need the inner run's
+    epoch count) after them. A batch is trained whole or not at all: a fold model's
+    float rounding depends on which models share its batched matrix products, so a
+    run resumed after an interruption retrains a partly cached batch whole (keeping
+    the entries it finds) and its numbers match an uninterrupted run bit for bit. Each (model, loss) with something to train is one
     job of ``executor`` (:mod:`lossbook.core.executor`; default serial): the results do
     not depend on which executor runs them. ``progress`` is called with 1 per (model, loss).
 
@@ -493,24 +496,25 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
     jobs = []
     for model, loss in configurations:
         config = _config(model, loss, p)
-        first, refits, best_epochs, seen = [], [], {}, set()
+        first, refits, best_epochs, claimed = [], [], {}, set()
         for name, arm in arms.items():
-            for spec in data[name][2]:
-                key = first_key(arm, spec, config)
-                if content_digest(key) not in seen and cache.get(key) is None:
-                    seen.add(content_digest(key))  # arms sharing a fold model train it once
-                    first.append((name, spec, key))
-        missing = {content_digest(key) for _, _, key in first}
+            batch = [(name, spec, key) for spec in data[name][2]
+                     if content_digest(key := first_key(arm, spec, config)) not in claimed]
+            claimed.update(content_digest(key) for _, _, key in batch)  # arms sharing a fold model train it once
+            if any(cache.get(key) is None for _, _, key in batch):
+                first += batch  # whole batches only (see the docstring)
+        training = {content_digest(key) for _, _, key in first}
         for name, arm in arms.items():
-            for spec in data[name][2] if arm.refit else ():
-                key = first_key(arm, spec, config)
-                if content_digest(key) in missing:
-                    refits.append((name, spec, key))  # its epoch count comes from the job's first stage
-                    continue
-                epoch = cache.get(key)["best_epoch"]
-                if cache.get(_refit_key(arm, config, p, spec, data_sha256, epoch)) is None:
-                    best_epochs[content_digest(key)] = epoch
-                    refits.append((name, spec, key))
+            if not arm.refit:
+                continue
+            batch = [(name, spec, first_key(arm, spec, config)) for spec in data[name][2]]
+            known = {content_digest(key): cache.get(key)["best_epoch"] for _, _, key in batch
+                     if content_digest(key) not in training}  # the others' epoch counts come from the job
+            if len(known) < len(batch) or any(
+                    cache.get(_refit_key(arm, config, p, spec, data_sha256, known[content_digest(key)])) is None
+                    for _, spec, key in batch):
+                best_epochs.update(known)
+                refits += batch
         if first or refits:
             jobs.append({"model": model, "loss": loss, "first": first, "refits": refits, "best_epochs": best_epochs})
         elif progress is not None:
@@ -518,7 +522,8 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
     shared = {"arms": arms, "data": data, "p": p, "data_sha256": data_sha256}
     for trained in executor.map(_configuration_job, jobs, shared=shared, progress=progress):
         for key, entry in trained:
-            cache.put(key, entry)
+            if cache.get(key) is None:  # a finished fold model retrained with its batch keeps its entry
+                cache.put(key, entry)
             fresh[content_digest(key)] = entry
 
     rows = {name: [] for name in arms}
@@ -549,8 +554,7 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
 def run_grid(X, y, p: dict, *, protocol: str, data_sha256: str, early_stopping: str = "inner",
              refit: bool = False, models=None, losses=None, cache: DiskCache | None = None,
              progress=None) -> pd.DataFrame:
-    """One arm of :func:`run_arms` (see there for the columns). Folds found in the cache
-    are not retrained; all missing folds of one configuration train together."""
+    """One arm of :func:`run_arms` (see there for the columns and how the cache is used)."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
     if early_stopping not in EARLY_STOPPING:
@@ -630,26 +634,27 @@ def external_test(X, y, X_ext, p: dict, configs, *, data_sha256: str, n_refits: 
         config = _config(model, loss, p)
         keys = {}
         for stage in ("inner", "refit") if refit else ("inner",):
-            todo = []
+            batch = []
             for r in range(n_refits):
                 key = {"study": "dia-external", "trainer": TRAINER_VERSION, "config": config.as_dict(), "refit": r,
                        "seed": p["seed"], "val_fraction": p["val_fraction"], "data_sha256": data_sha256}
                 if stage == "refit":
                     key["refit_epochs"] = int(cache.get(keys[("inner", r)])["best_epoch"]) + 1
                 keys[(stage, r)] = key
-                if cache.get(key) is None:
-                    todo.append((r, key))
-            if not todo:
+                batch.append((r, key))
+            missing = [cache.get(key) is None for _, key in batch]
+            if not any(missing):
                 continue
-            folds = []
-            for r, key in todo:
+            folds = []  # the whole batch, as in run_arms: the numbers do not depend on what was cached
+            for r, key in batch:
                 spec = FoldSpec(-1 - r, -1, all_rows, np.array([], dtype=int))
                 data, _, _ = make_fold_data("leak_free", X, y, spec, seed=p["seed"], val_fraction=p["val_fraction"],
                                             extra={"external": X_ext}, refit_epochs=key.get("refit_epochs"))
                 data.seed = derive_seed("init", key)
                 folds.append(data)
-            for (_repeat, key), result in zip(todo, train_folds(config, folds)):
-                cache.put(key, {"y_prob": result.predictions["external"], "best_epoch": result.best_epoch})
+            for (_, key), result, absent in zip(batch, train_folds(config, folds), missing):
+                if absent:
+                    cache.put(key, {"y_prob": result.predictions["external"], "best_epoch": result.best_epoch})
         stage = "refit" if refit else "inner"
         out[(model, loss)] = np.mean([cache.get(keys[(stage, r)])["y_prob"] for r in range(n_refits)], axis=0)
     return out
