@@ -264,15 +264,17 @@ def descriptor_groups(X) -> np.ndarray:
     return np.asarray(inverse).ravel()
 
 
-def grouped_cv_splits(y, groups, n_splits: int, n_repeats: int, seed: int) -> list[FoldSpec]:
+def grouped_cv_splits(y, groups, n_splits: int, n_repeats: int, seed: int, *,
+                      stream: str = "grouped-cv") -> list[FoldSpec]:
     """Repeated ``StratifiedGroupKFold``: rows of one group always fall in the same fold.
 
-    Repeat ``r`` shuffles with a seed derived from ``seed`` and ``r``.
+    Repeat ``r`` shuffles with a seed derived from ``stream``, ``seed`` and ``r``
+    (a study names its own stream, so its folds do not change with another's).
     """
     y = np.asarray(y)
     out = []
     for r in range(n_repeats):
-        sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=derive_seed("grouped-cv", seed, r))
+        sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=derive_seed(stream, seed, r))
         for f, (tr, te) in enumerate(sgkf.split(np.zeros(len(y)), y, groups)):
             out.append(FoldSpec(r, f, tr, te))
     return out

@@ -64,6 +64,7 @@ from lossbook.studies.dia import (
     FoldSpec,
     baseline_estimators,
     cv_splits,
+    grouped_cv_splits,
     preprocessor,
 )
 
@@ -366,14 +367,7 @@ def outer_splits(y, groups, n_splits: int, n_repeats: int, seed: int) -> list[Fo
     (no group on both sides), each repeat shuffled with a seed derived from ``seed``."""
     if groups is None:
         return cv_splits(y, n_splits, n_repeats, seed)
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    specs = []
-    for r in range(n_repeats):
-        splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=derive_seed("outer", seed, r))
-        for k, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
-            specs.append(FoldSpec(r, k, train, test))
-    return specs
+    return grouped_cv_splits(y, groups, n_splits, n_repeats, seed, stream="outer")
 
 
 def inner_split(train: np.ndarray, y, groups, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
