@@ -35,34 +35,48 @@ def _compare_outputs_but_stderr(self, test, ref, skip_compare=None):
 IPyNbCell.compare_outputs = _compare_outputs_but_stderr
 
 
-# -- Re-executing the chapters: where they write, in which order, and when they cannot run --------
+# -- Re-executing the chapters: which copy, where they write, in which order, when they cannot run --
 #
-# nbval re-executes book/<chapter>.ipynb. The chapters write their results and figures
-# into $LOSSBOOK_OUTPUT_DIR; during the tests that is a temporary copy of book/results,
-# so the test command never writes into book/. The chapters run in book order
-# (notebooks/profiles.yml), so claims and appendix read the results this run made.
-# A chapter whose data cannot be had here (lossbook.core.data's own lookup), and every
-# chapter reading its results, is skipped with the reason; CI sets LOSSBOOK_REQUIRE_DATA=1
-# so that a skip there is an error instead.
+# nbval re-executes, per chapter, either the full book (book/<chapter>.ipynb) or its quick
+# profile (book/quick/<chapter>.ipynb): lossbook.publish.reexecution decides which
+# (the full one whenever the committed full outputs may not come from the sources checked
+# out) and the other copy is deselected; the summary says which ran and why. The chapters
+# write their results and figures into $LOSSBOOK_OUTPUT_DIR; during the tests that is a
+# temporary copy of the profile's results, so the test command never writes into the
+# repository. The chapters run in book order (notebooks/profiles.yml), so claims and
+# appendix read the results this run made. A chapter whose data cannot be had here
+# (lossbook.core.data's own lookup), and every chapter reading its results, is skipped with
+# the reason; CI sets LOSSBOOK_REQUIRE_DATA=1 so that a skip there is an error instead.
 
 
 REPO = Path(__file__).resolve().parent
 BOOK = REPO / "book"
+QUICK = BOOK / "quick"
+_FOLDERS = {BOOK: "full", QUICK: "quick"}
 _phase_seconds: dict[str, float] = defaultdict(float)
 _STARTED_AT = time.time()  # when pytest loaded this file: .ci/run's HTML build time ends here
+_plan: dict[str, tuple[str, str]] = {}
+
+
+def _location(item) -> tuple[str, str] | None:
+    """(chapter, profile) a collected item re-executes, or None for a unit test."""
+    path = Path(str(getattr(item, "path", item.fspath)))
+    profile = _FOLDERS.get(path.parent)
+    return (path.stem, profile) if path.suffix == ".ipynb" and profile else None
 
 
 def _chapter_of(item) -> str | None:
-    """The chapter a collected item re-executes, or None for a unit test."""
-    path = Path(str(getattr(item, "path", item.fspath)))
-    return path.stem if path.suffix == ".ipynb" and path.parent == BOOK else None
+    location = _location(item)
+    return location[0] if location else None
 
 
 def pytest_configure(config):
     folder = Path(tempfile.mkdtemp(prefix="lossbook-nbval-"))
-    if (BOOK / "results").is_dir():
-        shutil.copytree(BOOK / "results", folder / "results")
-    os.environ["LOSSBOOK_OUTPUT_DIR"] = str(folder)
+    for source, profile in _FOLDERS.items():
+        (folder / profile).mkdir()
+        if (source / "results").is_dir():
+            shutil.copytree(source / "results", folder / profile / "results")
+    os.environ["LOSSBOOK_OUTPUT_DIR"] = str(folder / "full")  # unit tests never write into book/ either
     config._lossbook_output_dir = folder
 
 
@@ -72,21 +86,42 @@ def pytest_unconfigure(config):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_setup(item):
+    location = _location(item)
+    if location:  # before nbval starts the notebook's kernel, which inherits the environment
+        os.environ["LOSSBOOK_OUTPUT_DIR"] = str(item.config._lossbook_output_dir / location[1])
+    yield
+
+
 def pytest_collection_modifyitems(session, config, items):
     chapter_items = [item for item in items if _chapter_of(item)]
     if not chapter_items:
         return
     from lossbook.publish.needs import blocked_chapters
+    from lossbook.publish.reexecution import plan
     from lossbook.publish.runner import load_chapters
 
     order = {name: position for position, name in enumerate(load_chapters())}
+    planned = plan()
+    collected = {_location(item) for item in chapter_items}
+    # the copy the plan does not pick, where it picks one that was collected (`pytest book/dia.ipynb` runs it)
+    other = [item for item in chapter_items
+             if (name := _chapter_of(item)) in planned and _location(item)[1] != planned[name][0]
+             and (name, planned[name][0]) in collected]
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [item for item in items if item not in set(other)]
+    for name, profile in sorted({_location(item) for item in items if _chapter_of(item) in planned},
+                                key=lambda location: order[location[0]]):
+        _plan[name] = (profile, planned[name][1] if planned[name][0] == profile else "the only copy collected")
     blocked = blocked_chapters()
     if blocked and os.environ.get("LOSSBOOK_REQUIRE_DATA") == "1":
         raise pytest.UsageError(
             "LOSSBOOK_REQUIRE_DATA=1 but these chapters cannot run: "
             + "; ".join(f"{name}: {reason}" for name, reason in blocked.items())
         )
-    for item in chapter_items:
+    for item in items:
         reason = blocked.get(_chapter_of(item))
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"chapter {_chapter_of(item)} not re-executed: {reason}"))
@@ -105,9 +140,9 @@ _MODULE_PHASES = {
 
 
 def _phase_of(item) -> str:
-    chapter = _chapter_of(item)
-    if chapter:
-        return f"nbval {chapter}"
+    location = _location(item)
+    if location:
+        return f"nbval {location[0]}" + (" (quick)" if location[1] == "quick" else "")
     name = Path(str(getattr(item, "path", item.fspath))).name
     if name in _MODULE_PHASES:
         return _MODULE_PHASES[name]
@@ -122,6 +157,10 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _plan:
+        terminalreporter.section("chapters re-executed by nbval (lossbook.publish.reexecution)")
+        for name, (profile, why) in _plan.items():
+            terminalreporter.write_line(f"{name:<10} {profile:<6} {why}")
     if not _phase_seconds:
         return
     terminalreporter.section("time per phase (s)")

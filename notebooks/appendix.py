@@ -36,8 +36,13 @@ from lossbook.studies import chapters as chapter_params
 
 lbparams.validate(lbparams.collect(globals(), chapter_params.APPENDIX), chapter_params.APPENDIX)  # the cell above
 seed_everything(0)  # nothing random here; kept for the book's convention
+
+# %% [markdown]
+# The appendix reads the results file of every other chapter, in book order; its own
+# wall time is recorded only after it has run.
+
+# %%
 chapters = load_chapters()
-# This page reports on the others; its own wall time is recorded only after it has run.
 names = [n for n in chapters if n != "appendix"]
 results = report.load_all(names, results_root)
 ran = [n for n in names if results[n] is not None]
@@ -167,7 +172,7 @@ tables.glue_table("tbl_appendix_quick", report.parameters_table({n: chapters[n] 
 # ```bash
 # python -m lossbook run dia              # one chapter, full profile, into book/
 # python -m lossbook run                  # every chapter in book order
-# python -m lossbook run --profile quick  # every chapter, quick, into _build/quick/
+# python -m lossbook run --profile quick  # every chapter, quick, into book/quick/
 # python -m lossbook run dia -p seed=1    # one parameter changed (checked)
 # python -m lossbook.publish.report collect-timings  # quick times into book/
 # python -m lossbook run claims appendix  # the ledger and this page, last
@@ -183,7 +188,7 @@ tables.glue_table("tbl_appendix_quick", report.parameters_table({n: chapters[n] 
 # `environment.yml`. Run chapters in the quick profile, which keeps them short
 # and within a small Binder machine's memory: open a terminal and type
 # `python -m lossbook run <chapter> --profile quick`, then open
-# `_build/quick/<chapter>.ipynb`; or, in the opened notebook, set the parameters
+# `book/quick/<chapter>.ipynb`; or, in the opened notebook, set the parameters
 # cell to the quick values in the table above before running it. The DIA data
 # are fetched from UCI on first use; the acne images are not redistributed with
 # the book: put the Roboflow export under `$LOSSBOOK_DATA_DIR/acne/` (see the

@@ -55,9 +55,6 @@ results_root = None  # folder holding results/; None means the runner's output f
 sources = ["dia", "acne", "synthetic", "forum"]  # which source documents' claims to assess
 
 # %% tags=["remove-cell"]
-import re
-
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -65,7 +62,7 @@ from lossbook.core import params as lbparams
 from lossbook.core import plots
 from lossbook.core.seeding import seed_everything
 from lossbook.publish import ledger, report
-from lossbook.publish.glue import glue_number
+from lossbook.publish.glue import glue_ledger
 from lossbook.publish.results import save_results
 from lossbook.studies import chapters as chapter_params
 
@@ -73,11 +70,17 @@ lbparams.validate(lbparams.collect(globals(), chapter_params.CLAIMS), chapter_pa
 seed_everything(0)  # nothing random here; kept for the book's convention
 plots.set_style()
 
+# %% [markdown]
+# The ledger reads the results file of every chapter a claim or critique points at,
+# and judges each claim by its rule.
+
+# %% tags=["remove-cell"]
 claims = ledger.source_claims(sources)
-chapters = ledger.chapters_needed(claims, ledger.CRITIQUES)
-results = report.load_all(chapters, results_root)
+results = report.load_all(ledger.chapters_needed(claims, ledger.CRITIQUES), results_root)
 assessments = ledger.ledger(claims, results)
 labels = report.book_labels()  # a claim links to its section only if the book has that label
+caption_tail = (f"(made by `notebooks/claims.py` from the results files in `book/results/`; "
+                f"parameters: sources={list(sources)}).")
 
 
 # %% [markdown]
@@ -90,26 +93,26 @@ labels = report.book_labels()  # a claim links to its section only if the book h
 # one. The sources are {numref}`tbl-sources`.
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
-caption_tail = (f"(made by `notebooks/claims.py` from the results files in `book/results/`; "
-                f"parameters: sources={list(sources)}).")
-source_rows = pd.DataFrame([{"source": s.short, "title": s.title, "citation": f"{{cite:p}}`{s.citation}`"}
-                            for key, s in ledger.SOURCES.items() if key in sources])
-display(Markdown(report.myst_table(source_rows, f"The source documents whose claims the ledger examines "
-                                   f"{caption_tail}", "tbl-sources", index=False)))
-ledger_rows = pd.DataFrame([{
-    "#": i, "source": ledger.SOURCES[a.claim.source].short, "claim": a.claim.statement, "reported": a.claim.reported,
-    "measured": a.measured_text(), "verdict": f"**{a.verdict}**",
-    "evidence": report.section_link(a.claim.section, ", ".join(a.claim.chapters) or "—", labels),
-} for i, a in enumerate(assessments, 1)])
+display(Markdown(report.myst_table(report.sources_table(sources), "The source documents whose claims the ledger "
+                                   f"examines {caption_tail}", "tbl-sources", index=False)))
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
+ledger_rows, why_rows = report.ledger_tables(assessments, labels)
 display(Markdown(report.myst_table(
     ledger_rows, "The claims ledger: each headline claim of the source documents, what this book measured and the "
     f"verdict of the rule in `lossbook.publish.ledger` {caption_tail}", "tbl-ledger", index=False)))
 
+# %% [markdown]
+# ### Why each verdict
+#
+# {numref}`tbl-ledger-why` gives, for each row of the ledger, the test behind its
+# verdict: which protocol, data and comparison produced the measurement, and the
+# rule's reasoning in words. Where an effect's interval holds zero, the minimum
+# detectable effect (MDE) says how large a true effect the study would have found
+# with 80 % power. A claimed effect smaller than its MDE could not have been
+# confirmed here, which is why such a claim is inconclusive rather than refuted.
+
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
-why_rows = pd.DataFrame([{"#": i, "claim": f"`{a.claim.id}`", "what was tested": a.claim.tested or "—",
-                          "the rule's reasoning": f"{a.verdict}: {a.detail}",
-                          "MDE": f"{a.extras['mde']:.3f}" if "mde" in a.extras else "—"}
-                         for i, a in enumerate(assessments, 1)])
 display(Markdown(report.myst_table(why_rows, "What was tested for each claim of {numref}`tbl-ledger`, and why its "
                                    "verdict was given (MDE: minimum detectable effect at 80 % power, given where the "
                                    f"interval holds zero) {caption_tail}", "tbl-ledger-why", index=False)))
@@ -118,22 +121,9 @@ display(Markdown(report.myst_table(why_rows, "What was tested for each claim of 
 # ## Verdicts by source document
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
-counts = ledger.verdict_counts(assessments)
-per_source = pd.DataFrame(
-    [{"source": ledger.SOURCES[a.claim.source].short, "verdict": a.verdict} for a in assessments]
-).value_counts().unstack(fill_value=0).reindex(columns=list(ledger.VERDICTS), fill_value=0)
-
-colors = ledger.verdict_colors()
-fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH_IN, 3.0))
-left = pd.Series(0, index=per_source.index)
-for verdict in [v for v in ledger.VERDICTS if per_source[v].sum()]:  # only verdicts that occur, in the legend too
-    ax.barh(per_source.index, per_source[verdict], left=left, color=colors[verdict], label=verdict,
-            edgecolor="white")
-    left += per_source[verdict]
-ax.set_xlabel("claims")
-ax.invert_yaxis()
-ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, frameon=False)
-plots.save_figure(fig, "claims", "verdicts", glue_key="fig_claims_verdicts")
+effects = glue_ledger(assessments, results)  # every count, verdict and effect the other pages quote
+per_source = report.verdicts_per_source(assessments)
+plots.save_figure(report.verdict_chart(per_source), "claims", "verdicts", glue_key="fig_claims_verdicts")
 occurring = per_source.loc[:, per_source.sum() > 0].T  # rows: the verdicts given; columns: the sources
 occurring.index.name = "verdict"
 display(Markdown(report.myst_table(occurring, f"Number of claims per verdict and source document {caption_tail}",
@@ -147,38 +137,31 @@ display(Markdown(report.myst_table(occurring, f"Number of claims per verdict and
 # from the results files in `book/results/`; default parameters).
 # ```
 
-# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
-slug = {v: re.sub(r"[^a-z]+", "_", v).strip("_") for v in ledger.VERDICTS}
-glue_number("ledger_n_claims", len(assessments))
-glue_number("ledger_counts_sentence", ledger.counts_sentence(counts))
-for verdict, n in counts.items():
-    glue_number(f"ledger_n_{slug[verdict]}", n)
-for a in assessments:
-    key = a.claim.id.replace("-", "_")
-    glue_number(f"claim_{key}_verdict", a.verdict)
-    glue_number(f"claim_{key}_measured", a.value_text())
-    glue_number(f"claim_{key}_statement", a.claim.statement)  # the front page's summary table
+# %% [markdown]
+# {glue:text}`ledger_counts_sentence` ({numref}`tbl-claims-per-source`,
+# {numref}`fig-claims-verdicts`). A claim counted as refuted may still hold in its
+# direction (the reasoning in {numref}`tbl-ledger-why` says so where it does), and an
+# inconclusive one was not refuted: the study could not have told at the size claimed.
 
-effects = {}
-for critique in ledger.CRITIQUES:
-    effects[critique.id] = ledger.critique_texts(critique, results)
-    glue_number(f"crit_{critique.id.replace('-', '_')}_effect", effects[critique.id]["text"])
+# %% [markdown]
+# ## What the critiques measured
+#
+# The critiques chapter ({ref}`critiques`) discusses the methodological problems the
+# book found in the sources' protocols. Each is measured in the chapter that tests it;
+# {numref}`tbl-critique-effects` collects those measurements, with their 95 % intervals
+# where the chapter gives one.
+
+# %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
 effect_table = pd.DataFrame([{"problem": c.title, "measured effect": effects[c.id]["text"], "what it is": c.effect}
                              for c in ledger.CRITIQUES]).set_index("problem")
 display(Markdown(report.myst_table(effect_table, "Measured effect of each methodological problem discussed in "
                                    f"the critiques chapter {caption_tail}", "tbl-critique-effects")))
 
-# %% [markdown]
-# {glue:text}`ledger_counts_sentence` ({numref}`tbl-claims-per-source`,
-# {numref}`fig-claims-verdicts`).
-# {numref}`tbl-critique-effects` lists the measured effect of each
-# methodological problem gathered in {ref}`critiques`.
-
 # %% tags=["remove-cell"]
 results_file = save_results(
     "claims",
     {
-        "counts": counts,
+        "counts": ledger.verdict_counts(assessments),
         "verdicts": {a.claim.id: {"verdict": a.verdict, "detail": a.detail, "tested": a.claim.tested,
                                   "measured": {k: m.to_dict() for k, m in a.measures.items()},
                                   "minimum_detectable_effect": a.extras.get("mde")}

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
                             help="full: the published book; quick: under a minute per chapter")
     run_parser.add_argument("--output-dir", type=Path, default=None,
                             help="where notebooks, results and figures go "
-                                 "(default: book/ for full, _build/quick/ for quick)")
+                                 "(default: book/ for full, book/quick/ for quick)")
     run_parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                             help="override a chapter parameter (VALUE is read as YAML, numbers as written: "
                                  "3, 0.5, 1e-4, null, [1, 2])")

@@ -97,7 +97,7 @@ def test_the_runner_tags_the_executed_notebook_and_keeps_all_code(tmp_path, monk
     monkeypatch.setenv("LOSSBOOK_ROOT", str(root))
     monkeypatch.delenv("LOSSBOOK_OUTPUT_DIR", raising=False)
     assert runner.run(["tiny"], "quick") == 0
-    notebook = nbformat.read(root / "_build" / "quick" / "tiny.ipynb", as_version=4)
+    notebook = nbformat.read(root / runner.QUICK_OUTPUTS / "tiny.ipynb", as_version=4)
     cells = [c for c in notebook.cells if c.cell_type == "code"]
     by_source = {c.source.splitlines()[-1]: c.metadata.get("tags", []) for c in cells}
     assert by_source["n = 3"] == ["parameters", "hide-input"]
@@ -133,7 +133,7 @@ def test_committed_outputs_hold_no_machine_paths():
     if os.environ.get("LOSSBOOK_DATA_DIR"):
         machine.append(str(Path(os.environ["LOSSBOOK_DATA_DIR"]).resolve()))
     machine = [m for m in machine if len(m) > 1]  # a home of "/" would match everything
-    for path in sorted((root / "book").glob("*.ipynb")):
+    for path in sorted([*(root / "book").glob("*.ipynb"), *(root / runner.QUICK_OUTPUTS).glob("*.ipynb")]):
         for cell, text in _output_texts(nbformat.read(path, as_version=4)):
             found = [m for m in machine if m in text] + (["PosixPath("] if "PosixPath(" in text else [])
-            assert not found, f"{path.name}: an output of cell {cell.source[:60]!r} shows {found[0]!r}"
+            assert not found, f"{path.relative_to(root)}: an output of cell {cell.source[:60]!r} shows {found[0]!r}"

@@ -110,3 +110,52 @@ def test_book_labels_reads_md_pages_and_executed_notebooks(tmp_path):
     assert labels == {"front", "chapter-ch"}
     assert rep.section_link("chapter-ch", "ch", labels) == "{ref}`ch <chapter-ch>`"
     assert rep.section_link("chapter-gone", "gone", labels) == "gone"
+
+
+def _assessments():
+    from lossbook.publish import ledger
+
+    claims = ledger.source_claims()
+    return ledger, ledger.ledger(claims, {chapter: None for chapter in ledger.chapters_needed(claims)})
+
+
+def test_sources_table_keeps_the_ledger_order_and_cites():
+    table = report.sources_table(["forum", "dia"])
+    assert list(table.columns) == ["source", "title", "citation"] and len(table) == 2
+    assert table["citation"].str.startswith("{cite:p}`").all()
+
+
+def test_ledger_tables_number_every_claim_alike_and_link_only_known_sections():
+    ledger, assessments = _assessments()
+    rows, why = report.ledger_tables(assessments, labels={"chapter-dia"})
+    assert list(rows["#"]) == list(why["#"]) == list(range(1, len(assessments) + 1))
+    # no results: every claim waits for its chapter, but those that cannot be tested here
+    assert set(rows["verdict"]) == {f"**{ledger.NOT_RUN}**", f"**{ledger.UNTESTABLE}**"}
+    linked = rows["evidence"].str.startswith("{ref}")
+    assert linked.any() and all(a.claim.section == "chapter-dia" for a, hit in zip(assessments, linked) if hit)
+
+
+def test_verdicts_per_source_counts_every_claim_once_in_the_ledger_order_of_verdicts():
+    import matplotlib.pyplot as plt
+
+    ledger, assessments = _assessments()
+    per_source = report.verdicts_per_source(assessments)
+    assert list(per_source.columns) == list(ledger.VERDICTS) and per_source.to_numpy().sum() == len(assessments)
+    fig = report.verdict_chart(per_source)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == [ledger.UNTESTABLE, ledger.NOT_RUN]  # only the verdicts given, in the ledger's order
+    plt.close(fig)
+
+
+def test_glue_ledger_glues_every_claim_and_critique(monkeypatch):
+    from lossbook.publish import glue
+
+    ledger, assessments = _assessments()
+    glued = {}
+    monkeypatch.setattr(glue, "glue_number", lambda name, value: glued.__setitem__(name, value))
+    effects = glue.glue_ledger(assessments, {})
+    assert set(effects) == {c.id for c in ledger.CRITIQUES}
+    assert glued["ledger_n_claims"] == len(assessments)
+    assert glued["ledger_n_not_yet_run"] == sum(a.verdict == ledger.NOT_RUN for a in assessments) > 0
+    for a in assessments:
+        assert glued[f"claim_{a.claim.id.replace('-', '_')}_verdict"] == a.verdict

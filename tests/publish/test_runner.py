@@ -55,7 +55,7 @@ def test_chapters_come_in_profiles_yml_order(project):
 
 def test_quick_profile_parameters_reach_the_notebook_and_wall_time_is_recorded(project):
     assert runner.run(["tiny"], "quick") == 0
-    out = project / "_build" / "quick"
+    out = project / runner.QUICK_OUTPUTS
     assert json.loads((out / "results" / "tiny.json").read_text())["results"] == {"total": 10}
     timing = json.loads((out / "results" / "tiny.timing.json").read_text())
     assert set(timing) == {"quick"} and timing["quick"]["wall_time_s"] > 0
@@ -193,6 +193,6 @@ def test_the_timing_table_chapter_runs_after_any_other_without_their_parameters(
     monkeypatch.delenv("LOSSBOOK_OUTPUT_DIR", raising=False)
     assert runner.TIMING_TABLE_CHAPTER == "appendix"
     assert runner.run(["tiny"], "quick", parameters={"n": 4}) == 0  # n is tiny's parameter, not the appendix's
-    results = root / "_build" / "quick" / "results"
+    results = root / runner.QUICK_OUTPUTS / "results"
     assert json.loads((results / "tiny.json").read_text())["results"] == {"total": 6}
     assert json.loads((results / "appendix.json").read_text())["results"] == {"m": 0}

@@ -6,7 +6,7 @@ time per profile). This module only *reads* them, so the pages built from it
 (``notebooks/appendix.py``, ``notebooks/claims.py``) contain no typed numbers.
 
 One writer is here too: :func:`collect_timings` copies the wall times of a
-quick-profile run (``_build/quick/results``) into the published timing files
+quick-profile run (``book/quick/results``) into the published timing files
 (``book/results``), so the appendix can show both profiles. It is an explicit
 publishing step (``python -m lossbook.publish.report collect-timings``); the runner
 itself never lets a quick run touch ``book/``.
@@ -24,6 +24,7 @@ import pandas as pd
 from lossbook.core.io import write_json_atomic
 from lossbook.core.paths import output_dir, repo_root
 from lossbook.publish.results import load_timing
+from lossbook.publish.runner import default_output_dir
 
 PROFILES = ("full", "quick")
 
@@ -146,12 +147,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lossbook.publish.report")
     sub = parser.add_subparsers(dest="command", required=True)
     collect = sub.add_parser("collect-timings", help="copy quick-profile wall times into book/results")
-    collect.add_argument("--source", default=None, help="default: <repo>/_build/quick")
+    collect.add_argument("--source", default=None, help="default: where the profile writes (book/quick for quick)")
     collect.add_argument("--target", default=None, help="default: <repo>/book")
     collect.add_argument("--profile", default="quick", choices=PROFILES)
     args = parser.parse_args(argv)
     root = repo_root()
-    source = Path(args.source) if args.source else root / "_build" / args.profile
+    source = Path(args.source) if args.source else default_output_dir(args.profile, root)
     target = Path(args.target) if args.target else root / "book"
     try:
         updated = collect_timings(source, target, args.profile)
@@ -227,3 +228,64 @@ def section_link(section: str | None, fallback: str, labels: set[str]) -> str:
     if section and section in labels:
         return f"{{ref}}`{section.removeprefix('chapter-')} <{section}>`"
     return fallback
+
+
+# --------------------------------------------------------------------------- the ledger's page
+
+def sources_table(sources: Iterable[str]) -> pd.DataFrame:
+    """The source documents ``sources`` (keys of the ledger's ``SOURCES``), in the ledger's order:
+    short name, title and a MyST citation."""
+    from lossbook.publish.ledger import SOURCES
+
+    return pd.DataFrame([{"source": s.short, "title": s.title, "citation": f"{{cite:p}}`{s.citation}`"}
+                         for key, s in SOURCES.items() if key in set(sources)])
+
+
+def ledger_tables(assessments, labels: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The claims ledger (one row per claim: source, claim, reported, measured, verdict and a link to
+    the evidence) and, numbered alike, what was tested and the rule's reasoning for each verdict
+    (with the minimum detectable effect where the interval holds zero)."""
+    from lossbook.publish.ledger import SOURCES
+
+    numbered = list(enumerate(assessments, 1))
+    ledger = pd.DataFrame([{
+        "#": i, "source": SOURCES[a.claim.source].short, "claim": a.claim.statement, "reported": a.claim.reported,
+        "measured": a.measured_text(), "verdict": f"**{a.verdict}**",
+        "evidence": section_link(a.claim.section, ", ".join(a.claim.chapters) or "—", labels),
+    } for i, a in numbered])
+    reasoning = pd.DataFrame([{
+        "#": i, "claim": f"`{a.claim.id}`", "what was tested": a.claim.tested or "—",
+        "the rule's reasoning": f"{a.verdict}: {a.detail}",
+        "MDE": f"{a.extras['mde']:.3f}" if "mde" in a.extras else "—",
+    } for i, a in numbered])
+    return ledger, reasoning
+
+
+def verdicts_per_source(assessments) -> pd.DataFrame:
+    """Claims per (source document, verdict): one row per source, one column per verdict (in the
+    ledger's order, zeros included)."""
+    from lossbook.publish.ledger import SOURCES, VERDICTS
+
+    pairs = pd.DataFrame([{"source": SOURCES[a.claim.source].short, "verdict": a.verdict} for a in assessments])
+    return pairs.value_counts().unstack(fill_value=0).reindex(columns=list(VERDICTS), fill_value=0)
+
+
+def verdict_chart(per_source: pd.DataFrame):
+    """Stacked horizontal bars of :func:`verdicts_per_source`, one colour per verdict (only the verdicts
+    given appear, in the legend too); the page-width figure."""
+    import matplotlib.pyplot as plt
+
+    from lossbook.core import plots
+    from lossbook.publish.ledger import verdict_colors
+
+    colors = verdict_colors()
+    fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH_IN, 3.0))
+    left = pd.Series(0, index=per_source.index)
+    for verdict in [v for v in per_source.columns if per_source[v].sum()]:
+        ax.barh(per_source.index, per_source[verdict], left=left, color=colors[verdict], label=verdict,
+                edgecolor="white")
+        left += per_source[verdict]
+    ax.set_xlabel("claims")
+    ax.invert_yaxis()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, frameon=False)
+    return fig

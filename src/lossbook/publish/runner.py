@@ -3,8 +3,9 @@
 Chapters are the jupytext ``py:percent`` files in ``notebooks/``; their
 profiles (parameter overrides per profile) are in ``notebooks/profiles.yml``.
 ``full`` renders the published book into ``book/``; ``quick`` is for Binder
-readers and smoke tests and, by default, writes to ``_build/quick/`` so it never
-overwrites the published results.
+readers and smoke tests and, by default, writes to ``book/quick/`` (the
+outputs the test command compares when the full ones need no re-execution, see
+:mod:`lossbook.publish.reexecution`), never over the published results.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from lossbook.core.io import atomic_target, write_json_atomic
+from lossbook.core.cache import content_digest, fingerprint_sources
+from lossbook.core.io import atomic_target, package_versions, to_jsonable, write_json_atomic
 from lossbook.core.paths import repo_root
 from lossbook.publish.presentation import tag_code_cells
 from lossbook.publish.results import load_timing
@@ -57,9 +59,24 @@ def load_chapters(root: Path | None = None) -> dict[str, Chapter]:
     return chapters
 
 
+#: Where ``python -m lossbook run --profile quick`` writes, relative to the repository.
+QUICK_OUTPUTS = Path("book") / "quick"
+
+
 def default_output_dir(profile: str, root: Path | None = None) -> Path:
     root = root or repo_root()
-    return root / "book" if profile == "full" else root / "_build" / profile
+    return root / "book" if profile == "full" else root / QUICK_OUTPUTS
+
+
+def sources_digest(chapter: Chapter, parameters: dict) -> str:
+    """What a chapter's outputs are made from: the package's code (comments aside), the
+    chapter's source, its parameters and the tracked package versions (data files carry
+    their own checksums into the results). Recorded with each run's wall time."""
+    import lossbook
+
+    return content_digest({"package": fingerprint_sources(Path(lossbook.__file__).parent),
+                           "chapter": chapter.source.read_text(encoding="utf-8"),
+                           "parameters": to_jsonable(parameters), "versions": package_versions()})
 
 
 def run_chapter(
@@ -90,6 +107,7 @@ def run_chapter(
     output_dir.mkdir(parents=True, exist_ok=True)
 
     target = output_dir / f"{chapter.name}.ipynb"
+    sources = sources_digest(chapter, parameters)  # before the run: what it starts from
     previous_env = os.environ.get("LOSSBOOK_OUTPUT_DIR")
     os.environ["LOSSBOOK_OUTPUT_DIR"] = str(output_dir)
     start = time.perf_counter()
@@ -115,7 +133,7 @@ def run_chapter(
             os.environ.pop("LOSSBOOK_OUTPUT_DIR", None)
         else:
             os.environ["LOSSBOOK_OUTPUT_DIR"] = previous_env
-    _record_wall_time(chapter.name, profile, wall, parameters, output_dir, slowest)
+    _record_wall_time(chapter.name, profile, wall, parameters, output_dir, slowest, sources)
     return wall
 
 
@@ -178,13 +196,14 @@ def _plain(text: str) -> str:
 
 
 def _record_wall_time(name: str, profile: str, wall: float, parameters: dict, output_dir: Path,
-                      slowest: list[dict] = ()) -> None:
+                      slowest: list[dict] = (), sources: str | None = None) -> None:
     timing = load_timing(name, output_dir)
     timing[profile] = {
         "wall_time_s": round(wall, 1),
         "cpu_count": os.cpu_count(),
         "parameters": parameters,
         "slowest_cells": list(slowest),
+        "sources": sources,
     }
     write_json_atomic(output_dir / "results" / f"{name}.timing.json", timing)
 
