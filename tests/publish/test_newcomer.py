@@ -6,7 +6,8 @@ network (a new network namespace where ``unshare`` allows it, else proxies that
 refuse every connection). It must pass, report the chapters that need data as
 skipped with README's words, and write nothing into ``book/``.
 
-To stay cheap, the subprocess collects the book's chapters only and deselects
+To stay cheap, the subprocess collects the chapters only (``book/``, which holds both
+the book and its quick-profile copies) and deselects
 those that need neither data nor another chapter's results (synthetic, forum,
 whatever :mod:`lossbook.publish.needs` says): they run the same with or without
 a data folder, and the main nbval run re-executes them. The unit tests do not
