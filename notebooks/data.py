@@ -40,6 +40,7 @@ from lossbook.core.seeding import seed_everything
 from lossbook.publish import tables
 from lossbook.publish.results import save_results
 from lossbook.studies import chapters as chapter_params
+from lossbook.studies import dia
 
 lbparams.validate(lbparams.collect(globals(), chapter_params.DATA), chapter_params.DATA)  # the cell above
 seed_everything(seed)
@@ -59,18 +60,7 @@ train, test = lbdata.load_dia_pair(root / "dia" if root else None, verify_checks
 # [CC BY 4.0](https://creativecommons.org/licenses/by/4.0/): reuse it with that attribution.
 
 # %%
-def describe(split, name):
-    return {
-        "split": name,
-        "drugs": len(split.y),
-        "positive": int(split.y.sum()),
-        "negative": int((1 - split.y).sum()),
-        "prevalence": float(split.y.mean()),
-        "descriptors": split.X.shape[1],
-    }
-
-
-dia_table = pd.DataFrame([describe(train, "training"), describe(test, "external test")]).set_index("split")
+dia_table = dia.describe_splits({"training": train, "external test": test})
 tables.glue_table("tbl_data_dia", dia_table)
 
 # %%
@@ -197,15 +187,8 @@ rebuilt = {
 }
 agreement = {rule: nd.group_agreement(groups, shared_groups) for rule, groups in rebuilt.items()}
 
-
-def crossing_share(groups, split):
-    """Share of the export's ``split`` images whose group has members in another export split."""
-    spans = pd.Series(acne["roboflow_split"].to_numpy()).groupby(groups).transform("nunique")
-    return float((spans[acne["roboflow_split"].to_numpy() == split] > 1).mean())
-
-
 for rule in rebuilt:
-    agreement[rule]["share_test_in_crossing_group"] = crossing_share(rebuilt[rule], "test")
+    agreement[rule]["share_test_in_crossing_group"] = nd.crossing_share(rebuilt[rule], acne["roboflow_split"], "test")
 agreement_table = pd.DataFrame(agreement).rename_axis("measure")
 tables.glue_table("tbl_data_agreement", agreement_table,
                   headers={"correlation": "rule as stated", "with_flips": "with mirror images"})

@@ -75,7 +75,7 @@ from lossbook.core.estimate import Estimate
 from lossbook.core.executor import make_executor
 from lossbook.core.seeding import seed_everything
 from lossbook.nets import models as lbmodels
-from lossbook.publish.glue import glue_estimate
+from lossbook.publish.glue import glue_estimate, glue_numbers
 from lossbook.publish.results import save_results
 from lossbook.publish.tables import glue_table
 from lossbook.studies import dia
@@ -95,32 +95,15 @@ train, test = load_dia_pair(verify_checksum=True)
 X, y = train.X.to_numpy(), train.y
 checksums = {train.path.name: train.sha256, test.path.name: test.sha256}
 
-
-
-
-def config_label(model, loss=""):
-    """A configuration in words: ``("simplenn", "focal")`` -> ``"SimpleNN + focal"``; a baseline by its name."""
-    words = "SimpleNN" if model == "simplenn" else plots.label(model)
-    return f"{words} + {plots.label(loss)}" if loss else words
-
-
-for (m, l), row in dia.PAPER_TABLE1.items():
-    for metric, value in row.items():
-        glue(f"dia_paper_{m}_{l}_{metric}", value, display=False)
-glue("dia_paper_n_desc", dia.PAPER_FACTS["n_descriptors"], display=False)
-glue("dia_paper_pos_share", dia.PAPER_FACTS["positive_share"], display=False)
-glue("dia_interdia_cv_auc", dia.INTERDIA["cv_auc"], display=False)
-glue("dia_interdia_ext_auc", dia.INTERDIA["external_auc"], display=False)
-glue("dia_n_ext", len(test.y), display=False)
-glue("dia_max_epochs", max_epochs, display=False)
-glue("dia_patience", patience, display=False)
-glue("dia_batch_size", batch_size, display=False)
-glue("dia_learning_rate", learning_rate, display=False)
-for name, value in lbmodels.CNN_CHOICES.items():
-    glue(f"dia_cnn_{name}", value, display=False)
-for loss, params_ in dia.LOSS_PARAMS.items():
-    for name, value in params_.items():
-        glue(f"dia_{loss}_{name}", value, display=False)
+# %%
+glue_numbers("dia_paper", {f"{m}_{l}_{metric}": value for (m, l), row in dia.PAPER_TABLE1.items()
+                           for metric, value in row.items()})
+glue_numbers("dia", {"paper_n_desc": dia.PAPER_FACTS["n_descriptors"], "paper_pos_share": dia.PAPER_FACTS["positive_share"],
+                     "interdia_cv_auc": dia.INTERDIA["cv_auc"], "interdia_ext_auc": dia.INTERDIA["external_auc"],
+                     "n_ext": len(test.y), "max_epochs": max_epochs, "patience": patience, "batch_size": batch_size,
+                     "learning_rate": learning_rate})
+glue_numbers("dia_cnn", lbmodels.CNN_CHOICES)
+glue_numbers("dia", {f"{loss}_{name}": value for loss, p in dia.LOSS_PARAMS.items() for name, value in p.items()})
 
 # %% [markdown]
 # ## The protocol
@@ -222,7 +205,7 @@ for metric in dia.PAPER_METRICS:
          **{words: [f"{a:.2f} ± {b:.2f}" for a, b in zip(tables[name].loc[tables["leak_free"].index, f"{metric}_mean"],
                                                    tables[name].loc[tables["leak_free"].index, f"{metric}_std"])]
             for name, words in TABLE1_PROTOCOLS.items()}},
-        index=[config_label(*key) for key in tables["leak_free"].index])
+        index=[plots.config_label(*key) for key in tables["leak_free"].index])
     glue_table(f"tbl_dia_table1_{metric}", per_metric, index_header="configuration")
 
 # %% [markdown]
@@ -274,7 +257,7 @@ for name, t in (("lf", lf), ("lk", lk), ("pp", pp)):
     glue(f"dia_{name}_mean_abs_delta", float(np.mean(np.abs(t[[f"{m}_delta" for m in dia.PAPER_METRICS]].to_numpy()))),
          display=False)
 glue("dia_lf_best_auc", float(lf["roc_auc_mean"].max()), display=False)
-glue("dia_lf_best_auc_config", config_label(*lf["roc_auc_mean"].idxmax()), display=False)
+glue("dia_lf_best_auc_config", plots.config_label(*lf["roc_auc_mean"].idxmax()), display=False)
 glue("dia_lf_mean_f1", float(lf["f1_mean"].mean()), display=False)
 glue("dia_lk_mean_f1", float(lk["f1_mean"].mean()), display=False)
 
@@ -306,7 +289,7 @@ glue("dia_lk_mean_f1", float(lk["f1_mean"].mean()), display=False)
 EXTRA_METRICS = {"pr_auc": "PR-AUC", "balanced_accuracy": "balanced accuracy", "mcc": "MCC", "brier": "Brier score"}
 for protocol, t in (("leak_free", lf), ("leaky", lk)):
     extra = pd.DataFrame({words: t.loc[lf.index, f"{m}_mean"].to_numpy() for m, words in EXTRA_METRICS.items()},
-                         index=[config_label(*key) for key in lf.index])
+                         index=[plots.config_label(*key) for key in lf.index])
     glue_table(f"tbl_dia_extra_{protocol}", extra, index_header="configuration")
 
 # %% [markdown]
@@ -360,18 +343,8 @@ decomposition = {f"{m}+{l}": {metric: dia.decomposition(frames, m, l, metric) fo
                  for m in parameters["variant_models"] if m in parameters["models"] for l in parameters["losses"]}
 HEADLINE = "mlp+focal" if "mlp+focal" in decomposition else next(iter(decomposition))  # the paper's headline row
 headline = decomposition[HEADLINE]
-glue("dia_headline", config_label(*HEADLINE.split("+")), display=False)
-rows = []
-for metric, d in headline.items():
-    rows.append({"metric": plots.label(metric), "step": "leak-free (refitted networks)",
-                 "value": d["levels"]["leak_free"]})
-    for name, part in d["parts"].items():
-        rows.append({"metric": plots.label(metric), "step": f"+ {name.replace('_', ' ')}", "value": part,
-                     "p": d["p_values"][name]})
-    rows.append({"metric": plots.label(metric), "step": "paper's Table 1",
-                 "value": d["levels"]["paper_table1"].estimate})
-decomp_table = pd.DataFrame(rows)
-glue_table("tbl_dia_decomposition", decomp_table, index=False, missing_means="no test (a level, not a step)",
+glue("dia_headline", plots.config_label(HEADLINE), display=False)
+glue_table("tbl_dia_decomposition", dia.decomposition_table(headline), index=False, missing_means="no test (a level, not a step)",
            headers={"value": "level or step [95 % interval]", "p": "p-value"})
 for metric, d in headline.items():
     glue_estimate(f"dia_dec_{metric}_lf", d["levels"]["leak_free"])
@@ -381,27 +354,10 @@ for metric, d in headline.items():
     glue(f"dia_dec_{metric}_total", d["total"], display=False)
     glue(f"dia_dec_{metric}_paper_value", d["levels"]["paper_table1"].estimate, display=False)
 
-fig, axes = plt.subplots(len(decomp_metrics), 1, figsize=(7, 2.4 * len(decomp_metrics)), squeeze=False, sharex=True)
-for ax, (metric, d) in zip(axes[:, 0], headline.items()):
-    level = d["levels"]["leak_free"].estimate
-    labels, x = ["leak-free"], 0
-    ax.bar(x, level, color="grey", width=0.6)
-    for name, part in d["parts"].items():
-        x += 1
-        bottom = level if part.estimate >= 0 else level + part.estimate
-        ax.bar(x, abs(part.estimate), bottom=bottom, width=0.6, color=plots.color_for(name, x))
-        top = level + part.estimate
-        ax.errorbar(x, top, yerr=[[part.estimate - part.ci_low], [part.ci_high - part.estimate]],
-                    color="black", capsize=3, lw=1)
-        ax.plot([x - 1.3, x + 0.3], [level, level], ":", color="grey", lw=0.8)
-        level = top
-        labels.append(STEP_LABELS[name])
-    x += 1
-    ax.bar(x, d["levels"]["paper_table1"].estimate, color="black", width=0.6)
-    labels.append("paper's\nTable 1")
-    ax.set_xticks(range(len(labels)), labels)
-    ax.set(ylabel=plots.label(metric),
-           ylim=(min(0.4, d["levels"]["leak_free"].estimate - 0.1), 1.02))
+fig = plots.waterfalls({plots.label(metric): (d["levels"]["leak_free"].estimate,
+                                              {STEP_LABELS[name]: part for name, part in d["parts"].items()},
+                                              d["levels"]["paper_table1"].estimate)
+                        for metric, d in headline.items()}, start_label="leak-free", end_label="paper's\nTable 1")
 plots.save_figure(fig, "dia", "decomposition", glue_key="fig_dia_decomposition")
 
 # %% [markdown]
@@ -465,7 +421,7 @@ for (model, loss) in lf.index:
                                     dia._fold_scores(frames["leak_free"], model, loss, metric),
                                     n_train=n_tr, n_test=n_te)[0]
         for metric in ("roc_auc", "f1", "accuracy")}
-handicap_table = pd.DataFrame({config_label(*c.split("+")): v for c, v in handicap.items()}).T[["roc_auc", "f1"]]
+handicap_table = pd.DataFrame({plots.config_label(c): v for c, v in handicap.items()}).T[["roc_auc", "f1"]]
 glue_table("tbl_dia_refit", handicap_table, index_header="configuration", decimals=3)
 glue_estimate("dia_refit_gain_auc", handicap[HEADLINE]["roc_auc"])
 glue_estimate("dia_refit_gain_f1", handicap[HEADLINE]["f1"])
@@ -502,43 +458,12 @@ glue("dia_n_test_fold", n_te, display=False)
 # own counts ({numref}`tbl-dia-confusion-ours`).
 
 # %%
-n_neg_all = int((y == 0).sum() + (test.y == 0).sum())
-candidates = {"training drugs (leak-free CV)": len(y), "training drugs resampled 1:1 (leaky, paper)": leaky_size,
-              "all drugs, training and external": len(y) + len(test.y),
-              "all drugs resampled 1:1": 2 * n_neg_all}
-confusion = {"paper": {}, "implied": {}, "ours": {}, "candidate_rows": candidates}
-for (m, l), (fp, fn) in dia.PAPER_CONFUSION.items():
-    key = f"{m}+{l}"
-    confusion["paper"][key] = {"fp": fp, "fn": fn}
-    confusion["implied"][key] = dia.implied_confusion(fp, fn, dia.PAPER_TABLE1[(m, l)])
-    confusion["ours"][key] = {}
-    for arm in ("leak_free", "leaky", "paper"):
-        if (m, l) in tables[arm].index:
-            confusion["ours"][key][arm] = dia.confusion_counts(frames[arm], m, l)
-    if (m, l) in tables["paper"].index:
-        confusion["ours"][key]["paper_real_drugs"] = dia.confusion_counts(frames["paper"], m, l, real_only=True)
-fits = {}
-for key in ("mlp+focal", "cnn+focal"):
-    rng_ = confusion["implied"][key].get("rows_scored_range")
-    fits[key] = [name for name, n in candidates.items() if rng_ and rng_[0] <= n <= rng_[1]]
-confusion["candidates_consistent"] = fits
-implied_rows, ours_rows = [], []
-OUR_ARMS = {"leak_free": "leak-free", "leaky": "leaky", "paper": "paper protocol",
-            "paper_real_drugs": "paper protocol, real drugs only"}
-for key, imp in confusion["implied"].items():
-    implied_rows.append({
-        "configuration": config_label(*key.split("+")), "paper's false positives": confusion["paper"][key]["fp"],
-        "paper's false negatives": confusion["paper"][key]["fn"],
-        "rows scored, implied": (f"{imp['rows_scored_range'][0]}–{imp['rows_scored_range'][1]}"
-                                 if imp["feasible"] else "no matrix fits"),
-        "positive share, implied": (f"{imp['positive_share_range'][0]:.2f}–{imp['positive_share_range'][1]:.2f}"
-                                    if imp["feasible"] else "no matrix fits")})
-    ours_rows.append({"configuration": config_label(*key.split("+")),
-                      **{OUR_ARMS[arm]: (f"{c['per_repeat']['fp']:.1f} / {c['per_repeat']['fn']:.1f} "
-                                         f"({c['per_repeat']['rows_scored']:.0f})")
-                         for arm, c in confusion["ours"][key].items()}})
-glue_table("tbl_dia_confusion_implied", pd.DataFrame(implied_rows), index=False)
-glue_table("tbl_dia_confusion_ours", pd.DataFrame(ours_rows), index=False, missing_means="configuration not run")
+candidates = dia.candidate_row_counts(y, test.y)
+confusion = dia.confusion_analysis(frames, candidates)
+fits = confusion["candidates_consistent"]
+implied_rows, ours_rows = dia.confusion_tables(confusion)
+glue_table("tbl_dia_confusion_implied", implied_rows, index=False)
+glue_table("tbl_dia_confusion_ours", ours_rows, index=False, missing_means="configuration not run")
 glue_table("tbl_dia_candidates", pd.DataFrame({"data set": list(candidates), "rows": list(candidates.values())}),
            index=False)
 mf = confusion["implied"]["mlp+focal"]
@@ -550,7 +475,7 @@ glue("dia_cm_mlp_fp", confusion["paper"]["mlp+focal"]["fp"], display=False)
 glue("dia_cm_mlp_fn", confusion["paper"]["mlp+focal"]["fn"], display=False)
 glue("dia_cm_consistent", "; ".join(sorted(set(fits["mlp+focal"]) & set(fits["cnn+focal"]))) or "none of them", display=False)
 glue("dia_n_all_drugs", len(y) + len(test.y), display=False)
-glue("dia_n_all_resampled", 2 * n_neg_all, display=False)
+glue("dia_n_all_resampled", candidates["all drugs resampled 1:1"], display=False)
 glue("dia_n_repeats_total_lf", len(y) * n_repeats, display=False)
 
 # %% [markdown]
@@ -649,7 +574,7 @@ glue_table("tbl_dia_all_positive", reference_shown, index_header="classifier")
 collapse_shown = pd.DataFrame(
     {**{f"one class, {TABLE1_PROTOCOLS[name]}": collapse[name] for name in dia.PROTOCOLS},
      **{f"ROC-AUC < 0.5, {TABLE1_PROTOCOLS[name]}": below_half[name] for name in dia.PROTOCOLS}})
-collapse_shown.index = [config_label(*key) for key in collapse_shown.index]
+collapse_shown.index = [plots.config_label(*key) for key in collapse_shown.index]
 glue_table("tbl_dia_collapse", collapse_shown, index_header="configuration")
 
 # %% [markdown]
@@ -754,27 +679,8 @@ for protocol, d in diagnostics.items():
 # ## Figures like the paper's 5 to 8
 
 # %%
-def fold_pairs(frame, model, loss):
-    g = frame[(frame.model == model) & (frame.loss == loss)]
-    return [(t, p) for t, p in zip(g["y_true"], g["y_prob"])]
-
-
-fig, axes = plt.subplots(len(dia.PROTOCOLS), len(parameters["models"]), figsize=(7, 2.6 * len(dia.PROTOCOLS)),
-                         squeeze=False, sharex=True, sharey=True)
-for col, model in enumerate(parameters["models"]):
-    for row, protocol in enumerate(dia.PROTOCOLS):
-        ax = axes[row, col]
-        for i, loss in enumerate(parameters["losses"]):
-            c = plots.mean_curves(fold_pairs(frames[protocol], model, loss))
-            mean, sd = c["tpr"].mean(axis=0), c["tpr"].std(axis=0)
-            color = plots.color_for(loss, i)
-            ax.plot(c["grid"], mean, color=color, label=f"{plots.label(loss)} {c['roc_auc'].mean():.2f}")
-            ax.fill_between(c["grid"], np.clip(mean - sd, 0, 1), np.clip(mean + sd, 0, 1), color=color, alpha=0.15, lw=0)
-        ax.plot([0, 1], [0, 1], ":", color="grey", lw=1)
-        ax.set(xlabel="false positive rate" if row == len(dia.PROTOCOLS) - 1 else "",
-               ylabel=f"{TABLE1_PROTOCOLS[protocol]}\ntrue positive rate" if col == 0 else "",
-               title=config_label(model) if row == 0 else "")
-        ax.legend(loc="lower right", title="loss, AUC", handlelength=1, borderpad=0.3, labelspacing=0.2)
+fig = plots.mean_roc_grid({TABLE1_PROTOCOLS[p]: frames[p] for p in dia.PROTOCOLS},
+                          parameters["models"], parameters["losses"])
 plots.save_figure(fig, "dia", "roc_curves", glue_key="fig_dia_roc")
 
 # %% [markdown]
@@ -793,7 +699,7 @@ for protocol in dia.PROTOCOLS:
     for model in parameters["models"]:
         for loss in parameters["losses"]:
             g = frames[protocol][(frames[protocol].model == model) & (frames[protocol].loss == loss)]
-            matrices[(config_label(model), loss)] = np.array([[g.tn.sum(), g.fp.sum()], [g.fn.sum(), g.tp.sum()]])
+            matrices[(plots.config_label(model), loss)] = np.array([[g.tn.sum(), g.fp.sum()], [g.fn.sum(), g.tp.sum()]])
     fig, _ = plots.confusion_panels(matrices)
     plots.save_figure(fig, "dia", f"confusion_{protocol}", glue_key=f"fig_dia_confusion_{protocol}")
 
@@ -826,7 +732,7 @@ for ax, protocol in zip(axes, dia.PROTOCOLS):
     err = t["f1_std"].unstack("loss").loc[parameters["models"], parameters["losses"]]
     ref = pd.DataFrame({loss: [dia.PAPER_TABLE1[(m, loss)]["f1"] for m in parameters["models"]]
                         for loss in parameters["losses"]}, index=parameters["models"])
-    names = [config_label(m) for m in parameters["models"]]
+    names = [plots.config_label(m) for m in parameters["models"]]
     plots.bar_with_errors(means.set_axis(names), err=err.set_axis(names), reference=ref.set_axis(names), ax=ax,
                           ylabel="F1", title=TABLE1_PROTOCOLS[protocol], ylim=(0, 1.05))
     ax.axhline(metrics.all_positive_scores(prevalence[protocol])["f1"], ls=":", color="grey", lw=1)
@@ -861,7 +767,7 @@ for row, model in enumerate(parameters["models"]):
                 vstack = np.array([r["val_loss"][:length] for r in runs])
                 ax.plot(np.arange(1, length + 1), vstack.mean(0), "--", color=plots.color_for(loss, i))
         ax.set(xlabel="epoch" if row == len(parameters["models"]) - 1 else "",
-               ylabel="loss" if metric == "loss" else "validation ROC-AUC", title=config_label(model))
+               ylabel="loss" if metric == "loss" else "validation ROC-AUC", title=plots.config_label(model))
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         if row == 0 and col == 0:
             ax.legend(title="loss")
@@ -905,7 +811,7 @@ if ("mlp", "focal") in lf.index:
                                                                for _, r in paired.iterrows()] for m in ("roc_auc", "f1")},
          **{f"{plots.label(m)} p (Holm)": [f"{r[f'{m}_p']:.3f} ({r[f'{m}_p_holm']:.3f})" for _, r in paired.iterrows()]
             for m in ("roc_auc", "f1")}},
-        index=[config_label(*key) for key in paired.index])
+        index=[plots.config_label(*key) for key in paired.index])
     paired_shown = paired_shown[[c for m in ("roc_auc", "f1") for c in paired_shown.columns if c.startswith(plots.label(m) + " ")]]
     glue_table("tbl_dia_paired", paired_shown, index_header="configuration", decimals=2)
 else:
@@ -973,14 +879,14 @@ for name in ("leak_free", "paper"):
     st = stability.get(name)
     for metric in ("roc_auc", "f1"):
         glue(f"dia_sd_rank_{short}_{metric}", st[metric]["reference_rank"] if st else "n/a", display=False)
-        glue(f"dia_sd_smallest_{short}_{metric}", config_label(*str(st[metric]["smallest"]).split("+")) if st else "n/a",
+        glue(f"dia_sd_smallest_{short}_{metric}", plots.config_label(str(st[metric]["smallest"])) if st else "n/a",
              display=False)
         glue_estimate(f"dia_sd_diff_{short}_{metric}",
                       st[metric]["reference_minus_smallest_other"] if st else Estimate(float("nan")))
 glue("dia_n_configs", len(lf), display=False)
 glue("dia_fig5_n_disagree", fig5["n_disagree"], display=False)
 glue("dia_fig5_n", fig5["n_compared"], display=False)
-glue("dia_fig5_disagree", "; ".join(f"{config_label(*k.split('+'))}: {v['figure5']:.2f} vs {v['table1']:.2f}" for k, v in fig5["rows"].items()
+glue("dia_fig5_disagree", "; ".join(f"{plots.config_label(k)}: {v['figure5']:.2f} vs {v['table1']:.2f}" for k, v in fig5["rows"].items()
                                      if v["difference"] != 0), display=False)
 CLAIM_WORDS = {"focal best": "focal loss best (§3.1)", "mlp surpassed": "MLP above the other networks (§3.1)",
                "smallest sd (roc_auc)": "MLP + focal has the smallest sd, ROC-AUC (§3.1.4)",
@@ -991,7 +897,7 @@ claims_shown["claim"] = claims_shown["claim"].map(lambda c: CLAIM_WORDS.get(c, c
 claims_shown["table"] = claims_shown["table"].map(lambda t: TABLE_WORDS.get(t, t))
 glue_table("tbl_dia_claims", claims_shown.rename(columns={"table": "checked on"}), index=False)
 fig5_shown = pd.DataFrame(fig5["rows"]).T
-fig5_shown.index = [config_label(*k.split("+")) if "+" in str(k) else str(k) for k in fig5_shown.index]
+fig5_shown.index = [plots.config_label(k) if "+" in str(k) else str(k) for k in fig5_shown.index]
 glue_table("tbl_dia_fig5", fig5_shown, index_header="configuration",
            headers={"figure5": "AUC quoted for Figure 5", "table1": "AUC in Table 1", "difference": "difference"})
 
@@ -1046,7 +952,7 @@ glue_table("tbl_dia_fig5", fig5_shown, index_header="configuration",
 # %%
 baselines = dia.run_baselines(X, y, parameters, data_sha256=train.sha256)
 base_table = baselines.groupby("model", sort=False)[["roc_auc", "pr_auc", "f1", "balanced_accuracy", "mcc"]].agg(["mean", "std"])
-network_names = [config_label(*key) for key in lf.index]
+network_names = [plots.config_label(*key) for key in lf.index]
 cv_auc = pd.concat([pd.Series(lf["roc_auc_mean"].to_numpy(), index=network_names),
                     baselines.groupby("model", sort=False)["roc_auc"].mean()])
 cv_auc_std = pd.concat([pd.Series(lf["roc_auc_std"].to_numpy(), index=network_names),
@@ -1116,9 +1022,9 @@ if grouped_frames:
                                             for m in ("roc_auc", "f1")}
 for key, value in twins.items():
     glue(f"dia_twins_{key}", value, display=False)
-glue("dia_grouped_configs", ", ".join(config_label(*c.split("+")) for c in parameters["grouped_configs"]), display=False)
+glue("dia_grouped_configs", ", ".join(plots.config_label(c) for c in parameters["grouped_configs"]), display=False)
 head_group = grouped_effect.get("mlp+focal") or next(iter(grouped_effect.values()), None)
-glue("dia_grouped_config", next((config_label(*k.split("+")) for k in grouped_effect if grouped_effect[k] is head_group), "n/a"),
+glue("dia_grouped_config", next((plots.config_label(k) for k in grouped_effect if grouped_effect[k] is head_group), "n/a"),
      display=False)
 glue_estimate("dia_grouped_auc", head_group["roc_auc"] if head_group else Estimate(float("nan")))
 glue_estimate("dia_grouped_f1", head_group["f1"] if head_group else Estimate(float("nan")))
@@ -1173,7 +1079,7 @@ if run_variants:
                                           n_train=n_tr, n_test=n_te)[0]
                    for m in ("roc_auc", "f1", "recall", "precision", "brier")}
             variant_estimates[f"{name}|{model}+{loss}"] = est
-            variant_rows.append({"variant": f"{name}, {config_label(model, loss)}", **est})
+            variant_rows.append({"variant": f"{name}, {plots.config_label(model, loss)}", **est})
 if variant_rows:
     variant_frame = pd.DataFrame(variant_rows).set_index("variant")
     glue_table("tbl_dia_variants_ranking", variant_frame[["roc_auc", "f1"]], decimals=3)
@@ -1217,7 +1123,7 @@ glue("dia_variant_models", " and ".join(m.upper() if m != "simplenn" else "Simpl
      display=False)
 glue("dia_es_optimism_auc", float(np.mean([v["roc_auc"].estimate for v in optimism.values()])), display=False)
 glue("dia_es_optimism_auc_max", float(np.max([v["roc_auc"].estimate for v in optimism.values()])), display=False)
-glue_table("tbl_dia_optimism", pd.DataFrame({config_label(*k.split("+")): v for k, v in optimism.items()}).T[["roc_auc", "f1"]],
+glue_table("tbl_dia_optimism", pd.DataFrame({plots.config_label(k): v for k, v in optimism.items()}).T[["roc_auc", "f1"]],
            index_header="configuration", decimals=3)
 
 # %% [markdown]
@@ -1274,7 +1180,7 @@ ext_table = pd.DataFrame({name: {f"{m} [{lo}]": v for m in ("roc_auc", "pr_auc",
 glue("dia_n_refits", n_refits, display=False)
 glue("dia_n_boot", n_boot, display=False)
 first = next(iter(external))
-glue("dia_ext_best_name", config_label(*first.split("+")) if "+" in first else plots.label(first), display=False)
+glue("dia_ext_best_name", plots.config_label(first), display=False)
 glue("dia_ext_best_auc", external[first]["roc_auc"]["estimate"], display=False)
 glue("dia_ext_best_lo", external[first]["roc_auc"]["ci_low"], display=False)
 glue("dia_ext_best_hi", external[first]["roc_auc"]["ci_high"], display=False)
@@ -1282,7 +1188,7 @@ glue_estimate("dia_ext_refit_gain_auc", external_refit_gain[first]["roc_auc"])
 glue_table("tbl_dia_external",
            pd.DataFrame({plots.label(m): [SimpleNamespace(estimate=r[m]["estimate"], ci_low=r[m]["ci_low"], ci_high=r[m]["ci_high"])
                                           for r in external.values()] for m in ("roc_auc", "pr_auc", "f1")},
-                        index=[config_label(*n.split("+")) if "+" in n else plots.label(n) for n in external]),
+                        index=[plots.config_label(n) for n in external]),
            index_header="chosen by CV", decimals=3)
 
 # %% [markdown]
@@ -1314,34 +1220,14 @@ glue_table("tbl_dia_external",
 #   adjustment, above.
 
 # %%
-def table_to_json(t):
-    out = {}
-    for (model, loss), row in t.iterrows():
-        out[f"{model}+{loss}"] = {
-            **{m: {"mean": row[f"{m}_mean"], "std": row[f"{m}_std"]} for m in dia.TABLE_METRICS},
-            "single_class_fraction": row["single_class"], "auc_below_half_fraction": row["auc_below_half"],
-            "paper": dia.PAPER_TABLE1[(model, loss)], "n_folds": row["n_folds"],
-        }
-    return out
-
-
-def fold_mean_estimates(frame, columns=("accuracy", "f1", "roc_auc", "precision", "recall"), prefix=""):
-    """Per configuration: each metric's fold mean (column ``prefix + metric``) with its corrected
-    resampled t-interval."""
-    n_tr, n_te = dia._sizes(frame)
-    return {f"{m}+{l}": {c: dia.mean_estimate(dia._fold_scores(frame, m, l, prefix + c), n_train=n_tr, n_test=n_te)
-                         for c in columns}
-            for (m, l), _ in frame.groupby(["model", "loss"], sort=False)}
-
-
 results = {
-    "leak_free": table_to_json(lf),
-    "leak_free_no_refit": table_to_json(tables["leak_free_no_refit"]),
-    "leaky": table_to_json(lk),
-    "paper_protocol": {"table": table_to_json(pp), "estimates": fold_mean_estimates(frames["paper"]),
-                       "real_drugs_estimates": fold_mean_estimates(frames["paper"], prefix="real_"),
+    "leak_free": dia.table1_record(lf),
+    "leak_free_no_refit": dia.table1_record(tables["leak_free_no_refit"]),
+    "leaky": dia.table1_record(lk),
+    "paper_protocol": {"table": dia.table1_record(pp), "estimates": dia.fold_mean_estimates(frames["paper"]),
+                       "real_drugs_estimates": dia.fold_mean_estimates(frames["paper"], prefix="real_"),
                        "fold_sizes": dict(zip(("n_train", "n_test"), dia._sizes(frames["paper"])))},
-    "leak_free_estimates": fold_mean_estimates(frames["leak_free"]),
+    "leak_free_estimates": dia.fold_mean_estimates(frames["leak_free"]),
     "decomposition": {key: {metric: {"levels": d["levels"], "parts": d["parts"], "p_values": d["p_values"],
                                      "paper_minus_leak_free": d["total"]} for metric, d in v.items()}
                       for key, v in decomposition.items()},

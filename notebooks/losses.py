@@ -107,32 +107,12 @@ glue("prevalence", prevalence, display=False)
 grid = np.linspace(0.005, 0.995, n_points)
 
 
-def curve(name, label, **params):
-    """Per-example loss and d loss / d p on the grid, for y = label."""
-    return losses.loss_and_gradient(name, label, grid, **params)
-
-
-def configurations():
-    yield "BCE", "bce", {}, plots.LOSS_COLORS["bce"], "-"
-    focal_gammas = [g for g in gammas if g > 0]
-    for g, color in zip(focal_gammas, plots.shades(plots.LOSS_COLORS["focal"], len(focal_gammas))):
-        yield f"focal γ={g:g}", "focal", {"gamma": g, "alpha": None}, color, "-"
-    yield f"Dice (ε={dice_eps:g}, batch of 1)", "dice", {"eps": dice_eps}, plots.LOSS_COLORS["dice"], "--"
-
-
-fig, axes = plt.subplots(2, 2, figsize=(plots.PAGE_WIDTH_IN, 5.6), sharex=True)
-for col, label in enumerate((1, 0)):
-    for text, name, params, color, style in configurations():
-        value, grad = curve(name, label, **params)
-        axes[0, col].plot(grid, value, style, color=color, lw=1.6, label=text)
-        axes[1, col].plot(grid, grad, style, color=color, lw=1.6)
-    axes[0, col].set_title(f"{'positive' if label else 'negative'} example (y = {label})")
-    axes[0, col].set_ylim(0, 5)
-    axes[1, col].set_ylim(-10, 10)
-    axes[1, col].set_xlabel("predicted probability p")
-axes[0, 0].set_ylabel("loss")
-axes[1, 0].set_ylabel("d loss / d p")
-axes[0, 0].legend()
+focal_gammas = [g for g in gammas if g > 0]
+focal_colors = plots.shades(plots.LOSS_COLORS["focal"], len(focal_gammas))
+curves = [("BCE", "bce", {}, plots.LOSS_COLORS["bce"], "-"),
+          *[(f"focal γ={g:g}", "focal", {"gamma": g, "alpha": None}, c, "-") for g, c in zip(focal_gammas, focal_colors)],
+          (f"Dice (ε={dice_eps:g}, batch of 1)", "dice", {"eps": dice_eps}, plots.LOSS_COLORS["dice"], "--")]
+fig = plots.loss_curves(grid, curves)
 plots.save_figure(fig, "losses", "loss_curves", glue_key="fig_loss_curves")
 
 # %%

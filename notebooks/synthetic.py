@@ -157,30 +157,9 @@ for arm in shown.index:
 tables.glue_table("tbl_syn_reproduction", comparison.rename(index=syn.arm_label), index_header="loss")
 
 # %%
-def regions_figure(model, data, titles):
-    """Decision regions (p > 0.5) of each member over the data, noisy minority labels marked."""
-    X, y = data.X, data.y
-    xs = np.linspace(X[:, 0].min() - 1, X[:, 0].max() + 1, 300)
-    ys = np.linspace(X[:, 1].min() - 1, X[:, 1].max() + 1, 300)
-    xx, yy = np.meshgrid(xs, ys)
-    grid = syn.predict(model, np.c_[xx.ravel(), yy.ravel()])
-    majority, minority = plots.PALETTE[0], plots.PALETTE[4]
-    background = [plots.shades(majority, 2, lightest=0.85)[0], plots.shades(minority, 2, lightest=0.75)[0]]
-    fig, axes = plt.subplots(1, len(titles), figsize=(plots.PAGE_WIDTH_IN, 3.6), sharey=True)
-    for ax, z, title in zip(np.atleast_1d(axes), grid, titles):
-        ax.contourf(xx, yy, z.reshape(xx.shape), levels=[0, 0.5, 1], colors=background, alpha=0.9)
-        ax.scatter(*X[y == 0].T, s=3, c=majority, alpha=0.4, label="majority")
-        ax.scatter(*X[(y == 1) & ~data.label_changed].T, s=12, c=minority, label="minority")
-        ax.scatter(*X[(y == 1) & data.label_changed].T, s=20, c=minority, marker="x",
-                   label="minority label that is flip noise")
-        ax.set_title(title)
-        ax.set_xlabel("feature 1")
-    np.atleast_1d(axes)[0].set_ylabel("feature 2")
-    np.atleast_1d(axes)[0].legend(loc="lower left")
-    return fig
-
-
-fig = regions_figure(showcase, data, ["BCE", "focal loss (tutorial's)"])
+fig = plots.decision_regions(lambda points: syn.predict(showcase, points), data.X, data.y,
+                             ["BCE", "focal loss (tutorial's)"], marked=data.label_changed,
+                             marked_label="minority label that is flip noise")
 plots.save_figure(fig, CHAPTER, "decision_regions", glue_key="fig_syn_regions", raster=True)
 
 

@@ -166,3 +166,12 @@ def test_rebuilds_the_shared_groups_exactly(data_root):
     assert table["filename"].tolist() == shared["filename"].tolist()
     assert (table["roboflow_split"] == shared["roboflow_split"]).all()
     assert nd.group_agreement(table["near_dup_group"], shared["near_dup_group"])["adjusted_rand_index"] == 1.0
+
+
+def test_crossing_share_counts_images_whose_group_spans_splits():
+    groups = [0, 0, 1, 2, 2, 3]
+    splits = ["train", "test", "test", "test", "test", "valid"]
+    assert nd.crossing_share(groups, splits, "test") == 0.25  # of four test images, group 0 spans two splits
+    assert nd.crossing_share(groups, splits, "train") == 1.0
+    with pytest.raises(ValueError, match="one length"):
+        nd.crossing_share([0, 1], ["a"], "a")

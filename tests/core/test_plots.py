@@ -141,6 +141,13 @@ def _every_plot():
     mats = {(model, loss): np.array([[50, 10], [5, 15]]) for model in ("mlp", "cnn", "lstm")
             for loss in ("bce", "focal", "dice")}
     five = [np.arange(25).reshape(5, 5)] * 3
+    fold_rows = pd.DataFrame([{"model": m, "loss": loss, "y_true": t, "y_prob": q}
+                              for m in ("mlp", "simplenn") for loss in ("bce", "focal") for t, q in folds(k=3)])
+    from lossbook.core.estimate import Estimate
+
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(200, 2))
+    labels = (points[:, 0] > 1).astype(int)
     return {
         "roc_pr": plots.roc_pr_curves({"bce": folds(0), "focal": folds(1)})[0],
         "bars": plots.bar_with_errors(means, err=means * 0.1, reference=means + 0.05, ylabel="F1")[0],
@@ -150,6 +157,17 @@ def _every_plot():
         "confusion_five_classes": plots.confusion_grid(
             five, ["BCE", "weighted CE", "focal CE"],
             class_names=("Blackheads", "Cyst", "Papules", "Pustules", "Whiteheads"))[0],
+        "mean_roc_grid": plots.mean_roc_grid({"leak-free": fold_rows, "paper protocol": fold_rows},
+                                             ["mlp", "simplenn"], ["bce", "focal"]),
+        "loss_curves": plots.loss_curves(np.linspace(0.01, 0.99, 50), [
+            ("BCE", "bce", {}, plots.LOSS_COLORS["bce"], "-"),
+            ("focal γ=2", "focal", {"gamma": 2.0, "alpha": None}, plots.LOSS_COLORS["focal"], "-")]),
+        "decision_regions": plots.decision_regions(
+            lambda grid: np.stack([1 / (1 + np.exp(-grid[:, 0])), 1 / (1 + np.exp(-grid[:, 1]))]),
+            points, labels, ["first", "second"], marked=points[:, 1] > 1.5, resolution=40),
+        "waterfalls": plots.waterfalls({"ROC-AUC": (0.75, {"step one": Estimate(0.1, 0.05, 0.15),
+                                                           "step two": Estimate(-0.02, -0.05, 0.01)}, 0.9)},
+                                       start_label="start", end_label="end"),
     }
 
 
@@ -285,3 +303,19 @@ def test_long_tick_labels_wrapped_fit_the_page(tmp_path, monkeypatch):
 
     saved = plots.save_figure(draw([plots.wrap(n) for n in labels]), "unit", "wrapped_labels", glue_key="")
     assert saved.display_scale == 1.0 and saved.min_font_pt >= plots.MIN_FONT_PT
+
+
+def test_config_label_takes_a_pair_or_a_joined_name():
+    assert plots.config_label("simplenn", "focal") == plots.config_label("simplenn+focal") == "SimpleNN + focal"
+    assert plots.config_label("mlp") == "MLP"
+
+
+def test_waterfall_bars_end_where_the_steps_take_them():
+    from lossbook.core.estimate import Estimate
+
+    fig = plots.waterfalls({"F1": (0.5, {"up": Estimate(0.2, 0.1, 0.3), "down": Estimate(-0.1, -0.2, 0.0)}, 0.7)})
+    bars = fig.axes[0].patches
+    assert [round(b.get_y() + b.get_height(), 6) for b in bars] == [0.5, 0.7, 0.7, 0.7]
+    assert round(bars[2].get_y(), 6) == 0.6  # the step down floats from 0.7 to 0.6
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["start", "up", "down", "end"]
+    plt.close(fig)

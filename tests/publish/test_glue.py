@@ -42,3 +42,12 @@ def test_glue_estimate_stores_the_value_and_its_interval_ends(monkeypatch):
     assert stored == {"gain": 0.1, "gain_lo": 0.05, "gain_hi": 0.2}
     gl.glue_estimate("level", Estimate(0.3))  # no interval: its ends are NaN, never a made-up number
     assert stored["level"] == 0.3 and np.isnan(stored["level_lo"]) and np.isnan(stored["level_hi"])
+
+
+def test_glue_numbers_prefixes_every_key(monkeypatch):
+    from lossbook.publish import glue
+
+    glued = {}
+    monkeypatch.setattr(glue, "glue_number", lambda name, value: glued.__setitem__(name, value))
+    glue.glue_numbers("dia_cnn", {"pool_size": 2, "dropout": 0.3})
+    assert glued == {"dia_cnn_pool_size": 2, "dia_cnn_dropout": 0.3}

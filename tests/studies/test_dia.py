@@ -445,3 +445,53 @@ def test_real_training_is_identical_on_a_two_worker_dask_cluster(tmp_path):
         distributed = dia.run_arms(X, y, p, arms, data_sha256="x", cache=DiskCache("t", tmp_path / "dask"),
                                    executor=pool)
     _frames_equal(serial, distributed)
+
+
+def test_table1_record_and_fold_mean_estimates_name_each_configuration():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame([{"model": "mlp", "loss": "focal", "repeat": r, "fold": k, "n_train": 380, "n_test": 95,
+                           "single_class": False, **{m: rng.uniform(0.6, 0.9) for m in dia.TABLE_METRICS}}
+                          for r in range(2) for k in range(5)])
+    record = dia.table1_record(dia.table1(frame))
+    key = next(iter(record))
+    model, loss = key.split("+")
+    assert record[key]["paper"] == dia.PAPER_TABLE1[(model, loss)]
+    assert set(record[key]) >= set(dia.TABLE_METRICS) and record[key]["n_folds"] == len(
+        frame[(frame.model == model) & (frame.loss == loss)])
+    estimates = dia.fold_mean_estimates(frame, columns=("roc_auc",))
+    assert set(estimates) == set(record)
+    assert estimates[key]["roc_auc"].estimate == pytest.approx(record[key]["roc_auc"]["mean"])
+
+
+def test_describe_splits_counts_each_split():
+    from types import SimpleNamespace
+
+    X, y = _toy(20, 4)
+    table = dia.describe_splits({"training": SimpleNamespace(X=X, y=y)})
+    assert table.loc["training", "drugs"] == 20 and table.loc["training", "positive"] == int(y.sum())
+    assert table.loc["training", "descriptors"] == 4 and table.index.name == "split"
+
+
+def test_decomposition_table_lists_levels_and_steps_in_order():
+    from lossbook.core.estimate import Estimate
+
+    d = {"levels": {"leak_free": Estimate(0.7, 0.6, 0.8), "paper_table1": Estimate(0.95)},
+         "parts": {"balanced_test_folds": Estimate(0.1, 0.0, 0.2)}, "p_values": {"balanced_test_folds": 0.04}}
+    table = dia.decomposition_table({"roc_auc": d})
+    assert list(table["step"]) == ["leak-free (refitted networks)", "+ balanced test folds", "paper's Table 1"]
+    assert table["p"].iloc[1] == 0.04 and table["value"].iloc[2] == 0.95
+
+
+def test_confusion_analysis_sets_the_papers_counts_beside_what_they_imply():
+    y, y_ext = np.array([0, 0, 0, 1]), np.array([0, 1])
+    candidates = dia.candidate_row_counts(y, y_ext)
+    assert candidates == {"training drugs (leak-free CV)": 4, "training drugs resampled 1:1 (leaky, paper)": 6,
+                          "all drugs, training and external": 6, "all drugs resampled 1:1": 8}
+    empty = pd.DataFrame({"model": [], "loss": []})
+    confusion = dia.confusion_analysis({"leak_free": empty, "leaky": empty, "paper": empty}, candidates)
+    assert set(confusion["paper"]) == {f"{m}+{loss}" for m, loss in dia.PAPER_CONFUSION}
+    assert all(ours == {} for ours in confusion["ours"].values())  # nothing of ours ran
+    implied, ours = dia.confusion_tables(confusion)
+    assert len(implied) == len(ours) == len(dia.PAPER_CONFUSION)
+    cnn_dice = implied.set_index("configuration").loc["CNN + Dice"]
+    assert cnn_dice["rows scored, implied"] == "no matrix fits"  # zero errors cannot give the paper's row

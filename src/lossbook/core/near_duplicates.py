@@ -43,6 +43,7 @@ __all__ = [
     "THRESHOLD",
     "THUMBNAIL_SIZE",
     "build_splits",
+    "crossing_share",
     "group_agreement",
     "index_image_folder",
     "near_duplicate_groups",
@@ -289,6 +290,18 @@ def group_agreement(groups, reference) -> dict:
         "n_groups": int(pairs["ours"].nunique()),
         "n_reference_groups": int(pairs["ref"].nunique()),
     }
+
+
+def crossing_share(groups, splits, split: str) -> float:
+    """Share of the images in ``split`` whose group also has members in another split (a leak).
+
+    ``groups`` and ``splits``: one entry per image (group id, split name).
+    """
+    groups, splits = np.asarray(groups), np.asarray(splits)
+    if groups.shape != splits.shape or groups.ndim != 1:
+        raise ValueError(f"groups and splits must be 1-D of one length, got {groups.shape} and {splits.shape}")
+    spans = pd.Series(splits).groupby(groups).transform("nunique").to_numpy()
+    return float((spans[splits == split] > 1).mean())
 
 
 def main(argv: list[str] | None = None) -> int:

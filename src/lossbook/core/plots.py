@@ -102,6 +102,15 @@ def label(value) -> str:
     return DISPLAY_NAMES.get(text, text.replace("_", " "))
 
 
+def config_label(model: str, loss: str = "") -> str:
+    """A network configuration in words: ``("simplenn", "focal")`` or ``"simplenn+focal"`` ->
+    ``"SimpleNN + focal"``; a name without a loss (a baseline, a network) alone."""
+    if not loss and "+" in str(model):
+        model, loss = str(model).split("+", 1)
+    words = "SimpleNN" if model == "simplenn" else label(model)
+    return f"{words} + {label(loss)}" if loss else words
+
+
 def wrap(text: str, width: int = 28) -> str:
     """``text`` broken into lines of at most ``width`` characters, for long tick labels that must fit the page."""
     import textwrap
@@ -500,6 +509,115 @@ def confusion_grid(matrices: Sequence, titles: Sequence[str], *, class_names=("n
         panel_ax.grid(False)
     fig.tight_layout()
     return fig, axes
+
+
+def waterfalls(panels: Mapping[str, tuple], *, start_label: str = "start", end_label: str = "end"):
+    """One waterfall per panel (stacked vertically, sharing the x-axis): a grey start bar, one
+    floating bar per step with its 95 % interval, and a black end bar.
+
+    ``panels``: y-axis label -> ``(start value, {step label: Estimate}, end value)``.
+    """
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.4 * len(panels)), squeeze=False, sharex=True)
+    for ax, (ylabel, (start, steps, end)) in zip(axes[:, 0], panels.items()):
+        level, labels, x = start, [start_label], 0
+        ax.bar(x, level, color="grey", width=0.6)
+        for step, part in steps.items():
+            x += 1
+            bottom = level if part.estimate >= 0 else level + part.estimate
+            ax.bar(x, abs(part.estimate), bottom=bottom, width=0.6, color=color_for(step, x))
+            top = level + part.estimate
+            ax.errorbar(x, top, yerr=[[part.estimate - part.ci_low], [part.ci_high - part.estimate]],
+                        color="black", capsize=3, lw=1)
+            ax.plot([x - 1.3, x + 0.3], [level, level], ":", color="grey", lw=0.8)
+            level = top
+            labels.append(step)
+        ax.bar(x + 1, end, color="black", width=0.6)
+        labels.append(end_label)
+        ax.set_xticks(range(len(labels)), labels)
+        ax.set(ylabel=ylabel, ylim=(min(0.4, start - 0.1), 1.02))
+    return fig
+
+
+def loss_curves(grid: np.ndarray, curves: Sequence[tuple]):
+    """Loss (top) and its derivative with respect to the predicted probability (bottom) of one
+    positive example (left) and one negative (right), over the probabilities ``grid``.
+
+    ``curves``: ``(legend text, loss name, loss parameters, colour, line style)`` per line, the
+    losses of :mod:`lossbook.core.losses` (:func:`~lossbook.core.losses.loss_and_gradient`).
+    """
+    from lossbook.core import losses
+
+    fig, axes = plt.subplots(2, 2, figsize=(PAGE_WIDTH_IN, 5.6), sharex=True)
+    for col, y in enumerate((1, 0)):
+        for text, name, params, color, style in curves:
+            value, grad = losses.loss_and_gradient(name, y, grid, **params)
+            axes[0, col].plot(grid, value, style, color=color, lw=1.6, label=text)
+            axes[1, col].plot(grid, grad, style, color=color, lw=1.6)
+        axes[0, col].set_title(f"{'positive' if y else 'negative'} example (y = {y})")
+        axes[0, col].set_ylim(0, 5)
+        axes[1, col].set_ylim(-10, 10)
+        axes[1, col].set_xlabel("predicted probability p")
+    axes[0, 0].set_ylabel("loss")
+    axes[1, 0].set_ylabel("d loss / d p")
+    axes[0, 0].legend()
+    return fig
+
+
+def decision_regions(predict, X: np.ndarray, y: np.ndarray, titles: Sequence[str], *, marked=None,
+                     marked_label: str = "marked minority example", resolution: int = 300):
+    """Where each of several 2-feature classifiers predicts the minority (probability above 0.5),
+    one panel each, over the data: majority points small, minority points larger, ``marked``
+    minority points (a boolean mask, e.g. noisy labels) as crosses.
+
+    ``predict``: maps grid points (n, 2) to probabilities (n_classifiers, n), one row per title.
+    """
+    xs = np.linspace(X[:, 0].min() - 1, X[:, 0].max() + 1, resolution)
+    ys = np.linspace(X[:, 1].min() - 1, X[:, 1].max() + 1, resolution)
+    xx, yy = np.meshgrid(xs, ys)
+    grid = predict(np.c_[xx.ravel(), yy.ravel()])
+    marked = np.zeros(len(y), dtype=bool) if marked is None else np.asarray(marked, dtype=bool)
+    majority, minority = PALETTE[0], PALETTE[4]
+    background = [shades(majority, 2, lightest=0.85)[0], shades(minority, 2, lightest=0.75)[0]]
+    fig, axes = plt.subplots(1, len(titles), figsize=(PAGE_WIDTH_IN, 3.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, z, title in zip(axes, grid, titles):
+        ax.contourf(xx, yy, z.reshape(xx.shape), levels=[0, 0.5, 1], colors=background, alpha=0.9)
+        ax.scatter(*X[y == 0].T, s=3, c=majority, alpha=0.4, label="majority")
+        ax.scatter(*X[(y == 1) & ~marked].T, s=12, c=minority, label="minority")
+        ax.scatter(*X[(y == 1) & marked].T, s=20, c=minority, marker="x", label=marked_label)
+        ax.set_title(title)
+        ax.set_xlabel("feature 1")
+    axes[0].set_ylabel("feature 2")
+    axes[0].legend(loc="lower left")
+    return fig
+
+
+def mean_roc_grid(frames: Mapping[str, pd.DataFrame], models: Sequence[str], losses: Sequence[str]):
+    """ROC curves, one panel per (row of ``frames``, model): per loss, the mean true-positive rate over
+    the frame's folds with a band of one standard deviation, and the mean ROC-AUC in the legend.
+
+    ``frames``: row label -> frame with columns ``model``, ``loss``, ``y_true``, ``y_prob`` (one row per
+    fold). Returns the figure (page width, 2.6 in per row).
+    """
+    fig, axes = plt.subplots(len(frames), len(models), figsize=(7, 2.6 * len(frames)),
+                             squeeze=False, sharex=True, sharey=True)
+    for row, (row_label, frame) in enumerate(frames.items()):
+        for col, model in enumerate(models):
+            ax = axes[row, col]
+            for i, loss in enumerate(losses):
+                g = frame[(frame.model == model) & (frame.loss == loss)]
+                c = mean_curves(list(zip(g["y_true"], g["y_prob"])))
+                mean, sd = c["tpr"].mean(axis=0), c["tpr"].std(axis=0)
+                color = color_for(loss, i)
+                ax.plot(c["grid"], mean, color=color, label=f"{label(loss)} {c['roc_auc'].mean():.2f}")
+                ax.fill_between(c["grid"], np.clip(mean - sd, 0, 1), np.clip(mean + sd, 0, 1), color=color,
+                                alpha=0.15, lw=0)
+            ax.plot([0, 1], [0, 1], ":", color="grey", lw=1)
+            ax.set(xlabel="false positive rate" if row == len(frames) - 1 else "",
+                   ylabel=f"{row_label}\ntrue positive rate" if col == 0 else "",
+                   title=config_label(model) if row == 0 else "")
+            ax.legend(loc="lower right", title="loss, AUC", handlelength=1, borderpad=0.3, labelspacing=0.2)
+    return fig
 
 
 def confusion_panels(matrices: Mapping, *, class_names=("negative", "positive"), normalize: bool = False,

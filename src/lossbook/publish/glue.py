@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["plain", "glue_number", "glue_estimate", "glue_ledger"]
+__all__ = ["plain", "glue_number", "glue_numbers", "glue_estimate", "glue_ledger"]
 
 
 def plain(value):
@@ -38,6 +38,12 @@ def glue_number(name: str, value) -> None:
     from myst_nb import glue
 
     glue(name, value, display=False)
+
+
+def glue_numbers(prefix: str, values) -> None:
+    """:func:`glue_number` each item of the mapping ``values`` as ``<prefix>_<key>``."""
+    for key, value in values.items():
+        glue_number(f"{prefix}_{key}", value)
 
 
 def glue_estimate(name: str, estimate) -> None:

@@ -33,7 +33,7 @@ PRESENTATION_TAGS = frozenset({
 
 #: Functions whose calls are bookkeeping: they store, seed, style or save, and show nothing.
 BOOKKEEPING_CALLS = frozenset({
-    "glue", "glue_number", "glue_table", "glue_estimate",
+    "glue", "glue_number", "glue_numbers", "glue_table", "glue_estimate", "glue_ledger",
     "seed_everything", "set_style", "save_results", "check_parameters",
     "set_option",  # pd.set_option(...)
     "filterwarnings", "simplefilter",  # warnings.filterwarnings(...)

@@ -53,7 +53,7 @@ __all__ = [
     "PAPER_TABLE1", "PAPER_FIGURE5_AUC", "INTERDIA", "MODELS", "LOSSES", "PROTOCOLS", "CONSTRAINTS",
     "check_parameters", "ColumnFilter", "preprocessor", "cv_splits", "FoldSpec", "make_fold_data",
     "fold_key", "run_grid", "run_arms", "ARMS", "Arm", "run_baselines", "external_test", "TABLE_METRICS",
-    "resampled_splits", "grouped_cv_splits", "descriptor_groups", "paired_estimate", "decomposition",
+    "resampled_splits", "grouped_cv_splits", "table1_record", "fold_mean_estimates", "describe_splits", "decomposition_table", "candidate_row_counts", "confusion_analysis", "confusion_tables", "descriptor_groups", "paired_estimate", "decomposition",
     "confusion_counts", "implied_confusion", "stability_check", "paper_claim_checks", "figure5_vs_table1",
     "stereoisomers", "collapse_frequency", "holm_table",
 ]
@@ -191,6 +191,14 @@ class FoldSpec:
 
 
 SMOTE_NEIGHBOURS = 5  # imblearn's default k_neighbors, used by preprocessor()
+
+
+def describe_splits(splits: dict) -> pd.DataFrame:
+    """One row per named split (``{name: split}``, splits with ``X`` and ``y``): drugs, positives,
+    negatives, prevalence and descriptors."""
+    rows = {name: {"drugs": len(s.y), "positive": int(s.y.sum()), "negative": int((1 - s.y).sum()),
+                   "prevalence": float(s.y.mean()), "descriptors": s.X.shape[1]} for name, s in splits.items()}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("split")
 
 
 def check_class_counts(y, n_splits: int, val_fraction: float = 0.0) -> None:
@@ -703,6 +711,17 @@ def table1(frame: pd.DataFrame, metrics=TABLE_METRICS) -> pd.DataFrame:
     return out
 
 
+def table1_record(table: pd.DataFrame) -> dict:
+    """A :func:`table1` frame as the results file holds it: per ``"model+loss"``, each metric's
+    ``{"mean", "std"}`` over folds, the share of single-class and below-chance folds, the
+    paper's row and the number of folds."""
+    return {f"{model}+{loss}": {
+        **{m: {"mean": row[f"{m}_mean"], "std": row[f"{m}_std"]} for m in TABLE_METRICS},
+        "single_class_fraction": row["single_class"], "auc_below_half_fraction": row["auc_below_half"],
+        "paper": PAPER_TABLE1[(model, loss)], "n_folds": row["n_folds"],
+    } for (model, loss), row in table.iterrows()}
+
+
 def side_by_side(tables: dict, metrics=PAPER_METRICS) -> pd.DataFrame:
     """One display table: for each metric the paper's value and each protocol's mean ± sd."""
     cols = {}
@@ -806,6 +825,16 @@ def mean_estimate(values: pd.Series, *, n_train: int, n_test: int, minus: float 
     return Estimate(t["mean"], t["ci_low"], t["ci_high"], n=len(values), method="corrected_t")
 
 
+def fold_mean_estimates(frame: pd.DataFrame, columns=("accuracy", "f1", "roc_auc", "precision", "recall"),
+                        prefix: str = "") -> dict:
+    """Per ``"model+loss"`` of ``frame``: each metric's fold mean (column ``prefix + metric``) as an
+    :class:`Estimate` with its corrected resampled t-interval."""
+    n_train, n_test = _sizes(frame)
+    return {f"{m}+{loss}": {c: mean_estimate(_fold_scores(frame, m, loss, prefix + c), n_train=n_train, n_test=n_test)
+                            for c in columns}
+            for (m, loss), _ in frame.groupby(["model", "loss"], sort=False)}
+
+
 #: The decomposition's steps, from the leak-free networks up to the paper's Table 1.
 DECOMPOSITION_STEPS = (
     ("early_stopping_on_scored_fold", "leak_free", "leak_free_outer"),
@@ -850,6 +879,21 @@ def decomposition(frames: dict, model: str, loss: str, metric: str) -> dict:
         parts[name], p_values[name] = paired_estimate(series[before], series[after], n_train=n_train, n_test=n_test)
     return {"metric": metric, "model": model, "loss": loss, "levels": levels, "parts": parts, "p_values": p_values,
             "total": paper_value - levels["leak_free"].estimate}
+
+
+def decomposition_table(decompositions: dict) -> pd.DataFrame:
+    """One row per level and step of :func:`decomposition` results (``{metric: decomposition}``):
+    ``metric`` and ``step`` in words, ``value`` (an :class:`Estimate` for the leak-free level and
+    each step, the paper's number at the end) and the step's ``p``."""
+    from lossbook.core.plots import label
+
+    rows = []
+    for metric, d in decompositions.items():
+        rows.append({"metric": label(metric), "step": "leak-free (refitted networks)", "value": d["levels"]["leak_free"]})
+        rows += [{"metric": label(metric), "step": f"+ {name.replace('_', ' ')}", "value": part, "p": d["p_values"][name]}
+                 for name, part in d["parts"].items()]
+        rows.append({"metric": label(metric), "step": "paper's Table 1", "value": d["levels"]["paper_table1"].estimate})
+    return pd.DataFrame(rows)
 
 
 def confusion_counts(frame: pd.DataFrame, model: str, loss: str, *, real_only: bool = False) -> dict:
@@ -901,6 +945,68 @@ def implied_confusion(fp: int, fn: int, row: dict, *, max_count: int = 20000) ->
             "positives_range": [int((tp + fn).min()), int((tp + fn).max())],
             "rows_scored_range": [int(n.min()), int(n.max())],
             "positive_share_range": [float(prev.min()), float(prev.max())]}
+
+
+def candidate_row_counts(y, y_external) -> dict[str, int]:
+    """The data sets the paper's confusion counts could have been computed on, with their sizes:
+    the training drugs, the training drugs resampled 1:1 (as the leaky and paper protocols
+    score them), all drugs, and all drugs resampled 1:1."""
+    y, y_external = np.asarray(y), np.asarray(y_external)
+    negatives = int((y == 0).sum() + (y_external == 0).sum())
+    return {"training drugs (leak-free CV)": len(y), "training drugs resampled 1:1 (leaky, paper)": int(2 * (y == 0).sum()),
+            "all drugs, training and external": len(y) + len(y_external), "all drugs resampled 1:1": 2 * negatives}
+
+
+#: The arms whose confusion counts are set beside the paper's, with their names in the tables.
+CONFUSION_ARMS = {"leak_free": "leak-free", "leaky": "leaky", "paper": "paper protocol",
+                  "paper_real_drugs": "paper protocol, real drugs only"}
+
+
+def confusion_analysis(frames: dict, candidates: dict[str, int]) -> dict:
+    """The paper's confusion counts against Table 1 and against ours.
+
+    For each configuration of :data:`PAPER_CONFUSION`: the paper's counts (``paper``), the
+    matrices consistent with its Table 1 row (``implied``, :func:`implied_confusion`), our counts
+    per arm of ``frames`` that ran it (``ours``; the paper protocol also on its real drugs only),
+    and which ``candidates`` (name -> rows) the focal networks' implied sizes allow
+    (``candidates_consistent``).
+    """
+    ran = {arm: set(zip(frame["model"], frame["loss"])) for arm, frame in frames.items()}
+    out = {"paper": {}, "implied": {}, "ours": {}, "candidate_rows": candidates}
+    for (m, loss), (fp, fn) in PAPER_CONFUSION.items():
+        key = f"{m}+{loss}"
+        out["paper"][key] = {"fp": fp, "fn": fn}
+        out["implied"][key] = implied_confusion(fp, fn, PAPER_TABLE1[(m, loss)])
+        out["ours"][key] = {arm: confusion_counts(frames[arm], m, loss) for arm in ("leak_free", "leaky", "paper")
+                            if (m, loss) in ran.get(arm, ())}
+        if (m, loss) in ran.get("paper", ()):
+            out["ours"][key]["paper_real_drugs"] = confusion_counts(frames["paper"], m, loss, real_only=True)
+    out["candidates_consistent"] = {}
+    for key in ("mlp+focal", "cnn+focal"):
+        sizes = out["implied"][key].get("rows_scored_range")
+        out["candidates_consistent"][key] = [name for name, n in candidates.items() if sizes and sizes[0] <= n <= sizes[1]]
+    return out
+
+
+def confusion_tables(confusion: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two display tables of :func:`confusion_analysis`: what the paper's counts imply (rows
+    scored, positive share) and our false positives / false negatives (rows scored) per arm,
+    both per repeat."""
+    from lossbook.core.plots import config_label
+
+    def span(imp, key, fmt):
+        return f"{imp[key][0]:{fmt}}–{imp[key][1]:{fmt}}" if imp["feasible"] else "no matrix fits"
+
+    implied = pd.DataFrame([{
+        "configuration": config_label(key), "paper's false positives": confusion["paper"][key]["fp"],
+        "paper's false negatives": confusion["paper"][key]["fn"],
+        "rows scored, implied": span(imp, "rows_scored_range", ""),
+        "positive share, implied": span(imp, "positive_share_range", ".2f"),
+    } for key, imp in confusion["implied"].items()])
+    ours = pd.DataFrame([{"configuration": config_label(key), **{
+        CONFUSION_ARMS[arm]: f"{c['per_repeat']['fp']:.1f} / {c['per_repeat']['fn']:.1f} ({c['per_repeat']['rows_scored']:.0f})"
+        for arm, c in confusion["ours"][key].items()}} for key in confusion["implied"]])
+    return implied, ours
 
 
 def collapse_frequency(frame: pd.DataFrame, model: str = "cnn", loss: str = "dice") -> Estimate:
