@@ -158,7 +158,7 @@ glue("focal_gamma", focal_gamma, display=False)
 fig, axes = plt.subplots(1, 2, figsize=(plots.PAGE_WIDTH_IN, 3.0), sharey=True)
 for col, label in enumerate((1, 0)):
     for i, a in enumerate(alphas):
-        value, _ = curve("focal", label, gamma=focal_gamma, alpha=a)
+        value, _ = losses.loss_and_gradient("focal", label, grid, gamma=focal_gamma, alpha=a)
         axes[col].plot(grid, value, lw=1.6, color=plots.PALETTE[i],
                        label="no α" if a is None else f"α={a:g}")
     axes[col].set_title(f"focal γ={focal_gamma:g}, {'positive' if label else 'negative'} example")
