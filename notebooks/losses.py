@@ -105,8 +105,6 @@ glue("prevalence", prevalence, display=False)
 
 # %%
 grid = np.linspace(0.005, 0.995, n_points)
-
-
 focal_gammas = [g for g in gammas if g > 0]
 focal_colors = plots.shades(plots.LOSS_COLORS["focal"], len(focal_gammas))
 curves = [("BCE", "bce", {}, plots.LOSS_COLORS["bce"], "-"),
