@@ -111,7 +111,8 @@ def pytest_collection_modifyitems(session, config, items):
              and (name, planned[name][0]) in collected]
     if other:
         config.hook.pytest_deselected(items=other)
-        items[:] = [item for item in items if item not in set(other)]
+        dropped = set(other)
+        items[:] = [item for item in items if item not in dropped]
     for name, profile in sorted({_location(item) for item in items if _chapter_of(item) in planned},
                                 key=lambda location: order[location[0]]):
         _plan[name] = (profile, planned[name][1] if planned[name][0] == profile else "the only copy collected")
