@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from nbval.plugin import IPyNbCell
 
+import lossbook  # noqa: F401  (before any TensorFlow import: it sets TensorFlow's environment, kernels inherit it)
+
 _compare_outputs = IPyNbCell.compare_outputs
 
 

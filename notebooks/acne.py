@@ -69,24 +69,29 @@ from lossbook.core import data as lbdata
 acne_root = lbdata.require("acne", f"{data_dir}/acne" if data_dir else None)  # assigned: a path is not shown
 
 # %%
-import hashlib
 import os
 
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import torch
 
 from lossbook.core import data as lbdata
 from lossbook.core import params as lbparams
 from lossbook.core import plots
-from lossbook.core.seeding import derive_seed, seed_everything
+from lossbook.core.seeding import seed_everything
+
+# %%
 from lossbook.nets import embeddings as lbemb
 from lossbook.publish import tables
-from lossbook.publish.glue import glue_number
+from lossbook.publish.glue import glue_number, glue_numbers
 from lossbook.publish.results import save_results
 from lossbook.studies import acne
 
+# %% [markdown]
+# The parameters are checked against the study's constraints before any image
+# is read, and every random stream is seeded from `seed`; the split kinds and
+# scenarios kept by the parameters decide which tables below are filled.
+
+# %%
 parameters = acne.check_parameters(**lbparams.collect(globals(), acne.CONSTRAINTS))  # the cell above
 seed_everything(seed)
 torch.set_num_threads(threads)
@@ -120,6 +125,12 @@ if subset_per_class is not None:
     index = acne.stratified_subset(index, subset_per_class, seed=seed)
 y = index["label"].to_numpy()
 groups = index["near_dup_group"].to_numpy()
+
+# %% [markdown]
+# Counting the images per class gives the imbalance the paper's weights answer,
+# and the Blackheads:Whiteheads ratio the paper states for its own copy.
+
+# %%
 counts = index["class_name"].value_counts().reindex(CLASSES)
 glue_number("acne_n_images", len(index))
 glue_number("acne_ratio", float(counts["Blackheads"] / counts["Whiteheads"]))
@@ -143,17 +154,7 @@ tables.glue_table("tbl_acne_counts", counts.to_frame("images"), index_header="cl
 # Compare it with a stratified 10 % test set of this data.
 
 # %%
-implied = []
-for scenario, table in (("A", "table1"), ("B", "table2")):
-    for (true, predicted), errors in acne.PAPER_FACTS["confusions"][scenario].items():
-        recall = acne.PAPER_TABLES[table]["per_class"][true]["recall"]
-        implied.append({
-            "scenario": scenario, "true class": true, "predicted as": predicted, "errors": errors,
-            "printed recall": recall, "implied test images (at least)": acne.implied_min_support(errors, recall),
-            "10 % of the class here": int(round(0.1 * counts[true])),
-            "export's test split": int(((index["class_name"] == true) & (index["roboflow_split"] == "test")).sum()),
-        })
-implied = pd.DataFrame(implied)
+implied = acne.implied_support_frame(index)
 glue_number("acne_implied_papules_B", int(implied.query("scenario == 'B' and `true class` == 'Papules'")["implied test images (at least)"].iloc[0]))
 glue_number("acne_papules_10pct", int(round(0.1 * counts["Papules"])))
 tables.glue_table("tbl_acne_implied", implied, index=False,
@@ -208,6 +209,11 @@ tables.glue_table("tbl_acne_implied", implied, index=False,
 # on this book's machine, so that run is meant for a GPU; finished jobs are
 # cached, so it can be resumed.
 
+# %% [markdown]
+# The backbone's label names what the scores below were computed with. A
+# fine-tuned run computes no embeddings here; it only records each image's
+# checksum, for the results file.
+
 # %%
 backbone_label = lbemb.BACKBONES[backbone]
 if fine_tune:
@@ -216,15 +222,21 @@ if fine_tune:
     checksums = [lbdata.sha256_file(path) for path in index["path"]]
     backbone_label = backbone_label.replace("frozen", "fine-tuned end to end")
     glue_number("acne_features", f"fine-tuned on {finetune.pick_device()}: no embeddings computed")
-else:
+glue_number("acne_backbone", backbone_label)
+
+# %% [markdown]
+# With the frozen backbone, every image and each of its augmented views is
+# embedded once (or read back from the cache); the embeddings' checksums are
+# those of the image files.
+
+# %%
+if not fine_tune:
     emb = lbemb.embed_images(
         index["path"].tolist(), backbone=backbone, input_size=input_size, n_views=n_views, progress=True,
         threads=os.cpu_count(),  # large convolutions: two threads embed about twice as fast as one here
     )
     features, checksums = emb.features, emb.sha256
-    glue_number("acne_features", f"{features.shape[0]} images × {features.shape[1]} views (plain + {n_views} "
-                                 f"augmented) × {features.shape[2]} features")
-glue_number("acne_backbone", backbone_label)
+    glue_number("acne_features", acne.features_description(features.shape, n_views))
 
 # %% [markdown]
 # ## Three kinds of split
@@ -244,19 +256,15 @@ glue_number("acne_backbone", backbone_label)
 
 # %%
 splits = {kind: acne.make_splits(index, kind, n_repeats=n_repeats, seed=seed) for kind in KINDS}
-split_rows = []
-for kind, items in splits.items():
-    for s in items:
-        split_rows.append({
-            "kind": kind, "repeat": s.repeat, "train": len(s.train), "val": len(s.val), "test": len(s.test),
-            "groups crossing": len(acne.crossing_groups(s, groups)),
-            "test with a train twin": float(acne.test_has_train_twin(s, groups).mean()),
-            "test with a validation twin only": float(
-                (np.isin(groups[s.test], groups[s.val]) & ~acne.test_has_train_twin(s, groups)).mean()),
-        })
-split_table = pd.DataFrame(split_rows).groupby("kind", sort=False).mean(numeric_only=True).drop(columns="repeat")
 if "group" in splits:  # the grouped split must keep every near-duplicate group on one side, or nothing below means anything
     assert all(len(acne.crossing_groups(s, groups)) == 0 for s in splits["group"])
+
+# %% [markdown]
+# For every split the near-duplicate groups are then traced across the three
+# sides, and the counts are averaged over the repeats of each kind.
+
+# %%
+split_table = acne.split_leakage_table(splits, groups)
 for kind in KINDS:
     glue_number(f"acne_twin_share_{kind}", float(split_table.loc[kind, "test with a train twin"]))
 tables.glue_table("tbl_acne_splits", split_table, index_header="split kind",
@@ -297,28 +305,38 @@ tables.glue_table("tbl_acne_splits", split_table, index_header="split kind",
 # scored once, after training: {glue:text}`acne_n_heads` heads in all.
 
 # %%
-glue_number("acne_hidden", hidden_units)
-glue_number("acne_dropout", dropout)
-glue_number("acne_lr", learning_rate)
-glue_number("acne_batch", batch_size)
-glue_number("acne_epochs", epochs)
-glue_number("acne_gamma", focal_gamma)
-glue_number("acne_select", "the last epoch" if select_epoch == "last" else "the epoch with the lowest validation loss")
+glue_numbers("acne", {
+    "hidden": hidden_units, "dropout": dropout, "lr": learning_rate, "batch": batch_size, "epochs": epochs,
+    "gamma": focal_gamma,
+    "select": "the last epoch" if select_epoch == "last" else "the epoch with the lowest validation loss",
+})
+
+# %% [markdown]
+# The head's settings go into one configuration, and each (split, scenario)
+# pair becomes one job; the scenarios of a split share its seed, which is what
+# makes their differences paired.
+
+# %%
 config = acne.HeadConfig(
     hidden_units=hidden_units, dropout=dropout, learning_rate=learning_rate, epochs=epochs,
     batch_size=batch_size, focal_gamma=focal_gamma, select_epoch=select_epoch, augment=n_views > 0,
 )
-jobs = [
-    acne.HeadJob(s, scenario, derive_seed(seed, list(acne.SPLIT_KINDS).index(kind), s.repeat, 7))
-    for kind in KINDS for s in splits[kind] for scenario in SCEN
-]
+jobs = acne.head_jobs(splits, SCEN, seed=seed)
+glue_number("acne_n_heads", len(jobs))
+
+# %% [markdown]
+# All jobs train together, on the cached embeddings (or, with `fine_tune=True`,
+# one by one with the backbone); each head's test predictions are then scored
+# once: accuracy, macro-F1, Brier score, per-class scores, and the accuracy on
+# test images with and without a near-duplicate in training.
+
+# %%
 if fine_tune:
     heads = finetune.fine_tune_jobs(index["path"].tolist(), checksums, y, jobs, config=config, backbone=backbone,
                                     input_size=input_size, backbone_learning_rate=backbone_learning_rate)
 else:
     heads = acne.train_heads(features, y, jobs, config=config, progress=True, threads=threads)
 scores = acne.score_jobs(heads, y, CLASSES, groups=groups)
-glue_number("acne_n_heads", len(jobs))
 
 # %% [markdown]
 # ## Accuracy and macro-F1 beside the paper
@@ -440,22 +458,13 @@ if len(diffs) and "B" in SCEN:
             for key in ("mean", "ci_low", "ci_high", "share_positive", "p_value", "p_holm"):
                 glue_number(f"acne_diff_{kind}_{name}_{key}", acne.stat(diffs, kind, "B", metric, key))
 
+# %% [markdown]
+# The same differences as a figure, one panel per split kind, with the paper's
+# single-run change beside each of ours.
+
 # %%
 if len(diffs) and "B" in SCEN:
-    fig, axes = plt.subplots(1, len(KINDS), figsize=(plots.PAGE_WIDTH_IN, 3.4), sharey=True, squeeze=False)
-    labels = ["accuracy", "macro-F1", "Brier"] + CLASSES
-    for ax, kind in zip(axes[0], KINDS):
-        d = diffs.query("kind == @kind and scenario == 'B'").set_index("metric").reindex(DIFF_METRICS)
-        x = np.arange(len(DIFF_METRICS))
-        ax.errorbar(x, d["mean"], yerr=[d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]], fmt="o", capsize=3,
-                    color=plots.PALETTE[0], label="ours (B − A)")
-        ax.scatter(x, [acne.PAPER_B_MINUS_A.get(m, np.nan) for m in DIFF_METRICS], marker="D",
-                   color=plots.LOSS_COLORS["paper"], s=18, label="paper", zorder=3)
-        ax.axhline(0, color=plots.NEUTRAL, lw=0.8)
-        ax.set_xticks(x, labels, rotation=60, ha="right", rotation_mode="anchor")
-        ax.set_title(f"{kind} split")
-    axes[0][0].set_ylabel("B minus A")
-    axes[0][-1].legend()
+    fig = acne.difference_figure(diffs, KINDS, DIFF_METRICS, scenario="B")
     plots.save_figure(fig, "acne", "b_minus_a", glue_key="fig_acne_b_minus_a")
 
 # %% [markdown]
@@ -568,24 +577,12 @@ if "random" in KINDS and "group" in KINDS:
 # gains and ours.
 
 # %%
-weight_rows = [w for job, w in zip(heads.jobs, heads.class_weights) if job.scenario == "B" and job.split.kind == reference_kind and w]
+weight_rows = acne.class_weight_rows(heads, "B", reference_kind)  # one tuple of five weights per head
 if weight_rows and len(diffs) and "B" in SCEN:
-    weights_table = pd.DataFrame({
-        "balanced weight (B)": np.mean(weight_rows, axis=0),
-        "paper's F1 gain": [acne.PAPER_TABLES["table3"][c] for c in CLASSES],
-        "our F1 gain (B − A)": [acne.stat(diffs, reference_kind, "B", f"f1:{c}") for c in CLASSES],
-    }, index=CLASSES)
+    weights_table = acne.weights_frame(weight_rows, diffs, reference_kind, CLASSES)
     glue_number("acne_weight_Papules", float(weights_table.loc["Papules", "balanced weight (B)"]))
     glue_number("acne_weight_Whiteheads", float(weights_table.loc["Whiteheads", "balanced weight (B)"]))
-    # say what the numbers show: where does the paper's largest gain fall among the weights?
-    top_gain = weights_table["paper's F1 gain"].idxmax()
-    rank = int(weights_table["balanced weight (B)"].rank(ascending=False)[top_gain])
-    glue_number("acne_weight_reading",
-         f"the paper's largest gain ({top_gain}) falls on the class with the "
-         f"{['largest', 'second largest', 'third largest', 'fourth largest', 'smallest'][rank - 1]} of the five weights "
-         f"({weights_table.loc[top_gain, 'balanced weight (B)']:.2f}, against "
-         f"{weights_table['balanced weight (B)'].max():.2f} for {weights_table['balanced weight (B)'].idxmax()})"
-         + (": if the paper's data resemble this export, the weighting can hardly explain that gain" if rank > 1 else ""))
+    glue_number("acne_weight_reading", acne.weight_reading(weights_table))
     tables.glue_table("tbl_acne_weights", weights_table, index_header="class")
 
 # %% [markdown]
@@ -612,22 +609,10 @@ if weight_rows and len(diffs) and "B" in SCEN:
 # contrast, weights only the training loss; the paper does not say which it used.)
 
 # %%
-from lossbook.core.estimate import Estimate
-from lossbook.core.losses import balanced_class_weights
-from lossbook.core.metrics import summarize
-
-objective_ratios = [  # A's predictions scored by B's objective (weights from that split's training rows) and by A's
-    acne.objective_ratio(proba, y[job.split.test], balanced_class_weights(y[job.split.train]))
-    for job, proba in zip(heads.jobs, heads.test_proba) if job.scenario == "A" and job.split.kind == reference_kind
-]
-_r = summarize(objective_ratios)
-objective_scale = Estimate(_r["mean"], _r["ci_low"], _r["ci_high"], n=_r["n"], method="t") if _r["n"] > 1 else Estimate(_r["mean"], n=_r["n"])
+# A's predictions scored by B's objective (weights from that split's training rows) and by A's, per random split
+objective_scale = acne.objective_scale(heads, y, reference_kind)
 glue_number("acne_objective_ratio", objective_scale.format(3))
-glue_number("acne_objective_reading",
-     "the same predictions get a different loss value under each objective, so a lower weighted loss is no sign "
-     "of a better model" if objective_scale.excludes(1.0) else
-     "on this export the two objectives put the same predictions on nearly the same scale, so the scale alone "
-     "does not explain a gap like the paper's; its comparison is still one of two different functions")
+glue_number("acne_objective_reading", acne.objective_reading(objective_scale))
 
 # %% [markdown]
 # ## Focal loss and class-balanced sampling
@@ -783,27 +768,28 @@ for kind, sp in spread.items():
     glue_number(f"acne_single_low_{kind}_B_accuracy", sp["range_low"])
     glue_number(f"acne_single_high_{kind}_B_accuracy", sp["range_high"])
 
+# %% [markdown]
+# Everything above goes into the chapter's results file: the backbone, the
+# paper's numbers, and per split kind every score and paired difference with
+# its interval, for the claims ledger and the appendix.
+
 # %%
 results = {
     "backbone": {"name": backbone, "description": backbone_label, "input_size": input_size,
                  "feature_dim": 1280 if fine_tune else int(features.shape[2]), "frozen": not fine_tune},
     "n_images": len(index),
-    "paper": {"tables": acne.PAPER_TABLES, "facts": {k: v for k, v in acne.PAPER_FACTS.items() if k != "confusions"},
-              "confusions": {s: {f"{a}->{b}": n for (a, b), n in d.items()} for s, d in acne.PAPER_FACTS["confusions"].items()},
-              "implied_min_test_support": implied.to_dict(orient="records")},
+    "paper": acne.paper_record(implied),
     **{kind: acne.results_block(kind, summary=summary, scores=scores, diffs=diffs, twin=twin, split_table=split_table,
                                 scenarios=SCEN, metrics=METRICS, diff_metrics=DIFF_METRICS) for kind in KINDS},
     "objective_scale": {"weighted_over_plain": objective_scale.to_dict()},
-    "class_weights_B": dict(zip(CLASSES, map(float, np.mean(weight_rows, axis=0)))) if weight_rows else None,
+    "class_weights_B": acne.mean_class_weights(weight_rows, CLASSES),
 }
 if "random" in KINDS and "group" in KINDS:
-    results["random_minus_group"] = {
-        f"{r['scenario']}_{r['metric']}": Estimate(r["random minus group"], r["ci_low"], r["ci_high"],
-                                                   n=n_repeats, method="t").to_dict()
-        for _, r in leak.iterrows()}
+    results["random_minus_group"] = acne.random_minus_group_record(leak, n_repeats)
+
+# %%
 results_file = save_results("acne", results, parameters={k: (list(v) if isinstance(v, tuple) else v) for k, v in parameters.items()},
-             data_checksums={"splits.csv": lbdata.sha256_file(lbdata.acne_dir(f"{data_dir}/acne" if data_dir else None) / "splits.csv"),
-                             "images (sha256 of the sorted per-image sha256 list)": hashlib.sha256("".join(sorted(checksums)).encode()).hexdigest()})
+                            data_checksums=acne.data_checksums(data_dir, checksums))
 
 # %%
 # The ledger's verdicts on this chapter's own claims, from the numbers just written (chapter and ledger agree).

@@ -55,7 +55,6 @@ results_root = None  # folder holding results/; None means the runner's output f
 sources = ["dia", "acne", "synthetic", "forum"]  # which source documents' claims to assess
 
 # %% tags=["remove-cell"]
-import pandas as pd
 from IPython.display import Markdown, display
 
 from lossbook.core import params as lbparams
@@ -119,6 +118,11 @@ display(Markdown(report.myst_table(why_rows, "What was tested for each claim of 
 
 # %% [markdown]
 # ## Verdicts by source document
+#
+# The same verdicts, counted per source document: a source whose claims are mostly
+# refuted or explained by an artifact is one whose protocol, not only its numbers, needs
+# a second look. The chart and the table below show the counts; the critiques chapter
+# says which protocol problems lie behind them.
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
 effects = glue_ledger(assessments, results)  # every count, verdict and effect the other pages quote
@@ -152,21 +156,14 @@ display(Markdown(report.myst_table(occurring, f"Number of claims per verdict and
 # where the chapter gives one.
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
-effect_table = pd.DataFrame([{"problem": c.title, "measured effect": effects[c.id]["text"], "what it is": c.effect}
-                             for c in ledger.CRITIQUES]).set_index("problem")
-display(Markdown(report.myst_table(effect_table, "Measured effect of each methodological problem discussed in "
-                                   f"the critiques chapter {caption_tail}", "tbl-critique-effects")))
+display(Markdown(report.myst_table(report.critique_effects_table(effects), "Measured effect of each methodological "
+                                   f"problem discussed in the critiques chapter {caption_tail}", "tbl-critique-effects")))
+
+# %% [markdown]
+# The chapter's record, `results/claims.json`, keeps the verdict counts, each claim's verdict with
+# the rule's reasoning and its measurements, and the critiques' effects, for the front page and for
+# anyone who wants to compare two versions of the ledger.
 
 # %% tags=["remove-cell"]
-results_file = save_results(
-    "claims",
-    {
-        "counts": ledger.verdict_counts(assessments),
-        "verdicts": {a.claim.id: {"verdict": a.verdict, "detail": a.detail, "tested": a.claim.tested,
-                                  "measured": {k: m.to_dict() for k, m in a.measures.items()},
-                                  "minimum_detectable_effect": a.extras.get("mde")}
-                     for a in assessments},
-        "critiques": effects,
-    },
-    parameters={"results_root": results_root, "sources": list(sources)},
-)
+results_file = save_results("claims", report.ledger_record(assessments, effects),
+                            parameters={"results_root": results_root, "sources": list(sources)})

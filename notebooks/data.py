@@ -28,7 +28,6 @@ seed = 0
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
@@ -37,16 +36,27 @@ from lossbook.core import near_duplicates as nd
 from lossbook.core import params as lbparams
 from lossbook.core import plots
 from lossbook.core.seeding import seed_everything
+
+# %%
 from lossbook.publish import tables
+from lossbook.publish.glue import glue_numbers
 from lossbook.publish.results import save_results
 from lossbook.studies import chapters as chapter_params
 from lossbook.studies import dia
 
+# %%
 lbparams.validate(lbparams.collect(globals(), chapter_params.DATA), chapter_params.DATA)  # the cell above
 seed_everything(seed)
 plots.set_style()
 root = Path(data_dir) if data_dir else None
-# The pair loader also checks that the test file has the training file's columns, in order.
+
+# %% [markdown]
+# The DIA data come as a pair of files, and `load_dia_pair` loads them together so that it
+# can check what a model trained on one and tested on the other takes for granted: both
+# checksums against the published ones, and the test file's columns against the training
+# file's, in the same order.
+
+# %%
 train, test = lbdata.load_dia_pair(root / "dia" if root else None, verify_checksum=True)
 
 # %% [markdown]
@@ -58,32 +68,39 @@ train, test = lbdata.load_dia_pair(root / "dia" if root else None, verify_checks
 # **Source and licence.** Dataset 1104 of the UCI Machine Learning Repository
 # {cite:p}`uci_dia`, made by Huang, Liu and Huang {cite:p}`huang2025interdia`, licensed
 # [CC BY 4.0](https://creativecommons.org/licenses/by/4.0/): reuse it with that attribution.
+#
+# The first table counts drugs, positives and descriptors in each file: the counts from
+# which every prevalence and every fold size in the DIA chapter follows.
 
 # %%
 dia_table = dia.describe_splits({"training": train, "external test": test})
 tables.glue_table("tbl_data_dia", dia_table)
 
-# %%
-both = pd.concat([train.X, test.X])
-constant = sorted(both.columns[both.nunique() == 1])
-transposed = both.drop(columns=constant).T
-duplicated_columns = sorted(transposed.index[transposed.duplicated()])
-glue("dia_constant_names", Markdown(", ".join(f"`{c}`" for c in constant)), display=False)
-glue("dia_duplicated_names", Markdown(", ".join(f"`{c}`" for c in duplicated_columns)), display=False)
+# %% [markdown]
+# Descriptor tables often carry columns that say nothing: a descriptor that takes one
+# value for every drug, or one that copies another column exactly. `describe_dia_pair`
+# looks for both over the two files stacked together and collects the counts the book
+# records about the pair.
 
-glue("dia_n_train", len(train.y), display=False)
-glue("dia_n_train_pos", int(train.y.sum()), display=False)
-glue("dia_n_test", len(test.y), display=False)
-glue("dia_n_test_pos", int(test.y.sum()), display=False)
-glue("dia_n_descriptors", train.X.shape[1], display=False)
+# %%
+dia_facts = lbdata.describe_dia_pair(train, test)
+constant, duplicated_columns = dia_facts["constant_columns"], dia_facts["duplicated_columns"]
+
+# %% [markdown]
+# The counts and the column names go into the text below; the names are set as code.
+
+# %%
+glue_numbers("dia", {k: v for k, v in dia_facts.items() if k.startswith("n_")})
 glue("dia_n_constant", len(constant), display=False)
 glue("dia_n_duplicated", len(duplicated_columns), display=False)
 glue("dia_prevalence", float(train.y.mean()), display=False)
+glue("dia_constant_names", Markdown(", ".join(f"`{c}`" for c in constant)), display=False)
+glue("dia_duplicated_names", Markdown(", ".join(f"`{c}`" for c in duplicated_columns)), display=False)
 
 # %% [markdown]
-# The training set holds {glue:text}`dia_n_train` drugs, {glue:text}`dia_n_train_pos`
+# The training set holds {glue:text}`dia_n_train` drugs, {glue:text}`dia_n_train_positive`
 # of them positive (prevalence {glue:text}`dia_prevalence:.3f`); the external test
-# set {glue:text}`dia_n_test` drugs with {glue:text}`dia_n_test_pos` positives.
+# set {glue:text}`dia_n_test` drugs with {glue:text}`dia_n_test_positive` positives.
 # There are {glue:text}`dia_n_descriptors` descriptors, not the 729 the DIA paper
 # states; {glue:text}`dia_n_constant` of them are constant and
 # {glue:text}`dia_n_duplicated` of the others repeat another column exactly. Column filters
@@ -106,40 +123,51 @@ glue("dia_prevalence", float(train.y.mean()), display=False)
 # Roboflow Universe {cite:p}`acnescan2024roboflow`, licensed
 # [CC BY 4.0](https://creativecommons.org/licenses/by/4.0/): reuse it with that attribution.
 # It cannot be downloaded automatically; README's Data section says how to get it.
+#
+# Without the images the chapter stops here with a message that says how to get them.
+# The index is read without decoding every image: each one is decoded in full once,
+# below, when its thumbnail is made, and a broken file stops the chapter with a
+# `DataError` that names it.
 
 # %%
-lbdata.require("acne", root / "acne" if root else None)  # without the images: how to get them, then stop
-# check_images=False: every image is decoded in full once, below, when its thumbnail is made
-# (a broken file stops the chapter with a DataError naming it).
+lbdata.require("acne", root / "acne" if root else None)
 acne = lbdata.load_acne_index(root / "acne" if root else None, classes=lbdata.ACNE_CLASSES, check_images=False)
-counts = acne.groupby(["class_name", "roboflow_split"]).size().unstack(fill_value=0)
-counts["total"] = counts.sum(axis=1)
-counts.index.name = "class"
-in_split_order = [c for c in ("train", "valid", "test") if c in counts] + ["total"]
-tables.glue_table("tbl_data_acne", counts[in_split_order], headers={"train": "training", "valid": "validation"})
+
+# %% [markdown]
+# The export comes with its own training, validation and test split. Counting images
+# per class and per split shows both the imbalance between classes and how the export
+# divided each class.
 
 # %%
-groups = acne.groupby("near_dup_group")["roboflow_split"].nunique()
-shared_group = acne["near_dup_group"].map(groups) > 1
-leaky = {
-    split: float(shared_group[acne["roboflow_split"] == split].mean())
-    for split in ("valid", "test")
-}
+counts = lbdata.acne_split_counts(acne)
+tables.glue_table("tbl_data_acne", counts, headers={"train": "training", "valid": "validation"})
+
+# %% [markdown]
+# The images come in near-duplicate groups (the `near_dup_group` column of the shared
+# `splits.csv`): copies of one photo, re-encoded or slightly altered. A group with members
+# on both sides of a split leaks test images into training, so for the validation and test
+# splits we measure the share of images whose group also has members in another split.
+
+# %%
+leaky = {split: nd.crossing_share(acne["near_dup_group"], acne["roboflow_split"], split)
+         for split in ("valid", "test")}
 glue("acne_n_images", len(acne), display=False)
 glue("acne_minority", int(counts.loc["Whiteheads", "total"]), display=False)
 glue("acne_majority", int(counts["total"].max()), display=False)
 glue("acne_test_in_crossing_group", leaky["test"], display=False)
 glue("acne_n_groups", int(acne["near_dup_group"].nunique()), display=False)
 
+# %% [markdown]
+# A figure puts the class balance of the two datasets side by side: the DIA training
+# set's two classes, and the images per class of the acne export over all its splits.
+
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(plots.PAGE_WIDTH_IN, 3.0), width_ratios=(2, 5))
 axes[0].bar(["negative", "positive"], [dia_table.loc["training", "negative"], dia_table.loc["training", "positive"]],
             color=[plots.PALETTE[0], plots.PALETTE[1]])
-axes[0].set_title("DIA training set")
-axes[0].set_ylabel("drugs")
+axes[0].set(title="DIA training set", ylabel="drugs")
 counts["total"].plot.bar(ax=axes[1], color=plots.PALETTE[2], rot=0)
-axes[1].set_title("Acne images per class")
-axes[1].set_xlabel("")
-axes[1].set_ylabel("images")
+axes[1].set(title="Acne images per class", xlabel="", ylabel="images")
 plots.save_figure(fig, "data", "class_balance", glue_key="fig_class_balance")
 
 # %% [markdown]
@@ -177,24 +205,31 @@ plots.save_figure(fig, "data", "class_balance", glue_key="fig_class_balance")
 # components of that graph. A second variant also compares each image with the
 # mirror images of the others, because a flipped copy of a photo is as much a
 # leak as a re-encoded one.
+#
+# The next cell makes the thumbnails once and groups them under both rules.
 
 # %%
 thumbs, _ = nd.thumbnails(acne["path"])
-shared_groups = acne["near_dup_group"].to_numpy()
 rebuilt = {
     "correlation": nd.near_duplicate_groups(thumbs, threshold=nd.THRESHOLD),
     "with_flips": nd.near_duplicate_groups(thumbs, threshold=nd.THRESHOLD, flips=True),
 }
-agreement = {rule: nd.group_agreement(groups, shared_groups) for rule, groups in rebuilt.items()}
-
-for rule in rebuilt:
-    agreement[rule]["share_test_in_crossing_group"] = nd.crossing_share(rebuilt[rule], acne["roboflow_split"], "test")
-agreement_table = pd.DataFrame(agreement).rename_axis("measure")
-tables.glue_table("tbl_data_agreement", agreement_table,
-                  headers={"correlation": "rule as stated", "with_flips": "with mirror images"})
 
 # %% [markdown]
-# :::{table} Agreement of the near-duplicate groups rebuilt from the images with the shared `splits.csv`, for the stated rule and with mirror images joined (notebook `data.py`).
+# Each rebuilt grouping is then held against the shared one: how alike the two
+# partitions are, how many images sit in a group that is not the same set of images in
+# both, and what share of the export's test images the rebuilt groups would call leaked.
+
+# %%
+shared_groups = acne["near_dup_group"].to_numpy()
+agreement = {rule: nd.group_agreement(groups, shared_groups) for rule, groups in rebuilt.items()}
+for rule in rebuilt:
+    agreement[rule]["share_test_in_crossing_group"] = nd.crossing_share(rebuilt[rule], acne["roboflow_split"], "test")
+rules = {"correlation": "rule as stated", "with_flips": "with mirror images"}
+tables.glue_table("tbl_data_agreement", lbdata.agreement_table(agreement, rules))
+
+# %% [markdown]
+# :::{table} Agreement of the near-duplicate groups rebuilt from the images with the shared `splits.csv`, for the stated rule and with mirror images joined; a crossing group has members in more than one split of the export (notebook `data.py`).
 # :name: tbl-data-agreement
 #
 # ```{glue:md} tbl_data_agreement
@@ -203,13 +238,10 @@ tables.glue_table("tbl_data_agreement", agreement_table,
 # :::
 
 # %%
-flip_joined = pd.Series(rebuilt["with_flips"]).groupby(rebuilt["correlation"]).nunique()
 glue("nd_thumb", nd.THUMBNAIL_SIZE, display=False)
 glue("nd_threshold", nd.THRESHOLD, display=False)
 for rule, numbers in agreement.items():
-    for key in ("adjusted_rand_index", "share_differing", "n_differing", "n_groups", "share_test_in_crossing_group"):
-        glue(f"nd_{rule}_{key}", numbers[key], display=False)
-glue("nd_n_reference_groups", agreement["correlation"]["n_reference_groups"], display=False)
+    glue_numbers(f"nd_{rule}", numbers)
 glue("nd_correlation_verdict",
      "the same partition as" if agreement["correlation"]["n_differing"] == 0 else "a different partition from",
      display=False)
@@ -220,7 +252,7 @@ glue("nd_correlation_verdict",
 # {glue:text}`nd_correlation_n_differing` images (a share of
 # {glue:text}`nd_correlation_share_differing:.4f`) are in a group that is not the
 # same set of images in both ({glue:text}`nd_correlation_n_groups` groups here,
-# {glue:text}`nd_n_reference_groups` in `splits.csv`). Where the two differ, the
+# {glue:text}`nd_correlation_n_reference_groups` in `splits.csv`). Where the two differ, the
 # cause is the thumbnail: the threshold sits on a continuous correlation, and
 # pairs close to it flip with small changes in how the thumbnail is made (the
 # resampling filter, JPEG decoding at reduced size, or a shrunk copy instead of
@@ -238,26 +270,19 @@ glue("nd_correlation_verdict",
 # group-aware acne split uses the shared `splits.csv`; these mirrored copies are a
 # leak that split does not close.
 
+# %% [markdown]
+# The results file records the DIA facts collected above and, for the acne export, the
+# class counts, the crossing shares of the shared groups and the agreement of both
+# rebuilt groupings with them.
+
 # %%
-results_file = save_results(
-    "data",
-    {
-        "dia": {
-            "n_train": len(train.y), "n_train_positive": int(train.y.sum()),
-            "n_test": len(test.y), "n_test_positive": int(test.y.sum()),
-            "n_descriptors": train.X.shape[1], "constant_columns": constant,
-            "duplicated_columns": duplicated_columns,
-        },
-        "acne": {
-            "n_images": len(acne), "per_class": counts["total"].to_dict(),
-            "n_near_dup_groups": int(acne["near_dup_group"].nunique()),
-            "share_in_crossing_group": leaky,
-            "rebuilt_groups": {
-                "thumbnail_size": nd.THUMBNAIL_SIZE, "threshold": nd.THRESHOLD,
-                "agreement_with_splits_csv": agreement,
-            },
-        },
-    },
-    parameters={"data_dir": data_dir, "seed": seed},
-    data_checksums={train.path.name: train.sha256, test.path.name: test.sha256},
-)
+acne_facts = {
+    "n_images": len(acne), "per_class": counts["total"].to_dict(),
+    "n_near_dup_groups": int(acne["near_dup_group"].nunique()), "share_in_crossing_group": leaky,
+    "rebuilt_groups": {"thumbnail_size": nd.THUMBNAIL_SIZE, "threshold": nd.THRESHOLD,
+                       "agreement_with_splits_csv": agreement},
+}
+
+# %%
+results_file = save_results("data", {"dia": dia_facts, "acne": acne_facts}, parameters={"data_dir": data_dir, "seed": seed},
+                            data_checksums={train.path.name: train.sha256, test.path.name: test.sha256})

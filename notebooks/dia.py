@@ -55,42 +55,48 @@ scheduler = None  # Dask scheduler address; None starts a local cluster of n_wor
 n_workers = 2
 
 # %%
-import os
-from types import SimpleNamespace
+import lossbook  # noqa: F401  (first, before TensorFlow: it sets the environment TensorFlow reads at import)
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
+# isort: split
 import keras  # noqa: F401  (imported before seeding, so seed_everything seeds it)
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import tensorflow as tf  # noqa: F401
-from myst_nb import glue
 from tqdm.auto import tqdm
 
-from lossbook.core import metrics, plots
+# %%
 from lossbook.core import params as lbparams
+from lossbook.core import plots
 from lossbook.core.data import load_dia_pair
-from lossbook.core.estimate import Estimate
 from lossbook.core.executor import make_executor
 from lossbook.core.seeding import seed_everything
 from lossbook.nets import models as lbmodels
-from lossbook.publish.glue import glue_estimate, glue_numbers
+from lossbook.publish.glue import glue_numbers
 from lossbook.publish.results import save_results
 from lossbook.publish.tables import glue_table
 from lossbook.studies import dia
 
+# %% [markdown]
+# The parameters above are checked against the study's constraints. The chapter is built around the
+# paper's headline comparison, MLP + focal against MLP + BCE, so a smaller grid must still hold the MLP
+# and both of those losses.
+
+# %%
 parameters = dia.check_parameters(**lbparams.collect(globals(), dia.CONSTRAINTS))  # the cell above
-# the chapter is built around the paper's headline comparison: a subset of the grid must keep it
 if "mlp" not in parameters["models"] or not {"bce", "focal"} <= set(parameters["losses"]):
     raise ValueError(f"models {parameters['models']} and losses {parameters['losses']}: the chapter needs 'mlp' in "
                      "models and 'bce' and 'focal' in losses (the paper's headline MLP + focal against BCE)")
+
+# %% [markdown]
+# Who trains the grid (one process, or a Dask cluster) does not change what it computes, so the
+# executor stays out of the results file. The loader verifies both data files' checksums and that the
+# external test file has the training file's columns, in order.
+
+# %%
 # how the grid runs, not what it computes: kept out of the results file; closed at the end of the chapter
 pool = make_executor(parameters.pop("executor"), scheduler=parameters.pop("scheduler"),
                      n_workers=parameters.pop("n_workers"))
 seed_everything(seed)
 plots.set_style()
-# The pair loader also checks that the test file has the training file's columns, in order.
 train, test = load_dia_pair(verify_checksum=True)
 X, y = train.X.to_numpy(), train.y
 checksums = {train.path.name: train.sha256, test.path.name: test.sha256}
@@ -156,39 +162,19 @@ glue_numbers("dia", {f"{loss}_{name}": value for loss, p in dia.LOSS_PARAMS.item
 # is a stratified partition of the resampled set like any other, and it lets every protocol be
 # compared fold by fold on the same real drugs.
 
+# %% [markdown]
+# The next cell trains the whole grid, every network and loss under every protocol, and keeps one
+# row per fold model: its scores, confusion counts and training history. `dia.table1` then
+# summarises each protocol as the paper's Table 1 does, mean and standard deviation over folds.
+
 # %%
-# every arm of one configuration trains in one batched call; the outer-stopping arm (for the
-# decomposition) only for variant_models
-main_arms = ["leak_free", "leak_free_no_refit", "leaky", "paper"]
+# every arm of one configuration trains in one batched call (see dia.main_grid)
 bar = tqdm(total=len(parameters["models"]) * len(parameters["losses"]), desc="grid")
-parts = []
-variant = [m for m in parameters["models"] if m in parameters["variant_models"]]
-others = [m for m in parameters["models"] if m not in parameters["variant_models"]]
-for chosen, arms in ((variant, main_arms + ["leak_free_outer"]), (others, main_arms)):
-    if chosen:
-        parts.append(dia.run_arms(X, y, parameters, arms, data_sha256=train.sha256, models=chosen, progress=bar.update,
-                                  executor=pool))
+frames = dia.main_grid(X, y, parameters, data_sha256=train.sha256, progress=bar.update, executor=pool)
 bar.close()
-frames = {name: pd.concat([part[name] for part in parts if name in part], ignore_index=True)
-          for name in main_arms + ["leak_free_outer"] if any(name in part for part in parts)}
 tables = {name: dia.table1(frame) for name, frame in frames.items()}
-GLUE_PREFIX = {"leak_free": "lf", "leaky": "lk", "paper": "pp"}
-leaky_size = int(2 * (y == 0).sum())
-glue("dia_inner_share", 1 - val_fraction, display=False)
-for name in lbmodels.ARCHITECTURES:
-    spec = lbmodels.architecture(name)
-    widths = "-".join(str(layer.size) for layer in spec if layer.kind in ("dense", "conv1d"))
-    drops = "/".join(f"{layer.size:g}" for layer in spec if layer.kind == "dropout")
-    glue(f"dia_arch_{name}", f"{widths} (dropout {drops})", display=False)
-glue("dia_n_train", len(y), display=False)
-glue("dia_n_pos", int(y.sum()), display=False)
-glue("dia_n_desc", X.shape[1], display=False)
-glue("dia_prevalence", float(y.mean()), display=False)
-glue("dia_val_fraction", val_fraction, display=False)
-glue("dia_n_repeats", n_repeats, display=False)
-glue("dia_n_splits", n_splits, display=False)
-glue("dia_n_fold_models", n_splits * n_repeats, display=False)
-glue("dia_n_leaky", leaky_size, display=False)
+lf, lk, pp = tables["leak_free"], tables["leaky"], tables["paper"]
+glue_numbers("dia", dia.chapter_facts(X, y, parameters))
 
 # %% [markdown]
 # ## Table 1, re-run under three protocols
@@ -198,15 +184,8 @@ glue("dia_n_leaky", leaky_size, display=False)
 # repeats under each protocol.
 
 # %%
-TABLE1_PROTOCOLS = {"leak_free": "leak-free", "leaky": "leaky", "paper": "paper protocol"}
 for metric in dia.PAPER_METRICS:
-    per_metric = pd.DataFrame(
-        {"paper's Table 1": [f"{v:.2f}" for v in tables["leak_free"][f"{metric}_paper"]],
-         **{words: [f"{a:.2f} ± {b:.2f}" for a, b in zip(tables[name].loc[tables["leak_free"].index, f"{metric}_mean"],
-                                                   tables[name].loc[tables["leak_free"].index, f"{metric}_std"])]
-            for name, words in TABLE1_PROTOCOLS.items()}},
-        index=[plots.config_label(*key) for key in tables["leak_free"].index])
-    glue_table(f"tbl_dia_table1_{metric}", per_metric, index_header="configuration")
+    glue_table(f"tbl_dia_table1_{metric}", dia.table1_by_metric(tables, metric), index_header="configuration")
 
 # %% [markdown]
 # :::{table} Accuracy at threshold 0.5, Table 1 of the paper re-run: for each network and loss: the paper's Table 1 value, and our mean ± standard deviation over {glue:text}`dia_n_splits` folds × {glue:text}`dia_n_repeats` repeat(s) under the leak-free, leaky and paper protocols.
@@ -250,16 +229,7 @@ for metric in dia.PAPER_METRICS:
 # :::
 
 # %%
-lf, lk, pp = tables["leak_free"], tables["leaky"], tables["paper"]
-for name, t in (("lf", lf), ("lk", lk), ("pp", pp)):
-    for metric in ("accuracy", "precision", "recall", "f1", "roc_auc"):
-        glue(f"dia_{name}_mlp_focal_{metric}", float(t.loc[("mlp", "focal"), f"{metric}_mean"]), display=False)
-    glue(f"dia_{name}_mean_abs_delta", float(np.mean(np.abs(t[[f"{m}_delta" for m in dia.PAPER_METRICS]].to_numpy()))),
-         display=False)
-glue("dia_lf_best_auc", float(lf["roc_auc_mean"].max()), display=False)
-glue("dia_lf_best_auc_config", plots.config_label(*lf["roc_auc_mean"].idxmax()), display=False)
-glue("dia_lf_mean_f1", float(lf["f1_mean"].mean()), display=False)
-glue("dia_lk_mean_f1", float(lk["f1_mean"].mean()), display=False)
+glue_numbers("dia", dia.table1_numbers(tables))
 
 # %% [markdown]
 # Without leakage, MLP + focal reaches accuracy {glue:text}`dia_lf_mlp_focal_accuracy:.3f`,
@@ -286,11 +256,8 @@ glue("dia_lk_mean_f1", float(lk["f1_mean"].mean()), display=False)
 # ({numref}`tbl-dia-extra`, leak-free, and {numref}`tbl-dia-extra-leaky`, leaky).
 
 # %%
-EXTRA_METRICS = {"pr_auc": "PR-AUC", "balanced_accuracy": "balanced accuracy", "mcc": "MCC", "brier": "Brier score"}
 for protocol, t in (("leak_free", lf), ("leaky", lk)):
-    extra = pd.DataFrame({words: t.loc[lf.index, f"{m}_mean"].to_numpy() for m, words in EXTRA_METRICS.items()},
-                         index=[plots.config_label(*key) for key in lf.index])
-    glue_table(f"tbl_dia_extra_{protocol}", extra, index_header="configuration")
+    glue_table(f"tbl_dia_extra_{protocol}", dia.extra_metrics_table(t, lf.index), index_header="configuration")
 
 # %% [markdown]
 # :::{table} Metrics the paper does not report, leak-free protocol, mean over folds and repeats: PR-AUC, balanced accuracy, Matthews correlation (MCC) and Brier score (lower is better).
@@ -334,30 +301,26 @@ for protocol, t in (("leak_free", lf), ("leaky", lk)):
 #
 # The parts add up to the paper's value minus our leak-free mean.
 
+# %% [markdown]
+# Only the networks of `variant_models` were also stopped on the scored fold (that arm costs a
+# second training run), so the decomposition covers those networks with every loss. The page shows
+# the paper's headline row, MLP + focal, for accuracy, F1 and ROC-AUC; the results file holds all rows.
+
 # %%
-STEP_LABELS = {"early_stopping_on_scored_fold": "early stopping\non scored fold",
-               "preprocessing_before_split": "preprocessing\nbefore split",
-               "balanced_test_folds": "balanced\ntest folds", "remaining_gap_to_paper": "remaining gap\nto paper"}
-decomp_metrics = ("accuracy", "f1", "roc_auc")
-decomposition = {f"{m}+{l}": {metric: dia.decomposition(frames, m, l, metric) for metric in decomp_metrics}
-                 for m in parameters["variant_models"] if m in parameters["models"] for l in parameters["losses"]}
-HEADLINE = "mlp+focal" if "mlp+focal" in decomposition else next(iter(decomposition))  # the paper's headline row
+decomposition = dia.decompositions(frames, parameters)
+HEADLINE = dia.headline_config(decomposition)  # the paper's headline row
 headline = decomposition[HEADLINE]
-glue("dia_headline", plots.config_label(HEADLINE), display=False)
+glue_numbers("dia", {"headline": plots.config_label(HEADLINE)})
+glue_numbers("dia_dec", dia.decomposition_numbers(headline))
 glue_table("tbl_dia_decomposition", dia.decomposition_table(headline), index=False, missing_means="no test (a level, not a step)",
            headers={"value": "level or step [95 % interval]", "p": "p-value"})
-for metric, d in headline.items():
-    glue_estimate(f"dia_dec_{metric}_lf", d["levels"]["leak_free"])
-    glue_estimate(f"dia_dec_{metric}_paper_ours", d["levels"]["paper"])
-    for name, part in d["parts"].items():
-        glue_estimate(f"dia_dec_{metric}_{name}", part)
-    glue(f"dia_dec_{metric}_total", d["total"], display=False)
-    glue(f"dia_dec_{metric}_paper_value", d["levels"]["paper_table1"].estimate, display=False)
 
-fig = plots.waterfalls({plots.label(metric): (d["levels"]["leak_free"].estimate,
-                                              {STEP_LABELS[name]: part for name, part in d["parts"].items()},
-                                              d["levels"]["paper_table1"].estimate)
-                        for metric, d in headline.items()}, start_label="leak-free", end_label="paper's\nTable 1")
+# %% [markdown]
+# The waterfall draws the same levels and steps, one panel per metric, so the size of each part can
+# be read against the whole distance.
+
+# %%
+fig = plots.waterfalls(dia.waterfall_panels(headline), start_label="leak-free", end_label="paper's\nTable 1")
 plots.save_figure(fig, "dia", "decomposition", glue_key="fig_dia_decomposition")
 
 # %% [markdown]
@@ -413,21 +376,9 @@ plots.save_figure(fig, "dia", "decomposition", glue_key="fig_dia_decomposition")
 # handicap of not refitting (refit minus no refit, paired over the same folds, corrected t-intervals):
 
 # %%
-n_tr, n_te = dia._sizes(frames["leak_free"])
-handicap = {}
-for (model, loss) in lf.index:
-    handicap[f"{model}+{loss}"] = {
-        metric: dia.paired_estimate(dia._fold_scores(frames["leak_free_no_refit"], model, loss, metric),
-                                    dia._fold_scores(frames["leak_free"], model, loss, metric),
-                                    n_train=n_tr, n_test=n_te)[0]
-        for metric in ("roc_auc", "f1", "accuracy")}
-handicap_table = pd.DataFrame({plots.config_label(c): v for c, v in handicap.items()}).T[["roc_auc", "f1"]]
-glue_table("tbl_dia_refit", handicap_table, index_header="configuration", decimals=3)
-glue_estimate("dia_refit_gain_auc", handicap[HEADLINE]["roc_auc"])
-glue_estimate("dia_refit_gain_f1", handicap[HEADLINE]["f1"])
-glue("dia_refit_mean_gain_auc", float(np.mean([v["roc_auc"].estimate for v in handicap.values()])), display=False)
-glue("dia_n_train_fold", n_tr, display=False)
-glue("dia_n_test_fold", n_te, display=False)
+handicap = dia.refit_handicap(frames, lf.index)
+glue_table("tbl_dia_refit", dia.config_estimates_table(handicap), index_header="configuration", decimals=3)
+glue_numbers("dia", dia.refit_numbers(handicap, HEADLINE, frames["leak_free"]))
 
 # %% [markdown]
 # :::{table} The refit's effect on each leak-free network: refitted on the whole training fold minus scored as fitted on the inner split, mean paired difference in ROC-AUC and F1 over folds and repeats with its 95 % corrected resampled t-interval (accuracy is in the results file).
@@ -460,23 +411,11 @@ glue("dia_n_test_fold", n_te, display=False)
 # %%
 candidates = dia.candidate_row_counts(y, test.y)
 confusion = dia.confusion_analysis(frames, candidates)
-fits = confusion["candidates_consistent"]
 implied_rows, ours_rows = dia.confusion_tables(confusion)
 glue_table("tbl_dia_confusion_implied", implied_rows, index=False)
 glue_table("tbl_dia_confusion_ours", ours_rows, index=False, missing_means="configuration not run")
-glue_table("tbl_dia_candidates", pd.DataFrame({"data set": list(candidates), "rows": list(candidates.values())}),
-           index=False)
-mf = confusion["implied"]["mlp+focal"]
-glue("dia_cm_mlp_rows_lo", mf["rows_scored_range"][0], display=False)
-glue("dia_cm_mlp_rows_hi", mf["rows_scored_range"][1], display=False)
-glue("dia_cm_mlp_share_lo", mf["positive_share_range"][0], display=False)
-glue("dia_cm_mlp_share_hi", mf["positive_share_range"][1], display=False)
-glue("dia_cm_mlp_fp", confusion["paper"]["mlp+focal"]["fp"], display=False)
-glue("dia_cm_mlp_fn", confusion["paper"]["mlp+focal"]["fn"], display=False)
-glue("dia_cm_consistent", "; ".join(sorted(set(fits["mlp+focal"]) & set(fits["cnn+focal"]))) or "none of them", display=False)
-glue("dia_n_all_drugs", len(y) + len(test.y), display=False)
-glue("dia_n_all_resampled", candidates["all drugs resampled 1:1"], display=False)
-glue("dia_n_repeats_total_lf", len(y) * n_repeats, display=False)
+glue_table("tbl_dia_candidates", dia.candidates_table(candidates), index=False)
+glue_numbers("dia", dia.confusion_numbers(confusion, candidates, y, test.y, parameters["n_repeats"]))
 
 # %% [markdown]
 # :::{table} The paper's false positives and false negatives (aggregated over its folds and repetitions) for four configurations, and the number of rows scored and positive share that any confusion matrix with those counts needs to reproduce the paper's Table 1 accuracy, precision and recall to two decimals.
@@ -524,58 +463,24 @@ glue("dia_n_repeats_total_lf", len(y) * n_repeats, display=False)
 # protocol produces; on the real folds (prevalence {glue:text}`dia_prevalence:.2f`) the
 # all-positive classifier scores lower.
 
+# %% [markdown]
+# First the yardstick: what a classifier that calls every drug positive scores at each protocol's
+# mean test-fold prevalence, and, per configuration, how often a fold model predicts one class only or
+# ranks worse than chance.
+
 # %%
-prevalence = {name: float(frames[name]["test_prevalence"].mean()) for name in dia.PROTOCOLS}
-reference = pd.DataFrame({f"all positive at π={prevalence[name]:.3f} ({name})": metrics.all_positive_scores(prevalence[name])
-                          for name in dia.PROTOCOLS}).T
-reference.loc["paper CNN + Dice"] = [dia.PAPER_TABLE1[("cnn", "dice")][m] for m in ("accuracy", "precision", "recall", "f1")]
-collapse = pd.concat({name: frames[name].groupby(["model", "loss"], sort=False)["single_class"].mean()
-                      for name in dia.PROTOCOLS}, axis=1)
-collapse_by_loss = pd.concat({name: frames[name].groupby("loss", sort=False)["single_class"].mean()
-                              for name in dia.PROTOCOLS}, axis=1)
-below_half = pd.concat({name: frames[name].groupby(["model", "loss"], sort=False)["roc_auc"].apply(lambda s: float((s < 0.5).mean()))
-                        for name in dia.PROTOCOLS}, axis=1)
-all_pos = metrics.all_positive_scores(0.5)
-glue("dia_allpos_half_f1", all_pos["f1"], display=False)
-glue("dia_allpos_lf_f1", metrics.all_positive_scores(prevalence["leak_free"])["f1"], display=False)
-glue("dia_prev_lf", prevalence["leak_free"], display=False)
-glue("dia_prev_lk", prevalence["leaky"], display=False)
-for name in dia.PROTOCOLS:
-    short = GLUE_PREFIX[name]
-    for loss in parameters["losses"]:
-        glue(f"dia_{short}_collapse_{loss}", float(collapse_by_loss.loc[loss, name]), display=False)
-    if ("cnn", "dice") in tables[name].index:
-        glue(f"dia_{short}_cnn_dice_auc", float(tables[name].loc[("cnn", "dice"), "roc_auc_mean"]), display=False)
-        glue(f"dia_{short}_cnn_dice_f1", float(tables[name].loc[("cnn", "dice"), "f1_mean"]), display=False)
-        glue(f"dia_{short}_cnn_dice_collapse", float(tables[name].loc[("cnn", "dice"), "single_class"]), display=False)
-collapse_freq, cnn_dice_counts = {}, {}
-if ("cnn", "dice") in lf.index:
-    for name in dia.PROTOCOLS:
-        collapse_freq[name] = dia.collapse_frequency(frames[name], "cnn", "dice")
-        glue_estimate(f"dia_{GLUE_PREFIX[name]}_collapse_cp", collapse_freq[name])
-        glue(f"dia_{GLUE_PREFIX[name]}_collapse_k", int(round(collapse_freq[name].estimate * collapse_freq[name].n)), display=False)
-        c = dia.confusion_counts(frames[name], "cnn", "dice")
-        cnn_dice_counts[name] = {**c, "negatives_scored": c["tn"] + c["fp"]}
-        glue(f"dia_{GLUE_PREFIX[name]}_cnn_dice_fp", cnn_dice_counts[name]["fp"], display=False)
-        glue(f"dia_{GLUE_PREFIX[name]}_cnn_dice_neg", cnn_dice_counts[name]["negatives_scored"], display=False)
-    glue("dia_n_cnn_dice_folds", collapse_freq["leak_free"].n, display=False)
-else:
-    for name in dia.PROTOCOLS:
-        glue_estimate(f"dia_{GLUE_PREFIX[name]}_collapse_cp", Estimate(float("nan")))
-        for what in ("collapse_k", "cnn_dice_fp", "cnn_dice_neg"):
-            glue(f"dia_{GLUE_PREFIX[name]}_{what}", "n/a", display=False)
-    glue("dia_n_cnn_dice_folds", "n/a", display=False)
-zero_errors_feasible = dia.implied_confusion(0, 0, dia.PAPER_TABLE1[("cnn", "dice")])["feasible"]
-glue("dia_zero_errors_feasible", "does" if zero_errors_feasible else "does not", display=False)
-reference_shown = reference.copy()
-reference_shown.index = [f"all positive, {TABLE1_PROTOCOLS[name]} test folds (prevalence {prevalence[name]:.3f})"
-                         for name in dia.PROTOCOLS] + ["the paper's CNN + Dice"]
-glue_table("tbl_dia_all_positive", reference_shown, index_header="classifier")
-collapse_shown = pd.DataFrame(
-    {**{f"one class, {TABLE1_PROTOCOLS[name]}": collapse[name] for name in dia.PROTOCOLS},
-     **{f"ROC-AUC < 0.5, {TABLE1_PROTOCOLS[name]}": below_half[name] for name in dia.PROTOCOLS}})
-collapse_shown.index = [plots.config_label(*key) for key in collapse_shown.index]
-glue_table("tbl_dia_collapse", collapse_shown, index_header="configuration")
+prevalence = dia.test_prevalences(frames)
+glue_table("tbl_dia_all_positive", dia.all_positive_table(prevalence), index_header="classifier")
+glue_table("tbl_dia_collapse", dia.collapse_table(frames), index_header="configuration")
+
+# %% [markdown]
+# Then CNN + Dice itself, per protocol: how many of its fold models collapse, with an exact
+# Clopper-Pearson interval for that share, and its false positives summed over folds next to the
+# negatives scored, the count the paper's "zero false positives" has to match.
+
+# %%
+cnn_dice = dia.cnn_dice_record(frames)
+glue_numbers("dia", dia.cnn_dice_numbers(frames, tables, prevalence, parameters["losses"], cnn_dice))
 
 # %% [markdown]
 # :::{table} What a classifier that calls every drug positive scores at each protocol's test-fold prevalence, beside the paper's CNN + Dice row.
@@ -630,27 +535,14 @@ glue_table("tbl_dia_collapse", collapse_shown, index_header="configuration")
 # are not exactly equal, and we measured what orders them:
 
 # %%
-diagnostics = {}
-for protocol in ("leak_free", "leaky"):
-    if ("cnn", "dice") in tables[protocol].index:
-        diagnostics[protocol] = dia.collapse_diagnostics(frames[protocol], X, y, parameters, protocol=protocol)
+diagnostics = dia.collapse_diagnostics_by_protocol(frames, tables, X, y, parameters)
 if diagnostics:
-    diag_shown = pd.DataFrame(diagnostics).T.rename(index=TABLE1_PROTOCOLS)
-    diag_shown["score_spread_median"] = diag_shown["score_spread_median"] * 1e6  # a spread of millionths, shown as such
-    glue_table("tbl_dia_collapse_diagnostics", diag_shown.astype({"n_folds": int}), index_header="protocol",
-               headers={"score_spread_median": "median score spread in a fold (× 10⁻⁶)",
-                        "spearman_score_length_mean": "rank correlation of score and descriptor length",
-                        "length_auc_mean": "ROC-AUC of descriptor length as a score", "auc_mean": "mean ROC-AUC",
-                        "auc_below_half_fraction": "share of folds with ROC-AUC < 0.5", "n_folds": "folds"})
+    glue_table("tbl_dia_collapse_diagnostics", dia.diagnostics_table(diagnostics), index_header="protocol",
+               headers=dia.DIAGNOSTIC_HEADERS)
 else:
     glue_table("tbl_dia_collapse_diagnostics", pd.DataFrame({"CNN + Dice": ["not in this run's models and losses"]}),
                index=False)
-for protocol, d in diagnostics.items():
-    short = GLUE_PREFIX[protocol]
-    glue(f"dia_{short}_spread", d["score_spread_median"], display=False)
-    glue(f"dia_{short}_rho", d["spearman_score_length_mean"], display=False)
-    glue(f"dia_{short}_length_auc", d["length_auc_mean"], display=False)
-    glue(f"dia_{short}_below_half", d["auc_below_half_fraction"], display=False)
+glue_numbers("dia", dia.diagnostics_numbers(diagnostics))
 
 # %% [markdown]
 # :::{table} What orders the scores of the collapsed CNN + Dice models, per protocol: the spread of the scores within a test fold, their Spearman correlation with the length of each drug's standardised descriptor vector, and the ROC-AUC that this length alone scores (fold means; the spread is a median).
@@ -678,8 +570,13 @@ for protocol, d in diagnostics.items():
 # %% [markdown]
 # ## Figures like the paper's 5 to 8
 
+# %% [markdown]
+# The paper shows ROC curves, confusion matrices, F1 bars and training curves. We draw the same four
+# from our fold models, with the protocols side by side, starting with the mean ROC curve of each
+# network and loss, one row per protocol.
+
 # %%
-fig = plots.mean_roc_grid({TABLE1_PROTOCOLS[p]: frames[p] for p in dia.PROTOCOLS},
+fig = plots.mean_roc_grid({dia.PROTOCOL_WORDS[p]: frames[p] for p in dia.PROTOCOLS},
                           parameters["models"], parameters["losses"])
 plots.save_figure(fig, "dia", "roc_curves", glue_key="fig_dia_roc")
 
@@ -693,13 +590,13 @@ plots.save_figure(fig, "dia", "roc_curves", glue_key="fig_dia_roc")
 # parameters at the top of this page.
 # ```
 
+# %% [markdown]
+# Confusion matrices summed over every fold and repeat, one figure per protocol: a configuration
+# whose models collapse to one class shows up as a matrix with one empty column.
+
 # %%
 for protocol in dia.PROTOCOLS:
-    matrices = {}
-    for model in parameters["models"]:
-        for loss in parameters["losses"]:
-            g = frames[protocol][(frames[protocol].model == model) & (frames[protocol].loss == loss)]
-            matrices[(plots.config_label(model), loss)] = np.array([[g.tn.sum(), g.fp.sum()], [g.fn.sum(), g.tp.sum()]])
+    matrices = dia.confusion_matrices(frames[protocol], parameters["models"], parameters["losses"])
     fig, _ = plots.confusion_panels(matrices)
     plots.save_figure(fig, "dia", f"confusion_{protocol}", glue_key=f"fig_dia_confusion_{protocol}")
 
@@ -724,22 +621,13 @@ for protocol in dia.PROTOCOLS:
 # {numref}`fig-dia-confusion-leak-free`.
 # ```
 
+# %% [markdown]
+# F1 per network and loss under each protocol, with the paper's values marked and, as a floor, the F1
+# that calling every drug positive gets at that protocol's test-fold prevalence.
+
 # %%
-fig, axes = plt.subplots(len(dia.PROTOCOLS), 1, figsize=(7, 2.6 * len(dia.PROTOCOLS)), sharex=True)
-for ax, protocol in zip(axes, dia.PROTOCOLS):
-    t = tables[protocol]
-    means = t["f1_mean"].unstack("loss").loc[parameters["models"], parameters["losses"]]
-    err = t["f1_std"].unstack("loss").loc[parameters["models"], parameters["losses"]]
-    ref = pd.DataFrame({loss: [dia.PAPER_TABLE1[(m, loss)]["f1"] for m in parameters["models"]]
-                        for loss in parameters["losses"]}, index=parameters["models"])
-    names = [plots.config_label(m) for m in parameters["models"]]
-    plots.bar_with_errors(means.set_axis(names), err=err.set_axis(names), reference=ref.set_axis(names), ax=ax,
-                          ylabel="F1", title=TABLE1_PROTOCOLS[protocol], ylim=(0, 1.05))
-    ax.axhline(metrics.all_positive_scores(prevalence[protocol])["f1"], ls=":", color="grey", lw=1)
-    if protocol != dia.PROTOCOLS[0]:
-        ax.get_legend().remove()  # one legend, on the top panel
-    else:
-        ax.legend(ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.12), frameon=False)
+panels = dia.f1_bar_panels(tables, parameters["models"], parameters["losses"], prevalence)
+fig = plots.bar_panels(panels, ylabel="F1", ylim=(0, 1.05))
 plots.save_figure(fig, "dia", "f1_bars", glue_key="fig_dia_f1")
 
 # %% [markdown]
@@ -751,27 +639,13 @@ plots.save_figure(fig, "dia", "f1_bars", glue_key="fig_dia_f1")
 # folds' prevalence. Made by `notebooks/dia.py` with the parameters at the top of this page.
 # ```
 
+# %% [markdown]
+# Last, the training curves of the leak-free inner runs, the runs whose early stopping chooses the
+# epoch count for the refit: loss and validation ROC-AUC per epoch, per network and loss.
+
 # %%
-fig, axes = plt.subplots(len(parameters["models"]), 2, figsize=(7, 2.6 * len(parameters["models"])), squeeze=False)
-f = frames["leak_free"]
-for row, model in enumerate(parameters["models"]):
-    hist = {loss: list(f[(f.model == model) & (f.loss == loss)]["history"]) for loss in parameters["losses"]}
-    for col, metric in enumerate(("loss", "auc")):
-        ax = axes[row, col]
-        for i, (loss, runs) in enumerate(hist.items()):
-            key = "loss" if metric == "loss" else "val_auc"
-            length = min(len(r[key]) for r in runs)
-            stack = np.array([r[key][:length] for r in runs])
-            ax.plot(np.arange(1, length + 1), stack.mean(0), color=plots.color_for(loss, i), label=plots.label(loss))
-            if metric == "loss":
-                vstack = np.array([r["val_loss"][:length] for r in runs])
-                ax.plot(np.arange(1, length + 1), vstack.mean(0), "--", color=plots.color_for(loss, i))
-        ax.set(xlabel="epoch" if row == len(parameters["models"]) - 1 else "",
-               ylabel="loss" if metric == "loss" else "validation ROC-AUC", title=plots.config_label(model))
-        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-        if row == 0 and col == 0:
-            ax.legend(title="loss")
-plots.save_figure(fig, "dia", "training_curves", glue_key="fig_dia_curves")
+histories = dia.training_histories(frames["leak_free"], parameters["models"], parameters["losses"])
+plots.save_figure(plots.mean_history_grid(histories), "dia", "training_curves", glue_key="fig_dia_curves")
 
 # %% [markdown]
 # ```{glue:figure} fig_dia_curves
@@ -793,27 +667,11 @@ plots.save_figure(fig, "dia", "training_curves", glue_key="fig_dia_curves")
 # family-wise error rate, and the table shows raw and adjusted p-values side by side.
 
 # %%
+paired = None
 if ("mlp", "focal") in lf.index:
     paired = dia.holm_table(dia.paired_tests(frames["leak_free"]))
-    glue("dia_n_sig_auc", int((paired["roc_auc_p"] < 0.05).sum()), display=False)
-    glue("dia_n_sig_auc_holm", int((paired["roc_auc_p_holm"] < 0.05).sum()), display=False)
-    glue("dia_n_compared", len(paired), display=False)
-    glue("dia_n_family", 2 * len(paired), display=False)
-    if ("mlp", "bce") in paired.index:
-        glue("dia_focal_vs_bce_auc_diff", float(-paired.loc[("mlp", "bce"), "roc_auc_diff"]), display=False)
-        glue("dia_focal_vs_bce_auc_p", float(paired.loc[("mlp", "bce"), "roc_auc_p"]), display=False)
-        glue("dia_focal_vs_bce_auc_p_holm", float(paired.loc[("mlp", "bce"), "roc_auc_p_holm"]), display=False)
-        glue("dia_focal_vs_bce_f1_diff", float(-paired.loc[("mlp", "bce"), "f1_diff"]), display=False)
-        glue("dia_focal_vs_bce_f1_p", float(paired.loc[("mlp", "bce"), "f1_p"]), display=False)
-        glue("dia_focal_vs_bce_f1_p_holm", float(paired.loc[("mlp", "bce"), "f1_p_holm"]), display=False)
-    paired_shown = pd.DataFrame(
-        {**{f"{plots.label(m)} [95 % CI]": [SimpleNamespace(estimate=r[f"{m}_diff"], ci_low=r[f"{m}_ci_low"], ci_high=r[f"{m}_ci_high"])
-                                                               for _, r in paired.iterrows()] for m in ("roc_auc", "f1")},
-         **{f"{plots.label(m)} p (Holm)": [f"{r[f'{m}_p']:.3f} ({r[f'{m}_p_holm']:.3f})" for _, r in paired.iterrows()]
-            for m in ("roc_auc", "f1")}},
-        index=[plots.config_label(*key) for key in paired.index])
-    paired_shown = paired_shown[[c for m in ("roc_auc", "f1") for c in paired_shown.columns if c.startswith(plots.label(m) + " ")]]
-    glue_table("tbl_dia_paired", paired_shown, index_header="configuration", decimals=2)
+    glue_numbers("dia", dia.paired_numbers(paired))
+    glue_table("tbl_dia_paired", dia.paired_table(paired), index_header="configuration", decimals=2)
 else:
     glue_table("tbl_dia_paired", pd.DataFrame({"comparison": ["not run: MLP + focal is not in this grid"]}), index=False)
 
@@ -844,61 +702,10 @@ else:
 # on ours.
 
 # %%
-our_means = {name: {idx: {m: float(tables[name].loc[idx, f"{m}_mean"]) for m in dia.PAPER_METRICS}
-                    for idx in tables[name].index} for name in ("leak_free", "paper")}
-full_grid = len(lf) == len(dia.MODELS) * len(dia.LOSSES)
-claim_checks = {"paper_table1": dia.paper_claim_checks(dia.PAPER_TABLE1)}
-if full_grid:
-    for name in ("leak_free", "paper"):
-        claim_checks[name] = dia.paper_claim_checks(our_means[name])
-    claim_differences = {name: dia.claim_differences(frames[name]) for name in ("leak_free", "paper")}
-else:
-    claim_differences = {}
-stability = {name: dia.stability_check(frames[name], n_boot=n_boot, seed=seed)
-             for name in ("leak_free", "paper") if ("mlp", "focal") in tables[name].index and len(tables[name]) > 1}
-fig5 = dia.figure5_vs_table1()
-check_rows = []
-for source, checks in claim_checks.items():
-    for claim, c in checks.items():
-        check_rows.append({"claim": claim.replace("_", " "), "table": source.replace("_", " "),
-                           "comparisons that hold": f"{c['n_true']} of {c['n']}"})
-for name, st in stability.items():
-    for metric in ("roc_auc", "f1"):
-        check_rows.append({"claim": f"smallest sd ({metric})", "table": name.replace("_", " "),
-                           "comparisons that hold": f"rank {st[metric]['reference_rank']} of {len(st[metric]['sd'])}"})
-pt = claim_checks["paper_table1"]
-glue("dia_focal_best_paper_n", pt["focal_best"]["n_true"], display=False)
-glue("dia_focal_best_n", pt["focal_best"]["n"], display=False)
-glue("dia_mlp_surpassed_paper_n", pt["mlp_surpassed"]["n_true"], display=False)
-glue("dia_mlp_surpassed_n", pt["mlp_surpassed"]["n"], display=False)
-for name in ("leak_free", "paper"):
-    short = GLUE_PREFIX[name]
-    got = claim_checks.get(name)
-    glue(f"dia_focal_best_{short}_n", got["focal_best"]["n_true"] if got else "n/a", display=False)
-    glue(f"dia_mlp_surpassed_{short}_n", got["mlp_surpassed"]["n_true"] if got else "n/a", display=False)
-    st = stability.get(name)
-    for metric in ("roc_auc", "f1"):
-        glue(f"dia_sd_rank_{short}_{metric}", st[metric]["reference_rank"] if st else "n/a", display=False)
-        glue(f"dia_sd_smallest_{short}_{metric}", plots.config_label(str(st[metric]["smallest"])) if st else "n/a",
-             display=False)
-        glue_estimate(f"dia_sd_diff_{short}_{metric}",
-                      st[metric]["reference_minus_smallest_other"] if st else Estimate(float("nan")))
-glue("dia_n_configs", len(lf), display=False)
-glue("dia_fig5_n_disagree", fig5["n_disagree"], display=False)
-glue("dia_fig5_n", fig5["n_compared"], display=False)
-glue("dia_fig5_disagree", "; ".join(f"{plots.config_label(k)}: {v['figure5']:.2f} vs {v['table1']:.2f}" for k, v in fig5["rows"].items()
-                                     if v["difference"] != 0), display=False)
-CLAIM_WORDS = {"focal best": "focal loss best (§3.1)", "mlp surpassed": "MLP above the other networks (§3.1)",
-               "smallest sd (roc_auc)": "MLP + focal has the smallest sd, ROC-AUC (§3.1.4)",
-               "smallest sd (f1)": "MLP + focal has the smallest sd, F1 (§3.1.4)"}
-TABLE_WORDS = {"paper table1": "the paper's Table 1", "leak free": "ours, leak-free", "paper": "ours, paper protocol"}
-claims_shown = pd.DataFrame(check_rows)
-claims_shown["claim"] = claims_shown["claim"].map(lambda c: CLAIM_WORDS.get(c, c))
-claims_shown["table"] = claims_shown["table"].map(lambda t: TABLE_WORDS.get(t, t))
-glue_table("tbl_dia_claims", claims_shown.rename(columns={"table": "checked on"}), index=False)
-fig5_shown = pd.DataFrame(fig5["rows"]).T
-fig5_shown.index = [plots.config_label(k) if "+" in str(k) else str(k) for k in fig5_shown.index]
-glue_table("tbl_dia_fig5", fig5_shown, index_header="configuration",
+claims = dia.paper_claims(tables, frames, n_boot=parameters["n_boot"], seed=parameters["seed"])
+glue_numbers("dia", dia.claims_numbers(claims, len(lf)))
+glue_table("tbl_dia_claims", dia.claims_table(claims), index=False)
+glue_table("tbl_dia_fig5", dia.figure5_table(claims["figure5"]), index_header="configuration",
            headers={"figure5": "AUC quoted for Figure 5", "table1": "AUC in Table 1", "difference": "difference"})
 
 # %% [markdown]
@@ -951,23 +758,19 @@ glue_table("tbl_dia_fig5", fig5_shown, index_header="configuration",
 
 # %%
 baselines = dia.run_baselines(X, y, parameters, data_sha256=train.sha256)
-base_table = baselines.groupby("model", sort=False)[["roc_auc", "pr_auc", "f1", "balanced_accuracy", "mcc"]].agg(["mean", "std"])
-network_names = [plots.config_label(*key) for key in lf.index]
-cv_auc = pd.concat([pd.Series(lf["roc_auc_mean"].to_numpy(), index=network_names),
-                    baselines.groupby("model", sort=False)["roc_auc"].mean()])
-cv_auc_std = pd.concat([pd.Series(lf["roc_auc_std"].to_numpy(), index=network_names),
-                        baselines.groupby("model", sort=False)["roc_auc"].std()])
+best_baseline = dia.best_baseline(baselines)
+glue_numbers("dia", dia.baseline_numbers(baselines))
+glue_table("tbl_dia_baselines", dia.baselines_table(baselines), index_header="baseline")
+
+# %% [markdown]
+# The figure sets the baselines beside the nine leak-free networks on one axis, with InterDIA's
+# reported CV ROC-AUC as a reference line.
+
+# %%
+cv_auc, cv_auc_std = dia.cv_auc_bars(lf, baselines)
 fig, ax = plots.bar_with_errors(cv_auc, err=cv_auc_std, reference=dia.INTERDIA["cv_auc"],
                                 reference_label="InterDIA CV AUC", ylabel="leak-free CV ROC-AUC", ylim=(0.4, 1.0))
 plots.save_figure(fig, "dia", "baselines", glue_key="fig_dia_baselines", height_in=3.8)
-best_baseline = str(baselines.groupby("model")["roc_auc"].mean().idxmax())
-glue("dia_best_baseline", best_baseline.replace("_", " "), display=False)
-glue("dia_best_baseline_auc", float(baselines.groupby("model")["roc_auc"].mean().max()), display=False)
-glue_table("tbl_dia_baselines",
-           pd.DataFrame({plots.label(m): [f"{a:.3f} ± {b:.3f}" for a, b in zip(base_table[(m, "mean")], base_table[(m, "std")])]
-                         for m in ("roc_auc", "pr_auc", "f1", "balanced_accuracy", "mcc")},
-                        index=[plots.label(i) for i in base_table.index]),
-           index_header="baseline")
 
 # %% [markdown]
 # ```{glue:figure} fig_dia_baselines
@@ -1001,36 +804,17 @@ glue_table("tbl_dia_baselines",
 
 # %%
 groups = dia.descriptor_groups(X)
-twins = dia.stereoisomers(X, y, test.X.to_numpy(), test.y)
-random_specs = dia.cv_splits(y, n_splits, n_repeats, seed)
-group_sizes = np.bincount(groups)
-twins["test_fold_drugs_with_twin_in_training_per_fold"] = float(np.mean(
-    [sum(bool(set(np.flatnonzero(groups == groups[i])) & set(s.train)) for i in s.test if group_sizes[groups[i]] > 1)
-     for s in random_specs]))
-grouped_frames = []
-for config in parameters["grouped_configs"]:
-    model, loss = config.split("+")
-    if model in parameters["models"] and loss in parameters["losses"]:
-        grouped_frames.append(dia.run_arms(X, y, parameters, ["leak_free_grouped"], data_sha256=train.sha256,
-                                           models=[model], losses=[loss], groups=groups,
-                                           executor=pool)["leak_free_grouped"])
-grouped_effect = {}
-if grouped_frames:
-    grouped = pd.concat(grouped_frames, ignore_index=True)
-    for (model, loss), _ in grouped.groupby(["model", "loss"], sort=False):
-        grouped_effect[f"{model}+{loss}"] = {m: dia.grouped_effect(frames["leak_free"], grouped, model, loss, m)
-                                            for m in ("roc_auc", "f1")}
-for key, value in twins.items():
-    glue(f"dia_twins_{key}", value, display=False)
-glue("dia_grouped_configs", ", ".join(plots.config_label(c) for c in parameters["grouped_configs"]), display=False)
-head_group = grouped_effect.get("mlp+focal") or next(iter(grouped_effect.values()), None)
-glue("dia_grouped_config", next((plots.config_label(k) for k in grouped_effect if grouped_effect[k] is head_group), "n/a"),
-     display=False)
-glue_estimate("dia_grouped_auc", head_group["roc_auc"] if head_group else Estimate(float("nan")))
-glue_estimate("dia_grouped_f1", head_group["f1"] if head_group else Estimate(float("nan")))
-glue_table("tbl_dia_twins", pd.DataFrame({"count": pd.Series([int(v) if float(v).is_integer() else v for v in twins.values()],
-                                                              index=[plots.label(k) for k in twins], dtype=object)}),
-           index_header="drugs with an identical descriptor vector")
+twins = dia.twins_with_cv(X, y, test.X.to_numpy(), test.y, groups, parameters)
+glue_table("tbl_dia_twins", dia.twins_table(twins), index_header="drugs with an identical descriptor vector")
+
+# %% [markdown]
+# The grouped re-run trains each configuration of `grouped_configs` again on folds cut with
+# `StratifiedGroupKFold`, and compares it with the random folds above.
+
+# %%
+grouped_effect = dia.grouped_cv_effects(X, y, parameters, groups, frames["leak_free"], data_sha256=train.sha256,
+                                        executor=pool)
+glue_numbers("dia", dia.twins_numbers(twins, grouped_effect, parameters["grouped_configs"]))
 
 # %% [markdown]
 # :::{table} Drugs that share their whole descriptor vector with another drug ("twins"), in the training and external test sets, and in the folds of the random cross-validation (mean per fold).
@@ -1063,27 +847,13 @@ glue_table("tbl_dia_twins", pd.DataFrame({"count": pd.Series([int(v) if float(v)
 # Dice has no per-example term and ignores class weights.
 
 # %%
-VARIANT_CHANGES = {"class weight 3 for positives": {"pos_class_weight": 3.0},
-                   "label smoothing 0.1": {"label_smoothing": 0.1}}
-glue("dia_variant_class_weight", VARIANT_CHANGES["class weight 3 for positives"]["pos_class_weight"], display=False)
-glue("dia_variant_label_smoothing", VARIANT_CHANGES["label smoothing 0.1"]["label_smoothing"], display=False)
-variant_rows, variant_estimates = [], {}
+glue_numbers("dia_variant", dia.variant_numbers())
+variants = {"estimates": {}, "table": None}
 if run_variants:
-    no_refit = frames["leak_free_no_refit"]
-    n_tr, n_te = dia._sizes(no_refit)
-    for name, change in VARIANT_CHANGES.items():
-        p2 = {**parameters, **change}
-        g = dia.run_grid(X, y, p2, protocol="leak_free", data_sha256=train.sha256, models=["mlp"])
-        for (model, loss), _ in g.groupby(["model", "loss"], sort=False):
-            est = {m: dia.paired_estimate(dia._fold_scores(no_refit, model, loss, m), dia._fold_scores(g, model, loss, m),
-                                          n_train=n_tr, n_test=n_te)[0]
-                   for m in ("roc_auc", "f1", "recall", "precision", "brier")}
-            variant_estimates[f"{name}|{model}+{loss}"] = est
-            variant_rows.append({"variant": f"{name}, {plots.config_label(model, loss)}", **est})
-if variant_rows:
-    variant_frame = pd.DataFrame(variant_rows).set_index("variant")
-    glue_table("tbl_dia_variants_ranking", variant_frame[["roc_auc", "f1"]], decimals=3)
-    glue_table("tbl_dia_variants_threshold", variant_frame[["precision", "recall", "brier"]], decimals=3,
+    variants = dia.variant_effects(X, y, parameters, frames["leak_free_no_refit"], data_sha256=train.sha256)
+if variants["table"] is not None:
+    glue_table("tbl_dia_variants_ranking", variants["table"][["roc_auc", "f1"]], decimals=3)
+    glue_table("tbl_dia_variants_threshold", variants["table"][["precision", "recall", "brier"]], decimals=3,
                headers={"brier": "Brier score"})
 else:
     for key in ("tbl_dia_variants_ranking", "tbl_dia_variants_threshold"):
@@ -1117,14 +887,9 @@ else:
 # {glue:text}`dia_variant_models`:
 
 # %%
-optimism = {key: {metric: d[metric]["parts"]["early_stopping_on_scored_fold"] for metric in d}
-            for key, d in decomposition.items()}
-glue("dia_variant_models", " and ".join(m.upper() if m != "simplenn" else "SimpleNN" for m in parameters["variant_models"]),
-     display=False)
-glue("dia_es_optimism_auc", float(np.mean([v["roc_auc"].estimate for v in optimism.values()])), display=False)
-glue("dia_es_optimism_auc_max", float(np.max([v["roc_auc"].estimate for v in optimism.values()])), display=False)
-glue_table("tbl_dia_optimism", pd.DataFrame({plots.config_label(k): v for k, v in optimism.items()}).T[["roc_auc", "f1"]],
-           index_header="configuration", decimals=3)
+optimism = dia.early_stopping_optimism(decomposition)
+glue_numbers("dia", dia.optimism_numbers(optimism, parameters["variant_models"]))
+glue_table("tbl_dia_optimism", dia.config_estimates_table(optimism), index_header="configuration", decimals=3)
 
 # %% [markdown]
 # :::{table} Early-stopping optimism: networks stopped on the scored fold minus the refitted leak-free networks, mean paired difference in ROC-AUC and F1 over folds and repeats with its 95 % corrected resampled t-interval (accuracy is in the results file).
@@ -1153,43 +918,11 @@ glue_table("tbl_dia_optimism", pd.DataFrame({plots.config_label(k): v for k, v i
 # a paired bootstrap interval for the difference.
 
 # %%
-best_net = tuple(lf["roc_auc_mean"].idxmax())
-chosen = [best_net] + ([("mlp", "focal")] if ("mlp", "focal") in lf.index and best_net != ("mlp", "focal") else [])
-X_ext = test.X.to_numpy()
-external_probs = dia.external_test(X, y, X_ext, parameters, chosen, data_sha256=train.sha256, n_refits=n_refits)
-no_refit_probs = dia.external_test(X, y, X_ext, parameters, chosen, data_sha256=train.sha256, n_refits=n_refits,
-                                   refit=False)
-external_probs[(best_baseline, "")] = dia.refit_baseline(best_baseline, X, y, X_ext, seed)
-external, external_refit_gain = {}, {}
-for (model, loss), prob in external_probs.items():
-    name = f"{model}+{loss}" if loss else model
-    report = metrics.binary_report(test.y, prob)
-    external[name] = {
-        **{m: metrics.bootstrap_ci(m, test.y, prob, n_boot=n_boot, seed=seed) for m in ("roc_auc", "pr_auc", "f1")},
-        "accuracy": report["accuracy"], "precision": report["precision"], "recall": report["recall"],
-    }
-    if loss:
-        external_refit_gain[name] = {}
-        for m in ("roc_auc", "f1"):
-            d = metrics.paired_bootstrap(m, test.y, no_refit_probs[(model, loss)], prob, n_boot=n_boot, seed=seed)
-            external_refit_gain[name][m] = Estimate(d["diff"], min(d["ci_low"], d["diff"]), max(d["ci_high"], d["diff"]),
-                                                    n=len(test.y), method="paired_bootstrap")
-ext_table = pd.DataFrame({name: {f"{m} [{lo}]": v for m in ("roc_auc", "pr_auc", "f1")
-                                 for lo, v in (("estimate", r[m]["estimate"]), ("2.5%", r[m]["ci_low"]), ("97.5%", r[m]["ci_high"]))}
-                          for name, r in external.items()}).T
-glue("dia_n_refits", n_refits, display=False)
-glue("dia_n_boot", n_boot, display=False)
-first = next(iter(external))
-glue("dia_ext_best_name", plots.config_label(first), display=False)
-glue("dia_ext_best_auc", external[first]["roc_auc"]["estimate"], display=False)
-glue("dia_ext_best_lo", external[first]["roc_auc"]["ci_low"], display=False)
-glue("dia_ext_best_hi", external[first]["roc_auc"]["ci_high"], display=False)
-glue_estimate("dia_ext_refit_gain_auc", external_refit_gain[first]["roc_auc"])
-glue_table("tbl_dia_external",
-           pd.DataFrame({plots.label(m): [SimpleNamespace(estimate=r[m]["estimate"], ci_low=r[m]["ci_low"], ci_high=r[m]["ci_high"])
-                                          for r in external.values()] for m in ("roc_auc", "pr_auc", "f1")},
-                        index=[plots.config_label(n) for n in external]),
-           index_header="chosen by CV", decimals=3)
+chosen = dia.chosen_configs(lf)
+external = dia.external_summary(X, y, test.X.to_numpy(), test.y, parameters, chosen, best_baseline,
+                                data_sha256=train.sha256)
+glue_numbers("dia", dia.external_numbers(external, parameters))
+glue_table("tbl_dia_external", dia.external_table(external["external"]), index_header="chosen by CV", decimals=3)
 
 # %% [markdown]
 # :::{table} External test ({glue:text}`dia_n_ext` drugs, scored once) of the configurations chosen by leak-free cross-validation: estimate and 95 % stratified bootstrap interval ({glue:text}`dia_n_boot` resamples).
@@ -1219,49 +952,14 @@ glue_table("tbl_dia_external",
 # * Whether focal loss beats BCE is a question for paired tests over the same folds, with Holm's
 #   adjustment, above.
 
+# %% [markdown]
+# Everything above, with the parameters and the data checksums, goes to the results file that the
+# book's claims ledger and the other chapters read.
+
 # %%
-results = {
-    "leak_free": dia.table1_record(lf),
-    "leak_free_no_refit": dia.table1_record(tables["leak_free_no_refit"]),
-    "leaky": dia.table1_record(lk),
-    "paper_protocol": {"table": dia.table1_record(pp), "estimates": dia.fold_mean_estimates(frames["paper"]),
-                       "real_drugs_estimates": dia.fold_mean_estimates(frames["paper"], prefix="real_"),
-                       "fold_sizes": dict(zip(("n_train", "n_test"), dia._sizes(frames["paper"])))},
-    "leak_free_estimates": dia.fold_mean_estimates(frames["leak_free"]),
-    "decomposition": {key: {metric: {"levels": d["levels"], "parts": d["parts"], "p_values": d["p_values"],
-                                     "paper_minus_leak_free": d["total"]} for metric, d in v.items()}
-                      for key, v in decomposition.items()},
-    "fair_refit": {"refit_minus_no_refit_cv": handicap, "external_refit_minus_no_refit": external_refit_gain,
-                   "fold_sizes": {"n_train": n_tr, "n_test": n_te},
-                   "method": "epochs chosen on an inner split, then refit on the whole training fold / all training drugs"},
-    "confusion_counts": confusion,
-    "cnn_dice": {"collapse_frequency": collapse_freq, "counts": cnn_dice_counts,
-                 "paper_zero_fp_fn_feasible_with_its_table1_row": zero_errors_feasible,
-                 "paper_claim_fp_fn": dia.PAPER_CONFUSION[("cnn", "dice")]},
-    "stability": stability,
-    "paper_claim_checks": claim_checks,
-    "paper_claim_differences": claim_differences,
-    "figure5_vs_table1": fig5,
-    "stereoisomers": twins,
-    "grouped_cv": {"grouped_minus_random": grouped_effect,
-                   "method": "StratifiedGroupKFold on identical descriptor vectors; unpaired corrected t"},
-    "early_stopping_optimism": optimism,
-    "variants_minus_default": variant_estimates,
-    "paper_table1": {f"{m}+{l}": v for (m, l), v in dia.PAPER_TABLE1.items()},
-    "test_fold_prevalence": prevalence,
-    "all_positive_at_half": all_pos,
-    "cnn_choices": lbmodels.CNN_CHOICES,
-    "baselines_cv": {name: {"roc_auc_mean": float(g["roc_auc"].mean()), "roc_auc_std": float(g["roc_auc"].std()),
-                            "pr_auc_mean": float(g["pr_auc"].mean())} for name, g in baselines.groupby("model")},
-    "interdia": dia.INTERDIA,
-    "external_test": external,
-    "collapse_diagnostics_cnn_dice": diagnostics,
-}
-if ("mlp", "focal") in lf.index:
-    results["paired_vs_mlp_focal"] = {f"{m}+{l}": row.to_dict() for (m, l), row in paired.iterrows()}
-    results["holm"] = {"family": "every configuration against MLP+focal, ROC-AUC and F1, leak-free CV",
-                       "n_tests": 2 * len(paired),
-                       "p_raw_and_adjusted": {f"{m}+{l}": {k: row[k] for k in ("roc_auc_p", "roc_auc_p_holm", "f1_p", "f1_p_holm")}
-                                              for (m, l), row in paired.iterrows()}}
+results = dia.results_record(tables=tables, frames=frames, decomps=decomposition, handicap=handicap,
+                             external=external, confusion=confusion, cnn_dice=cnn_dice, claims=claims, twins=twins,
+                             grouped=grouped_effect, optimism=optimism, variants=variants["estimates"],
+                             prevalence=prevalence, baselines=baselines, diagnostics=diagnostics, paired=paired)
 results_file = save_results("dia", results, parameters=parameters, data_checksums=checksums)
 pool.close()

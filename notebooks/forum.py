@@ -48,29 +48,29 @@ seed = 0
 import os
 
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # before TensorFlow loads: its C++ logs would land in the outputs
+import lossbook  # noqa: F401  (before TensorFlow: it sets TF_ENABLE_ONEDNN_OPTS, read at import)
 
-import matplotlib.pyplot as plt
+# isort: split
 import numpy as np
 import pandas as pd
-import torch
 
 from lossbook.core import params as lbparams
 from lossbook.core import plots
-from lossbook.publish import tables
-from lossbook.publish.glue import glue_number
 from lossbook.studies import forum
 
 with forum.native_stderr_silenced():
-    import keras
-    import tensorflow  # noqa: F401  (loaded here, quietly; Keras checks the losses below)
+    import keras  # noqa: F401  (loaded here, quietly; Keras checks the losses below)
+    import tensorflow  # noqa: F401
+
+# %%
 from lossbook.core.compare import choose_threshold, compare
-from lossbook.core.estimate import Estimate
-from lossbook.core.inference import minimum_detectable_effect
-from lossbook.core.losses import make
 from lossbook.core.metrics import binary_report
 from lossbook.core.seeding import seed_everything
+from lossbook.publish import tables
+from lossbook.publish.glue import glue_number, glue_numbers
 from lossbook.publish.results import save_results
 
+# %%
 parameters = lbparams.collect(globals(), forum.CONSTRAINTS)  # the cell above, papermill's values included
 forum.check_parameters(complete=True, **parameters)
 seed_everything(seed)
@@ -95,12 +95,13 @@ problem = forum.make_problem(n_samples, prevalence=prevalence, n_features=n_feat
                              separation=separation, seed=seed)
 splits = forum.split_problem(problem, validation_fraction=validation_fraction,
                              test_fraction=test_fraction, seed=seed)
-sizes = pd.DataFrame(
-    {"rows": [len(s.y) for s in (splits.train, splits.validation, splits.test)],
-     "positives": [int(s.y.sum()) for s in (splits.train, splits.validation, splits.test)]},
-    index=["training", "validation", "test"],
-)
-sizes["positive rate"] = sizes["positives"] / sizes["rows"]
+
+# %% [markdown]
+# The split is stratified, so each part keeps the positive rate; what matters
+# for every interval below is how few positives each part holds.
+
+# %%
+sizes = forum.split_sizes(splits)
 
 # %%
 glue_number("forum_n_pos_total", int(problem.y.sum()))
@@ -109,16 +110,24 @@ glue_number("forum_n_test_pos", int(splits.test.y.sum()))
 glue_number("forum_prevalence", problem.prevalence)
 tables.glue_table("tbl_forum_sizes", sizes, index_header="split", decimals=4)
 
+# %% [markdown]
+# The three runs train on the training rows only, each under its own loss.
+
 # %%
 runs = forum.train_runs(splits.train, epochs=epochs, batch_size=batch_size, hidden=hidden,
                         learning_rate=learning_rate, seed=seed)
 names = list(runs)
 BCE, FOCAL, FOCAL_BAL = names
+
+# %% [markdown]
+# Every comparison below starts from the runs' outputs on the validation rows,
+# kept both as probabilities and as the logits the network emits; the training
+# log is each run's mean loss per epoch.
+
+# %%
 val_prob = {name: run.predict_proba(splits.validation.X) for name, run in runs.items()}
 val_logit = {name: run.predict_logit(splits.validation.X) for name, run in runs.items()}
-train_loss = pd.DataFrame({name: run.train_loss for name, run in runs.items()},
-                          index=pd.RangeIndex(1, epochs + 1, name="epoch"))
-tables.glue_table("tbl_forum_train_loss", train_loss, decimals=4)
+tables.glue_table("tbl_forum_train_loss", forum.train_loss_frame(runs), decimals=4)
 
 # %% [markdown]
 # :::{table} Rows and positives of the stand-in's training, validation and test splits (`notebooks/forum.py`).
@@ -153,19 +162,9 @@ tables.glue_table("tbl_forum_train_loss", train_loss, decimals=4)
 # each loss.
 
 # %%
-loss_fns = {
-    "BCE": make("bce", "numpy", from_logits=True),
-    "focal γ=5": make("focal", "numpy", from_logits=True, gamma=5.0, alpha=None),
-    "focal γ=5, α=0.25": make("focal", "numpy", from_logits=True, gamma=5.0, alpha=0.25),
-}
 y_val = splits.validation.y
-loss_table = pd.DataFrame(
-    {loss_name: [float(fn(y_val, val_logit[run_name])) for run_name in names] for loss_name, fn in loss_fns.items()},
-    index=pd.Index([f"predictions of {n}" for n in names], name="validation loss of"),
-)
+loss_table = forum.loss_scale_table(y_val, val_logit)  # rows: each run's predictions; columns: the three losses
 same_pred = loss_table.loc[f"predictions of {BCE}"]
-
-# %%
 glue_number("forum_same_bce", same_pred["BCE"])
 glue_number("forum_same_focal_bal", same_pred["focal γ=5, α=0.25"])
 glue_number("forum_same_ratio", same_pred["BCE"] / same_pred["focal γ=5, α=0.25"])
@@ -250,12 +249,13 @@ tables.glue_table("tbl_forum_validation", val_cmp.page_frame(), index_header="va
 
 # %%
 for key in ("roc_auc", "pr_auc", "brier", "balanced_accuracy"):
-    row = val_cmp.row(key)
-    glue_number(f"forum_val_{key}_a", row["value_a"])
-    glue_number(f"forum_val_{key}_b", row["value_b"])
-    glue_number(f"forum_val_{key}_diff", row["diff"])
-    glue_number(f"forum_val_{key}_lo", row["ci_low"])
-    glue_number(f"forum_val_{key}_hi", row["ci_high"])
+    glue_numbers(f"forum_val_{key}", forum.row_numbers(val_cmp, key))
+
+# %% [markdown]
+# The comparison draws its own figure: both runs' curves, their calibration,
+# and every paired difference with its interval.
+
+# %%
 plots.save_figure(val_cmp.figure(), "forum", "validation_comparison", glue_key="fig_forum_validation",
                   height_in=6.5)
 
@@ -336,24 +336,13 @@ tables.glue_table("tbl_forum_spread", spread, index_header="validation part",
 
 # %%
 chosen = {name: choose_threshold(y_val, val_prob[name], metric="balanced_accuracy") for name in names}
-fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH_IN, 3.8))
-for i, name in enumerate(names):
-    curve = chosen[name]
-    color = plots.PALETTE[i]  # two focal runs: one colour each
-    ax.plot(curve["grid"], curve["values"], color=color, label=f"{name} (best at {curve['threshold']:.3g})")
-    ax.axvline(curve["threshold"], color=color, ls=":", lw=1)
-ax.axvline(0.5, color=plots.NEUTRAL, ls="--", lw=1)
-plots.log_axis(ax, "x")
-ax.set(xlabel="threshold (log scale)", ylabel="validation balanced accuracy", ylim=(0.45, 1.0))
-ax.legend()
-plots.save_figure(fig, "forum", "threshold", glue_key="fig_forum_threshold")
+plots.save_figure(forum.threshold_figure(chosen), "forum", "threshold", glue_key="fig_forum_threshold")
+
+# %% [markdown]
+# Each run's best threshold, and what it gains over 0.5 on the validation rows:
 
 # %%
-thresholds = pd.DataFrame({
-    "threshold": {n: chosen[n]["threshold"] for n in names},
-    "validation balanced accuracy at it": {n: chosen[n]["value"] for n in names},
-    "validation balanced accuracy at 0.5": {n: binary_report(y_val, val_prob[n], 0.5)["balanced_accuracy"] for n in names},
-})
+thresholds = forum.threshold_frame(y_val, val_prob, chosen)
 glue_number("forum_thr_bce", chosen[BCE]["threshold"])
 glue_number("forum_thr_focal_bal", chosen[FOCAL_BAL]["threshold"])
 tables.glue_table("tbl_forum_thresholds", thresholds, index_header="run", decimals=4)
@@ -393,20 +382,16 @@ test_prob = {name: run.predict_proba(splits.test.X) for name, run in runs.items(
 y_test = splits.test.y
 test_cmp = compare(y_test, test_prob[BCE], test_prob[FOCAL_BAL], names=(BCE, FOCAL_BAL),
                    threshold=0.5, n_boot=n_boot, seed=seed)
-# Threshold-dependent metrics at each run's own validation threshold: paired
-# bootstrap of the difference in balanced accuracy, same resampling scheme.
-bal_rows = []
-for a_name, b_name in ((BCE, FOCAL_BAL), (FOCAL, FOCAL_BAL)):
-    thr_a, thr_b = chosen[a_name]["threshold"], chosen[b_name]["threshold"]
-    # Binarise at each run's own threshold, then compare the 0/1 decisions.
-    dec_a = (test_prob[a_name] >= thr_a).astype(float)
-    dec_b = (test_prob[b_name] >= thr_b).astype(float)
-    cmp_dec = compare(y_test, dec_a, dec_b, names=(a_name, b_name), threshold=0.5, n_boot=n_boot, seed=seed)
-    row = cmp_dec.row("balanced_accuracy")
-    bal_rows.append({"A": a_name, "B": b_name, "threshold A": thr_a, "threshold B": thr_b,
-                     "balanced accuracy A": row["value_a"], "balanced accuracy B": row["value_b"],
-                     "diff": row["diff"], "ci_low": row["ci_low"], "ci_high": row["ci_high"]})
-tuned = pd.DataFrame(bal_rows)
+
+# %% [markdown]
+# Balanced accuracy needs a threshold: each run is cut at the one it chose on
+# the validation rows, and the two runs' 0/1 decisions are compared with the
+# same paired bootstrap, for the forum's pair and for focal loss with and
+# without class balancing.
+
+# %%
+tuned = forum.tuned_comparisons(y_test, test_prob, {n: chosen[n]["threshold"] for n in names},
+                                ((BCE, FOCAL_BAL), (FOCAL, FOCAL_BAL)), n_boot=n_boot, seed=seed)
 
 # %%
 print(test_cmp.verdict_for(("roc_auc", "pr_auc", "brier")))
@@ -418,20 +403,16 @@ balance_cmp = compare(y_test, test_prob[FOCAL], test_prob[FOCAL_BAL], names=(FOC
                       n_boot=n_boot, seed=seed)
 print(balance_cmp.verdict_for(("roc_auc", "pr_auc", "brier")))
 
+# %% [markdown]
+# Each verdict the text quotes comes with what the test rows could have seen:
+# "no detectable difference" says nothing about effects smaller than the minimum
+# detectable effect at 80 % power.
+
 # %%
 for key in ("roc_auc", "pr_auc", "brier"):
-    row = test_cmp.row(key)
-    glue_number(f"forum_test_{key}_a", row["value_a"])
-    glue_number(f"forum_test_{key}_b", row["value_b"])
-    glue_number(f"forum_test_{key}_lo", row["ci_low"])
-    glue_number(f"forum_test_{key}_hi", row["ci_high"])
+    glue_numbers(f"forum_test_{key}", forum.row_numbers(test_cmp, key, ("a", "b", "lo", "hi")))
     for label, cmp in (("test", test_cmp), ("balance", balance_cmp)):
-        r = cmp.row(key)
-        # "no detectable difference" says nothing about effects smaller than the study could see (80 % power)
-        mde = minimum_detectable_effect((r["ci_high"] - r["ci_low"]) / (2 * 1.959964))
-        glue_number(f"forum_{label}_{key}_verdict",
-                    f"no detectable difference (minimum detectable effect at 80 % power {mde:.3f})"
-                    if cmp.better(key) is None else f"{cmp.better(key)} is better")
+        glue_number(f"forum_{label}_{key}_verdict", forum.verdict_text(cmp, key))
 
 # %%
 glue_number("forum_tuned_bal_a", tuned.loc[0, "balanced accuracy A"])
@@ -487,15 +468,7 @@ glue_number("forum_tuned_bal_hi", tuned.loc[0, "ci_high"])
 # several `alpha`.
 
 # %%
-y_col = y_val.astype("float32")[:, None]
-z_col = val_logit[BCE].astype("float32")[:, None]
-alphas = (0.1, 0.25, 0.5, 0.9)
-alpha_table = pd.DataFrame(
-    {f"apply_class_balancing={flag}": [
-        float(forum.keras_focal(gamma=5.0, alpha=a, apply_class_balancing=flag)(y_col, z_col)) for a in alphas]
-     for flag in (False, True)},
-    index=pd.Index(alphas, name="alpha"),
-)
+alpha_table = forum.keras_alpha_table(y_val, val_logit[BCE], alphas=(0.1, 0.25, 0.5, 0.9))
 glue_number("forum_alpha_spread_off", float(np.ptp(alpha_table.iloc[:, 0])))
 glue_number("forum_alpha_spread_on", float(np.ptp(alpha_table.iloc[:, 1])))
 tables.glue_table("tbl_forum_alpha", alpha_table, decimals=5)
@@ -522,25 +495,13 @@ tables.glue_table("tbl_forum_alpha", alpha_table, decimals=5)
 # Keras's loss:
 
 # %%
-check_rows = []
-for label, (loss, params, keras_args) in {
-    "BCE": ("bce", {}, None),
-    "focal γ=5": ("focal", {"gamma": 5.0, "alpha": None}, dict(apply_class_balancing=False)),
-    "focal γ=5, α=0.25": ("focal", {"gamma": 5.0, "alpha": 0.25}, dict(apply_class_balancing=True, alpha=0.25)),
-}.items():
-    ours = make(loss, "torch", from_logits=True, **params)
-    ours_value = float(ours(torch.as_tensor(y_col[:, 0]), torch.as_tensor(z_col[:, 0])))
-    if keras_args is None:
-        theirs = keras.losses.BinaryCrossentropy(from_logits=True)
-    else:
-        theirs = forum.keras_focal(gamma=5.0, **keras_args)
-    keras_value = float(theirs(y_col, z_col))
-    check_rows.append({"loss": label, "lossbook (torch)": ours_value, "Keras": keras_value,
-                       "relative difference": abs(ours_value - keras_value) / keras_value})
-keras_check = pd.DataFrame(check_rows).set_index("loss")
+keras_check = forum.keras_agreement(y_val, val_logit[BCE])  # BCE, focal, and focal with class balancing
+
+# %% [markdown]
+# The two differ only by float32 rounding, which varies from run to run with
+# the order of summation; the page therefore states a bound, not the noise.
 
 # %%
-# float32 rounding varies from run to run (summation order), so the page states a bound, not the noise
 FLOAT32_BOUND = 1e-6
 max_rel = float(keras_check["relative difference"].max())
 rel_bound = max(FLOAT32_BOUND, float(10.0 ** np.ceil(np.log10(max_rel)))) if max_rel > 0 else FLOAT32_BOUND
@@ -576,15 +537,7 @@ tables.glue_table("tbl_forum_keras", shown, decimals={"lossbook (torch)": 5, "Ke
 # as logits (what the post's metrics saw) and as probabilities.
 
 # %%
-logit_rows = {}
-for name in names:
-    as_logits = forum.keras_metric_values(y_val, val_logit[name])
-    as_probabilities = forum.keras_metric_values(y_val, val_prob[name])
-    for metric in forum.POSTED_METRICS:
-        logit_rows[(name, metric)] = {"on logits (as posted)": as_logits[metric],
-                                      "on probabilities": as_probabilities[metric]}
-logit_table = pd.DataFrame(logit_rows).T
-logit_table["logits minus probabilities"] = logit_table["on logits (as posted)"] - logit_table["on probabilities"]
+logit_table = forum.logit_metric_table(y_val, val_logit, val_prob)  # rows: (run, metric)
 
 # %%
 for name, key in ((BCE, "bce"), (FOCAL_BAL, "focal_bal")):
@@ -643,27 +596,15 @@ tables.glue_table("tbl_forum_logits", logit_table, index_header="run, metric", d
 # %%
 posted = forum.posted_model(seed=seed)
 patches = np.random.default_rng(seed).normal(size=(16, 31, 31, 31, 1)).astype("float32")
-reference = posted.predict(patches, verbose=0)
-side = forum.pooled_region()
-changed = patches.copy()
-changed[:, side:, :, :, :] += 5.0  # every voxel outside the corner cube
-changed[:, :, side:, :, :] -= 3.0
-changed[:, :, :, side:, :] *= -2.0
-outside_change = float(np.abs(posted.predict(changed, verbose=0) - reference).max())
-inside = patches.copy()
-inside[:, :side, :side, :side, :] += 1.0
-inside_change = float(np.abs(posted.predict(inside, verbose=0) - reference).max())
-posted_facts = {
-    "features_reaching_dense_head": forum.feature_width_before_head(posted),
-    "corner_side_reaching_output": side,
-    "share_of_voxels_reaching_output": side ** 3 / 31 ** 3,
-    "max_output_change_outside_corner": outside_change,
-    "max_output_change_inside_corner": inside_change,
-    "share_of_batches_without_positive": forum.batches_without_positive(
-        forum.FORUM_SETUP["approximate_positive_rate"], forum.FORUM_SETUP["batch_size"]),
-}
-for key, value in posted_facts.items():
-    glue_number(f"forum_posted_{key}", value)
+
+# %% [markdown]
+# The model's output on these patches is the reference; the measurement then
+# changes every voxel outside the surviving corner, and separately shifts the
+# voxels inside it, and records the largest change of the output each time.
+
+# %%
+posted_facts = forum.posted_model_facts(posted, patches)
+glue_numbers("forum_posted", posted_facts)
 tables.glue_table("tbl_forum_posted", pd.Series(posted_facts, name="value", dtype=object).to_frame(),
                   index_header="the posted model", decimals=3)
 
@@ -724,36 +665,39 @@ tables.glue_table("tbl_forum_posted", pd.Series(posted_facts, name="value", dtyp
 # with an explanation: it holds per-epoch summaries, and two runs cannot be
 # compared from those.
 
+# %% [markdown]
+# The results file records, per run, its loss, its training log and its scores
+# on the validation and test rows, at 0.5 and at its own validation threshold.
+
+# %%
+run_records = {name: {
+    "loss": runs[name].loss, "loss_params": runs[name].loss_params, "train_loss_per_epoch": runs[name].train_loss,
+    "validation_at_0.5": forum.run_metrics(val_prob[name], y_val, 0.5),
+    "validation_threshold": chosen[name]["threshold"],
+    "test_at_validation_threshold": forum.run_metrics(test_prob[name], y_test, chosen[name]["threshold"]),
+    "test_at_0.5": forum.run_metrics(test_prob[name], y_test, 0.5),
+} for name in names}
+
+# %% [markdown]
+# Beside them go every paired comparison, with its differences as estimates,
+# and the measurements of the sections above (the ledger reads the Keras AUC
+# of the BCE run's outputs read as logits minus read as probabilities).
+
 # %%
 results = {
     "n_positive": {"total": int(problem.y.sum()), "validation": int(y_val.sum()), "test": int(y_test.sum())},
-    "runs": {
-        name: {
-            "loss": runs[name].loss, "loss_params": runs[name].loss_params,
-            "train_loss_per_epoch": runs[name].train_loss,
-            "validation_at_0.5": forum.run_metrics(val_prob[name], y_val, 0.5),
-            "validation_threshold": chosen[name]["threshold"],
-            "test_at_validation_threshold": forum.run_metrics(test_prob[name], y_test, chosen[name]["threshold"]),
-            "test_at_0.5": forum.run_metrics(test_prob[name], y_test, 0.5),
-        }
-        for name in names
-    },
+    "runs": run_records,
     "comparisons": {
         "validation_bce_vs_focal_balanced": forum.comparison_record(val_cmp.to_dict()),
         "test_bce_vs_focal_balanced": forum.comparison_record(test_cmp.to_dict()),
         "test_focal_vs_focal_balanced": forum.comparison_record(balance_cmp.to_dict()),
-        "test_balanced_accuracy_at_validation_thresholds": [
-            {**{k: v for k, v in r.items() if k not in ("diff", "ci_low", "ci_high")},
-             "difference": Estimate(r["diff"], r["ci_low"], r["ci_high"], n=len(y_test),
-                                    method="paired_bootstrap").to_dict()}
-            for r in tuned.to_dict("records")],
+        "test_balanced_accuracy_at_validation_thresholds": forum.tuned_record(tuned, len(y_test)),
     },
-    "logits_as_probabilities": {
-        "by_run": {name: {metric: logit_table.loc[(name, metric)].to_dict() for metric in forum.POSTED_METRICS}
-                   for name in names},
-        # the ledger's measurement: Keras AUC of the BCE run's validation outputs read as logits minus as probabilities
-        "auc_logits_minus_probabilities": float(logit_table.loc[(BCE, "AUC"), "logits minus probabilities"]),
-    },
+    "logits_as_probabilities": forum.logits_record(logit_table, BCE),
+}
+
+# %%
+results |= {
     "same_predictions_under_each_loss": loss_table.to_dict(),
     "validation_parts_roc_auc_diff": spread["roc_auc_diff"].tolist(),
     "all_negative_validation": {k: all_negative[k] for k in ("accuracy", "balanced_accuracy")},
@@ -764,4 +708,6 @@ results = {
     "posted_model": posted_facts,
     "forum_reported": forum.FORUM_REPORTED,
 }
+
+# %%
 results_file = save_results("forum", results, parameters=parameters)

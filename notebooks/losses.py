@@ -70,12 +70,15 @@ from myst_nb import glue
 from lossbook.core import data as lbdata
 from lossbook.core import losses, metrics, plots
 from lossbook.core import params as lbparams
+
+# %%
 from lossbook.core.seeding import seed_everything
 from lossbook.publish import tables
 from lossbook.publish.results import save_results
 from lossbook.studies import chapters as chapter_params
 from lossbook.studies.dia import PAPER_TABLE1
 
+# %%
 lbparams.validate(lbparams.collect(globals(), chapter_params.LOSSES), chapter_params.LOSSES)  # the cell above
 # the loss parameters are checked by losses.make itself
 losses.make("focal", gamma=focal_gamma, alpha=focal_alpha)
@@ -83,12 +86,18 @@ losses.make("dice", eps=dice_eps)
 seed_everything(seed)
 plots.set_style()
 
+# %% [markdown]
+# The DIA training labels serve as the running example: their prevalence sets the
+# balancing class weights and the scores of the all-positive classifier below.
+
 # %%
 root = Path(data_dir) / "dia" if data_dir else None
 train = lbdata.load_dia("train", root, verify_checksum=True)
 y_train = np.asarray(train.y, dtype=int)
 n_train, n_pos = len(y_train), int(y_train.sum())
 prevalence = n_pos / n_train
+
+# %%
 glue("n_train", n_train, display=False)
 glue("n_pos", n_pos, display=False)
 glue("prevalence", prevalence, display=False)
@@ -113,13 +122,12 @@ curves = [("BCE", "bce", {}, plots.LOSS_COLORS["bce"], "-"),
 fig = plots.loss_curves(grid, curves)
 plots.save_figure(fig, "losses", "loss_curves", glue_key="fig_loss_curves")
 
+# %% [markdown]
+# To put a number on "discounts the easy examples", `focal_discount` scores one positive
+# example predicted at $p_t = 0.9$ under focal loss for each $\gamma$ and divides by its BCE.
+
 # %%
-# How much focal loss discounts an easy example (p_t = 0.9) relative to BCE.
-easy = {}
-for g in gammas:
-    focal_value = losses.make("focal", gamma=g, alpha=None)(np.array([1.0]), np.array([0.9]))
-    bce_value = losses.make("bce")(np.array([1.0]), np.array([0.9]))
-    easy[f"{g:g}"] = float(focal_value / bce_value)
+easy = losses.focal_discount(gammas, p_t=0.9)
 glue("easy_ratio_g2", easy[f"{focal_gamma:g}"], display=False)
 glue("focal_gamma", focal_gamma, display=False)
 
@@ -165,12 +173,20 @@ axes[0].set_ylabel("loss")
 axes[0].legend()
 plots.save_figure(fig, "losses", "focal_alpha", glue_key="fig_focal_alpha")
 
-pair_loss = losses.make("focal", axis=-1, gamma=focal_gamma, alpha=focal_alpha)
-# the same mistake (p_t = 0.3) on a positive and on a negative example
-pos_cost, neg_cost = pair_loss(np.array([[1.0], [0.0]]), np.array([[0.3], [0.7]]))
+# %% [markdown]
+# The figure shows the weighting; a few numbers pin it down. `alpha_cost_ratio` compares
+# the focal loss of a positive and of a negative example that make the same mistake,
+# $p_t = 0.3$, so that only $\alpha$ tells them apart. Beside it, scikit-learn's
+# "balanced" class weights for the DIA training labels, and the $\alpha$ that would
+# weight the two classes in the same proportion.
+
+# %%
+alpha_ratio = losses.alpha_cost_ratio(focal_gamma, focal_alpha, p_t=0.3)
 balanced = losses.balanced_class_weights(y_train)
 alpha_balanced = balanced[1] / (balanced[0] + balanced[1])
-glue("alpha_ratio", float(pos_cost / neg_cost), display=False)
+
+# %%
+glue("alpha_ratio", alpha_ratio, display=False)
 glue("focal_alpha", focal_alpha, display=False)
 glue("w_neg", balanced[0], display=False)
 glue("w_pos", balanced[1], display=False)
@@ -206,45 +222,57 @@ glue("alpha_balanced", alpha_balanced, display=False)
 # for negatives), and a noisy ranker whose scores are drawn from two Beta
 # distributions with a fixed seed.
 
-# %%
-rng = np.random.default_rng(seed)
-predictors = {
-    "constant π": np.full(n_train, prevalence),
-    "constant 0.5": np.full(n_train, 0.5),
-    "all positive (0.99)": np.full(n_train, 0.99),
-    "soft perfect (0.7 / 0.3)": np.where(y_train == 1, 0.7, 0.3),
-    "noisy ranker": np.where(y_train == 1, rng.beta(4, 2, n_train), rng.beta(2, 4, n_train)),
-}
-scorers = {
-    "BCE": losses.make("bce"),
-    f"focal γ={focal_gamma:g}, α={focal_alpha:g}": losses.make("focal", gamma=focal_gamma, alpha=focal_alpha),
-    f"focal γ={focal_gamma:g}, no α": losses.make("focal", gamma=focal_gamma, alpha=None),
-    "Dice (whole set)": losses.make("dice", eps=dice_eps),
-}
-comparison = metrics.score_fixed_predictions(
-    y_train, predictors, scorers, batch_size=batch_size, order=np.random.default_rng(seed + 1).permutation(n_train),
-    batch_losses={f"Dice (mean over batches of {batch_size})": losses.make("dice", eps=dice_eps, axis=-1)})
-tables.glue_table("tbl_losses_scales", comparison)
+# %% [markdown]
+# `fixed_predictions` builds the five predictors for the training labels. Each loss
+# below is the book's own implementation, focal loss with the DIA paper's setting and
+# Dice with `dice_eps`.
 
 # %%
-ranking = metrics.rank_columns(comparison, higher_is_better=("ROC-AUC", "F1 at 0.5"))  # 1 = best
-dice_col = "Dice (whole set)"
-glue("bce_const_pi", float(comparison.loc["constant π", "BCE"]), display=False)
-glue("bce_all_pos", float(comparison.loc["all positive (0.99)", "BCE"]), display=False)
-glue("dice_const_pi", float(comparison.loc["constant π", dice_col]), display=False)
-glue("dice_all_pos", float(comparison.loc["all positive (0.99)", dice_col]), display=False)
-glue("dice_batch_all_pos", float(comparison.loc["all positive (0.99)", f"Dice (mean over batches of {batch_size})"]),
-     display=False)
+predictors = losses.fixed_predictions(y_train, seed=seed)
 focal_col = f"focal γ={focal_gamma:g}, α={focal_alpha:g}"
-glue("focal_ranker", float(comparison.loc["noisy ranker", focal_col]), display=False)
-glue("focal_const_pi", float(comparison.loc["constant π", focal_col]), display=False)
-glue("ranker_auc", float(comparison.loc["noisy ranker", "ROC-AUC"]), display=False)
+dice_col = "Dice (whole set)"
+batch_col = f"Dice (mean over batches of {batch_size})"
+scorers = {
+    "BCE": losses.make("bce"),
+    focal_col: losses.make("focal", gamma=focal_gamma, alpha=focal_alpha),
+    f"focal γ={focal_gamma:g}, no α": losses.make("focal", gamma=focal_gamma, alpha=None),
+    dice_col: losses.make("dice", eps=dice_eps),
+}
+
+# %% [markdown]
+# `metrics.score_fixed_predictions` scores every predictor under every loss on the whole
+# set, and adds Dice as a mean over batches of `batch_size` drugs taken in a fixed
+# shuffled order, plus ROC-AUC and F1 at 0.5. A second table ranks the predictors
+# within each column.
+
+# %%
+order = np.random.default_rng(seed + 1).permutation(n_train)
+comparison = metrics.score_fixed_predictions(y_train, predictors, scorers, batch_size=batch_size, order=order,
+                                             batch_losses={batch_col: losses.make("dice", eps=dice_eps, axis=-1)})
+ranking = metrics.rank_columns(comparison, higher_is_better=("ROC-AUC", "F1 at 0.5"))  # 1 = best
+tables.glue_table("tbl_losses_scales", comparison)
+tables.glue_table("tbl_losses_ranking", ranking)
+
+# %% [markdown]
+# The text below quotes single cells of the comparison table; each is glued under a
+# name that says which predictor and which column it comes from.
+
+# %%
+quoted = {
+    "bce_const_pi": ("constant π", "BCE"), "bce_all_pos": ("all positive (0.99)", "BCE"),
+    "bce_ranker": ("noisy ranker", "BCE"), "dice_const_pi": ("constant π", dice_col),
+    "dice_all_pos": ("all positive (0.99)", dice_col), "dice_batch_all_pos": ("all positive (0.99)", batch_col),
+    "focal_ranker": ("noisy ranker", focal_col), "focal_const_pi": ("constant π", focal_col),
+    "ranker_auc": ("noisy ranker", "ROC-AUC"),
+}
+
+# %%
+for name, (row, column) in quoted.items():
+    glue(name, float(comparison.loc[row, column]), display=False)
 glue("focal_over_bce_ranker",
      float(comparison.loc["noisy ranker", focal_col] / comparison.loc["noisy ranker", "BCE"]), display=False)
-glue("bce_ranker", float(comparison.loc["noisy ranker", "BCE"]), display=False)
 glue("batch_size", batch_size, display=False)
 glue("dice_eps", dice_eps, display=False)
-tables.glue_table("tbl_losses_ranking", ranking)
 
 # %% [markdown]
 # :::{table} The same fixed predictions for the DIA training labels, scored by each loss (lower is better) and by two metrics (higher is better). Made by `notebooks/losses.py` with `focal_gamma`, `focal_alpha`, `dice_eps`, `batch_size` and `seed` as set in its parameters.
@@ -318,11 +346,19 @@ all_positive, checks = metrics.all_positive_table({
 })
 if not all(checks.values()):
     raise AssertionError(f"metrics.binary_report disagrees with the all-positive formulas: {checks}")
-# one column per case, one row per quantity: the table fits the page
+
+# %% [markdown]
+# The table shows one column per case and one row per score, so that it fits the page.
+
+# %%
 shown = all_positive.drop(columns=["positives", "examples"]).T.astype(float)
 shown.index = [plots.label(k) for k in shown.index]
 shown.index.name = "score"
 tables.glue_table("tbl_losses_all_positive", shown)
+
+# %% [markdown]
+# The DIA paper reports a CNN trained with Dice loss whose scores look familiar. Its
+# Table 1 row goes beside the balanced all-positive case, on the four scores both have.
 
 # %%
 paper_cnn_dice = PAPER_TABLE1[("cnn", "dice")]
@@ -331,11 +367,13 @@ paper_vs = pd.DataFrame({
     "DIA paper, CNN with Dice (Table 1)": {k: paper_cnn_dice[k] for k in ("accuracy", "precision", "recall", "f1")},
     "all-positive classifier at π = 0.5": {k: balanced_case[k] for k in ("accuracy", "precision", "recall", "f1")},
 }).T.astype(float)
+tables.glue_table("tbl_losses_paper_cnn_dice", paper_vs, decimals=2)
+
+# %%
 glue("f1_dia", float(all_positive.loc["DIA training set", "f1"]), display=False)
 glue("acc_dia", float(all_positive.loc["DIA training set", "accuracy"]), display=False)
 glue("f1_half", float(balanced_case["f1"]), display=False)
 glue("paper_cnn_dice_auc", paper_cnn_dice["roc_auc"], display=False)
-tables.glue_table("tbl_losses_paper_cnn_dice", paper_vs, decimals=2)
 
 # %% [markdown]
 # :::{table} Scores of the classifier that calls every example positive, from `metrics.binary_report` on label vectors with the DIA training set's counts and with a SMOTE-balanced set's; the last row is the formula $2\pi/(1+\pi)$ (`notebooks/losses.py`).
@@ -354,9 +392,17 @@ tables.glue_table("tbl_losses_paper_cnn_dice", paper_vs, decimals=2)
 # ```
 # :::
 
+# %% [markdown]
+# The same formulas, drawn against the prevalence of the evaluated set, show how far an
+# F1 score can climb without the classifier telling any two examples apart.
+# `metrics.all_positive_scores` gives the scores at each prevalence on a grid; the
+# markers are the two cases of the table.
+
 # %%
 pis = np.linspace(0.01, 1.0, 100)
 curve_scores = pd.DataFrame([metrics.all_positive_scores(float(pi)) for pi in pis], index=pis)
+
+# %%
 fig, ax = plt.subplots(figsize=(0.75 * plots.PAGE_WIDTH_IN, 3.4))
 ax.plot(pis, curve_scores["f1"], color=plots.PALETTE[0], lw=1.8, label="F1 = 2π/(1+π)")
 ax.plot(pis, curve_scores["accuracy"], color=plots.PALETTE[1], lw=1.8, label="accuracy = precision = π")
@@ -393,24 +439,20 @@ plots.save_figure(fig, "losses", "all_positive", glue_key="fig_all_positive", wi
 # $2\pi/(1+\pi)$ with recall near 1 should be read as "predicts positive", not
 # as a working classifier.
 
+# %% [markdown]
+# The results file records every number above, with the parameters that produced them.
+
 # %%
-results_file = save_results(
-    "losses",
-    {
-        "prevalence_dia_train": prevalence,
-        "n_train": n_train,
-        "n_train_positive": n_pos,
-        "focal_over_bce_at_pt_0.9": easy,
-        "alpha_positive_over_negative_cost": float(pos_cost / neg_cost),
-        "balanced_class_weights_dia": {"negative": balanced[0], "positive": balanced[1]},
-        "alpha_equivalent_to_balanced": alpha_balanced,
-        "comparability_table": comparison.to_dict(orient="index"),
-        "ranking": ranking.to_dict(orient="index"),
-        "all_positive": all_positive.to_dict(orient="index"),
-        "all_positive_formula_matches_report": checks,
-    },
-    parameters={"data_dir": data_dir, "seed": seed, "gammas": gammas, "alphas": alphas,
-                "focal_gamma": focal_gamma, "focal_alpha": focal_alpha, "dice_eps": dice_eps,
-                "batch_size": batch_size, "n_points": n_points},
-    data_checksums={train.path.name: train.sha256},
-)
+results = {
+    "prevalence_dia_train": prevalence, "n_train": n_train, "n_train_positive": n_pos,
+    "focal_over_bce_at_pt_0.9": easy, "alpha_positive_over_negative_cost": alpha_ratio,
+    "balanced_class_weights_dia": {"negative": balanced[0], "positive": balanced[1]},
+    "alpha_equivalent_to_balanced": alpha_balanced,
+    "comparability_table": comparison.to_dict(orient="index"), "ranking": ranking.to_dict(orient="index"),
+    "all_positive": all_positive.to_dict(orient="index"), "all_positive_formula_matches_report": checks,
+}
+parameters = {"data_dir": data_dir, "seed": seed, "gammas": gammas, "alphas": alphas, "focal_gamma": focal_gamma,
+              "focal_alpha": focal_alpha, "dice_eps": dice_eps, "batch_size": batch_size, "n_points": n_points}
+
+# %%
+results_file = save_results("losses", results, parameters=parameters, data_checksums={train.path.name: train.sha256})

@@ -16,6 +16,13 @@
 #
 # A report by `python -m lossbook study`: the book's leak-free protocol run on your data
 # (`lossbook.studies.tabular`).
+#
+# It opens with its answer, then shows what it rests on: the data and what its checks
+# found, the protocol and its parameters, the scores of every network, loss and baseline,
+# two checks on the predictions (calibration and collapse), and every comparison with the
+# reference, the first network trained with BCE. The last section says what the verdicts
+# mean. Every number is also in `results/study.json`, with the parameters, the package
+# versions and the data's checksum, so the report can be reproduced and compared.
 
 # %% tags=["parameters"]
 data_path = "data.csv"  # CSV, TSV or Parquet
@@ -46,32 +53,44 @@ import html
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import lossbook  # noqa: F401  (before TensorFlow: it sets TF_ENABLE_ONEDNN_OPTS, read at import)
 
+# isort: split
 import keras  # noqa: F401  (imported before seeding, so seed_everything seeds it)
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 from tqdm.auto import tqdm
 
+# %% tags=["remove-cell"]
 from lossbook.core import plots
 from lossbook.core.executor import make_executor
 from lossbook.core.seeding import seed_everything
 from lossbook.publish.results import save_results
 from lossbook.studies import tabular
 
-parameters = tabular.check_parameters(
-    losses=losses, models=models, baselines=baselines, smote=smote, n_splits=n_splits, n_repeats=n_repeats,
-    max_epochs=max_epochs, patience=patience, batch_size=batch_size, learning_rate=learning_rate,
-    val_fraction=val_fraction, threshold_metric=threshold_metric, alpha=alpha, seed=seed,
-)
+# %% tags=["remove-cell"]
+parameters = tabular.check_parameters(**{name: globals()[name] for name in tabular.DEFAULTS})  # the cell above
 table = tabular.load_table(data_path, label=label, group=group, positive=positive, drop_non_numeric=drop_non_numeric)
 tabular.check_protocol(table, parameters)
 seed_everything(seed)
 plots.set_style()
+
+# %% [markdown]
+# The study runs every network with every loss, and every baseline, over all repeats
+# of the cross-validation, as independent jobs (one after another, or on a Dask cluster
+# with the same numbers).
+
+# %%
 jobs = tabular.grid_jobs(parameters)
 with make_executor(executor, scheduler=scheduler, n_workers=n_workers) as pool, tqdm(total=len(jobs), desc="jobs") as bar:
     frame = tabular.run_study(table, parameters, executor=pool, progress=bar.update)
+
+# %% [markdown]
+# From the fold-level scores come the summaries the report shows: the data checks, the
+# scores, the comparisons with the reference, the collapse check and the answer.
+
+# %%
 summary = tabular.data_summary(table)
 scores = tabular.score_table(frame)
 comparisons = tabular.compare_to_reference(frame, parameters)
@@ -81,34 +100,30 @@ reference = results["reference"]
 
 # %% [markdown]
 # ## The answer
+#
+# The answer is written from the numbers below: which losses, if any, are detectably
+# better or worse than the reference on this table, and how far the study could see.
 
 # %%
 display(HTML(f'<p class="answer">{html.escape(results["answer"])}</p>'))
 
 # %% [markdown]
 # ## The data
+#
+# Before any model, the table itself: its size, its label and groups, and what the checks
+# found. Repeated rows and rows whose features occur with both labels limit what any model
+# can reach, and repeated rows that belong together need a group column.
 
 # %%
-facts = {
-    "file": table.source, "rows": summary["n_rows"], "feature columns": summary["n_features"],
-    "label column (positive value)": f"{summary['label']} ({summary['positive_label']})",
-    "positive rows": summary["n_positive"], "prevalence": f"{summary['prevalence']:.3f}",
-    "group column (groups)": f"{summary['group']} ({summary['n_groups']})" if summary["group"] else "none",
-    "constant columns": len(summary["constant_columns"]),
-    "columns copying an earlier column": len(summary["duplicated_columns"]),
-    "rows repeating an earlier row's features": summary["identical_rows"],
-    "rows whose features also occur with the other label": summary["conflicting_rows"],
-    "non-numeric columns dropped": ", ".join(summary["dropped_columns"]) or "none",
-}
-display(pd.DataFrame({"": facts}))
-base = summary["all_positive"]
-display(Markdown(
-    f"Calling every row positive scores accuracy {base['accuracy']:.3f}, precision {base['precision']:.3f}, "
-    f"recall 1 and F1 {base['f1']:.3f} at this prevalence; a random ranking has PR-AUC {base['pr_auc_random']:.3f} "
-    f"(the prevalence), and always predicting the prevalence has Brier score {base['brier_at_prevalence']:.3f}. "
-    "Every model below must beat these. Constant and copied columns are dropped inside each training fold "
-    "(by what the fit rows show), not here."
-))
+display(tabular.data_facts(table, summary))
+
+# %% [markdown]
+# Every score below has to be read against what a model that learns nothing earns on a
+# table this imbalanced: at a low prevalence, accuracy and even F1 can look respectable
+# for a classifier that calls every row positive, or every row negative.
+
+# %%
+display(Markdown(tabular.baseline_text(summary)))
 
 # %% [markdown]
 # ## The protocol
@@ -130,6 +145,10 @@ display(Markdown(
 #   corrected resampled t-test (Nadeau and Bengio), Holm's adjustment over all comparisons,
 #   and three verdicts: better, worse, or inconclusive with the minimum detectable effect.
 
+# %% [markdown]
+# The parameters of this run, as the results file records them (with the data's name and
+# the columns dropped):
+
 # %%
 display(pd.DataFrame({"value": {k: str(v) for k, v in tabular.saved_parameters(parameters, table).items()}}))
 
@@ -137,24 +156,34 @@ display(pd.DataFrame({"value": {k: str(v) for k, v in tabular.saved_parameters(p
 # ## Scores
 #
 # Mean over all test folds, with a t-interval over folds that describes the spread (folds
-# share training rows, so it is not a test; the comparisons below are).
+# share training rows, so it is not a test; the comparisons below are). Each row is one
+# configuration: a network trained with one loss (`mlp+focal`: the MLP with focal loss),
+# or a baseline fitted on the same rows (`lr`, `rf`, `hgb`).
+
+# %% [markdown]
+# **Threshold-free** scores judge the predicted probabilities themselves: ROC-AUC and
+# PR-AUC how well they rank positives above negatives (PR-AUC weighs the rare positives
+# more), the Brier score how close they are to the labels. They decide the verdicts.
 
 # %%
-def score_frame(metrics):
-    return pd.DataFrame({config: {tabular.METRIC_LABELS.get(m.split("@")[0], m) + ("" if "@" not in m else f" @{m.split('@')[1]}"):
-                                  s[m].format(3) for m in metrics} for config, s in scores.items()}).T
+display(tabular.score_display(scores, list(tabular.THRESHOLD_FREE)))
 
+# %% [markdown]
+# Scores **at a threshold** depend on where the cut falls as much as on the model. A loss
+# that shifts every probability up or down moves them without ranking any better, so each
+# is shown at 0.5 and at the threshold chosen on the model's own validation rows.
 
-display(Markdown("**Threshold-free**"))
-display(score_frame(list(tabular.THRESHOLD_FREE)))
+# %%
 display(Markdown("**At threshold 0.5 and at the threshold chosen on validation rows** "
                  f"(maximising {threshold_metric.replace('_', ' ')})"))
-display(score_frame([f"{m}@{t}" for m in ("balanced_accuracy", "f1", "recall", "precision") for t in ("0.5", "tuned")]
-                    + ["threshold"]))
+at_thresholds = [f"{m}@{t}" for m in ("balanced_accuracy", "f1", "recall", "precision") for t in ("0.5", "tuned")]
+display(tabular.score_display(scores, at_thresholds + ["threshold"]))
+
+# %% [markdown]
+# Mean ROC and precision-recall curves over the test folds (band: one standard deviation):
 
 # %%
-curves = {config: [(t, p) for t, p in zip(g["y_true"], g["y_prob"])] for config, g in frame.groupby("config", sort=False)}
-fig, _ = plots.roc_pr_curves(curves)
+fig, _ = plots.roc_pr_curves(tabular.fold_predictions(frame))
 plots.save(fig, "study", "roc_pr.png")
 plt.show()
 
@@ -165,16 +194,24 @@ plt.show()
 # equal-count bins. **Collapse**: the share of fold models that predict a single class on
 # their test fold, with a Clopper-Pearson interval.
 
+# %% [markdown]
+# In the calibration plot, a curve on the diagonal means the predicted probabilities can
+# be read as frequencies; a curve below it, probabilities that are too high. SMOTE trains
+# on balanced rows, so networks trained with it usually sit below the diagonal.
+
 # %%
-first = frame[frame.repeat == 0]
-pooled = {config: (np.concatenate(list(g["y_true"])), np.concatenate(list(g["y_prob"])))
-          for config, g in first.groupby("config", sort=False)}
 fig, ax = plt.subplots(figsize=(5.5, 4.6))
-plots.reliability_diagram(pooled, n_bins=10, strategy="quantile", ax=ax)
+plots.reliability_diagram(tabular.pooled_predictions(frame, repeat=0), n_bins=10, strategy="quantile", ax=ax)
 plots.save(fig, "study", "calibration.png")
 plt.show()
-display(pd.DataFrame({config: {"single class at 0.5": v["at_0.5"].format(2), "single class at tuned threshold":
-                               v["at_tuned"].format(2)} for config, v in collapse.items()}).T)
+
+# %% [markdown]
+# A configuration whose fold models often predict a single class has collapsed: its
+# recall or F1 at that threshold then says "predicts everything positive" (or negative),
+# not that it found the positives.
+
+# %%
+display(tabular.collapse_display(collapse))
 
 # %% [markdown]
 # ## Comparisons with the reference
@@ -183,15 +220,22 @@ display(pd.DataFrame({config: {"single class at 0.5": v["at_0.5"].format(2), "si
 # score, lower is better). ``p (Holm)`` is adjusted over every row of this table; a verdict is
 # "better" or "worse" only when it is below alpha. ``MDE`` is the smallest true difference
 # this study would detect with probability 0.8.
+#
+# Folds of one cross-validation share most of their training rows, so their scores are
+# not independent and a plain paired t-test over folds would be far too confident. The
+# corrected resampled t-test allows for that overlap: it scales the variance of the mean
+# difference by 1/k plus the ratio of test to training rows, instead of by 1/k alone
+# (k: the number of folds times repeats).
 
 # %%
-shown = pd.DataFrame({
-    "configuration": comparisons["config"], "metric": comparisons["metric"].map(tabular.METRIC_LABELS),
-    "difference [CI]": [d.format(3) for d in comparisons["difference"]],
-    "p": comparisons["p_value"].map(lambda v: f"{v:.3g}"), "p (Holm)": comparisons["p_holm"].map(lambda v: f"{v:.3g}"),
-    "verdict": comparisons["verdict"], "MDE": comparisons["mde"].map(lambda v: f"{v:.3f}"),
-})
-display(shown.set_index(["configuration", "metric"]))
+display(tabular.comparison_display(comparisons))
+
+# %% [markdown]
+# The same comparisons as a figure: each difference with its interval, one row per
+# configuration and metric, the reference at zero. An interval that crosses zero is a
+# difference the study could not tell from chance.
+
+# %%
 fig = tabular.forest_plot(comparisons, reference=reference)
 plots.save(fig, "study", "comparisons.png")
 plt.show()

@@ -43,18 +43,17 @@ seed = 0  # seeds the bootstrap
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 
 from lossbook.core import params as lbparams
 from lossbook.core import plots
-from lossbook.core.inference import holm, wilson_interval
+from lossbook.core.inference import wilson_interval
 from lossbook.core.seeding import seed_everything
 from lossbook.publish import tables
-from lossbook.publish.glue import glue_number
+from lossbook.publish.glue import glue_number, glue_numbers
 from lossbook.publish.results import save_results
 from lossbook.studies import synthetic as syn
 
+# %%
 parameters = lbparams.collect(globals(), syn.CONSTRAINTS)  # the cell above, papermill's values included
 config = syn.check_parameters(**parameters)  # raises before any training if a parameter is off
 seed_everything(seed)
@@ -81,14 +80,7 @@ CHAPTER = "synthetic"
 data = syn.make_dataset(syn.TUTORIAL_RANDOM_STATE)
 counts = data.noise_counts()
 clean_counts = syn.make_dataset(syn.TUTORIAL_RANDOM_STATE, flip_y=0.0).noise_counts()
-noise_table = pd.DataFrame(
-    {
-        "flip_y=0.01 (tutorial)": [counts["n_positive"], counts["n_positive_test"], counts["n_flipped_positive"],
-                                   counts["n_flipped_positive_test"]],
-        "flip_y=0": [clean_counts["n_positive"], clean_counts["n_positive_test"], 0, 0],
-    },
-    index=["minority examples", "of them in the test split", "noisy minority labels", "noisy, in the test split"],
-)
+noise_table = syn.noise_table(counts, clean_counts)
 
 # %%
 for key in ("n_positive", "n_positive_test", "n_flipped_positive", "n_flipped_positive_test", "n_flip_assigned"):
@@ -141,20 +133,23 @@ showcase = syn.train_members(data.X_train, data.y_train, specs, [showcase_seed])
 probs = syn.predict(showcase, data.X_test)
 shown = syn.score_members(data.y_test, probs, config.threshold)
 shown.index = [spec.arm for spec in specs]
-comparison = pd.DataFrame({
-    "tutorial: found": [syn.TUTORIAL_REPORTED[a]["minority_found"] for a in shown.index],
-    "ours: found": shown["minority_found"],
-    "tutorial: missed": [syn.TUTORIAL_REPORTED[a]["minority_missed"] for a in shown.index],
-    "ours: missed": shown["minority_missed"],
-    "tutorial: accuracy": [syn.TUTORIAL_REPORTED[a]["accuracy"] for a in shown.index],
-    "ours: accuracy": shown["accuracy"],
-})
+
+# %% [markdown]
+# The two networks' test counts go beside the tutorial's reported ones.
+
+# %%
+comparison = syn.reproduction_table(shown)
+tables.glue_table("tbl_syn_reproduction", comparison.rename(index=syn.arm_label), index_header="loss")
 
 # %%
 for arm in shown.index:
     for col in ("minority_found", "minority_missed", "accuracy", "roc_auc", "pr_auc", "balanced_accuracy"):
         glue_number(f"syn_show_{arm}_{col}", shown.loc[arm, col])
-tables.glue_table("tbl_syn_reproduction", comparison.rename(index=syn.arm_label), index_header="loss")
+
+# %% [markdown]
+# Where each network puts the minority class shows best on the plane itself: the
+# decision regions of both networks over the whole dataset, with the noisy minority
+# labels marked.
 
 # %%
 fig = plots.decision_regions(lambda points: syn.predict(showcase, points), data.X, data.y,
@@ -163,13 +158,13 @@ fig = plots.decision_regions(lambda points: syn.predict(showcase, points), data.
 plots.save_figure(fig, CHAPTER, "decision_regions", glue_key="fig_syn_regions", raster=True)
 
 
+# %% [markdown]
+# The same two networks as test-split confusion matrices at the tutorial's threshold 0.5,
+# the form in which the tutorial reports them.
+
 # %%
 n_negative_test = int((data.y_test == 0).sum())
-matrices = [
-    np.array([[n_negative_test - shown.loc[arm, "false_positives"], shown.loc[arm, "false_positives"]],
-              [shown.loc[arm, "minority_missed"], shown.loc[arm, "minority_found"]]])
-    for arm in shown.index
-]
+matrices = syn.confusion_matrices(shown, n_negative_test)
 fig, _ = plots.confusion_grid(matrices, ["BCE", "focal loss (tutorial's)"], class_names=("majority", "minority"))
 plots.save_figure(fig, CHAPTER, "confusion_matrices", glue_key="fig_syn_confusion", height_in=3.2)
 
@@ -222,33 +217,37 @@ plots.save_figure(fig, CHAPTER, "confusion_matrices", glue_key="fig_syn_confusio
 
 # %%
 frame = syn.run_stress(config)
+
+# %% [markdown]
+# On the tutorial's own draw, one row per seed holds the minority examples each loss
+# found. The showcase seed should reappear there with the same counts (the batched
+# trainer reproduces separately trained networks), and its rank among the seeds says
+# how typical it is. A seed is "tutorial-like" when it shows the tutorial's contrast or a
+# larger one; how often that happens gets a Wilson interval.
+
+# %%
 tutorial_draw = frame[(frame["draw"] == syn.TUTORIAL_RANDOM_STATE) & (frame["flip_y"] == 0.01)]
 found = tutorial_draw.pivot(index="seed", columns="arm", values="minority_found")
-same_as_shown = bool(
-    (found.loc[showcase_seed, "bce"] == shown.loc["bce", "minority_found"])
-    and (found.loc[showcase_seed, "focal"] == shown.loc["focal", "minority_found"])
-)
-glue_number("syn_same_as_shown", "yes" if same_as_shown else "no")
-rank = {arm: float((found[arm] < found.loc[showcase_seed, arm]).mean()) for arm in ("bce", "focal")}
-tutorial_like = int(((found["bce"] <= syn.TUTORIAL_REPORTED["bce"]["minority_found"])
-                     & (found["focal"] >= syn.TUTORIAL_REPORTED["focal"]["minority_found"])).sum())
+same_as_shown = all(found.loc[showcase_seed, arm] == shown.loc[arm, "minority_found"] for arm in ("bce", "focal"))
+rank = syn.showcase_rank(found, showcase_seed)
+tutorial_like = syn.count_tutorial_like(found)
 tutorial_like_frequency = wilson_interval(tutorial_like, len(found))  # how often the tutorial's outcome occurs
 
 # %%
+glue_number("syn_same_as_shown", "yes" if same_as_shown else "no")
 glue_number("syn_tutorial_like_frequency", tutorial_like_frequency.format(2))
-glue_number("syn_rank_bce", rank["bce"])
-glue_number("syn_rank_focal", rank["focal"])
+glue_numbers("syn_rank", rank)
 glue_number("syn_tutorial_like", tutorial_like)
 glue_number("syn_tutorial_diff", syn.TUTORIAL_REPORTED["focal"]["minority_found"]
             - syn.TUTORIAL_REPORTED["bce"]["minority_found"])
-glue_number("syn_n_seeds", n_seeds)
-glue_number("syn_n_draws", n_draws)
-glue_number("syn_n_networks", len(frame))
-glue_number("syn_control_seeds", control_seeds)
+glue_numbers("syn", {"n_seeds": n_seeds, "n_draws": n_draws, "n_networks": len(frame),
+                     "control_seeds": control_seeds})
+
+# %% [markdown]
+# The spread over seeds is summarised per loss by its mean, standard deviation and quartiles.
 
 # %%
-seed_table = found[["bce", "focal"]].describe().T[["mean", "std", "min", "25%", "50%", "75%", "max"]]
-tables.glue_table("tbl_syn_seeds", seed_table.rename(index=plots.label), index_header="loss", decimals=1,
+tables.glue_table("tbl_syn_seeds", syn.seed_spread(found).rename(index=plots.label), index_header="loss", decimals=1,
                   headers={"std": "standard deviation", "min": "fewest", "25%": "lower quartile",
                            "50%": "median", "75%": "upper quartile", "max": "most"})
 
@@ -279,36 +278,29 @@ tables.glue_table("tbl_syn_seeds", seed_table.rename(index=plots.label), index_h
 # {numref}`fig-syn-distributions` shows the distributions and
 # {numref}`tbl-syn-main` and {numref}`tbl-syn-paired` summarise them:
 
+# %% [markdown]
+# The figure overlays the two losses' distributions of the four headline metrics over
+# every seed and draw with the tutorial's label noise; counts of minority examples get
+# one bin per count.
+
 # %%
 MAIN = ["bce", "focal"]
-METRICS = {"minority_found": "minority found at 0.5", "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC",
-           "balanced_accuracy": "balanced accuracy"}
+METRICS = syn.HEADLINE_METRICS
 main = frame[(frame["flip_y"] == 0.01) & frame["arm"].isin(MAIN)]
-fig, axes = plt.subplots(2, 2, figsize=(plots.PAGE_WIDTH_IN, 5.0))
-for ax, (metric, label) in zip(axes.flat, METRICS.items()):
-    values = [main.loc[main["arm"] == arm, metric].to_numpy() for arm in MAIN]
-    if metric == "minority_found":
-        bins = np.arange(0, max(v.max() for v in values) + 2) - 0.5
-    else:
-        bins = np.linspace(min(v.min() for v in values), max(v.max() for v in values), 30)
-    for v, arm in zip(values, MAIN):
-        ax.hist(v, bins=bins, alpha=0.6, color=plots.LOSS_COLORS[arm],
-                label="BCE" if arm == "bce" else "focal (tutorial's)")
-    ax.set_xlabel(label)
-for ax in axes[:, 0]:
-    ax.set_ylabel("networks")
-axes[0, 0].legend()
+legend = {"bce": "BCE", "focal": "focal (tutorial's)"}
+panels = {label: {legend[arm]: (main.loc[main["arm"] == arm, metric].to_numpy(), plots.LOSS_COLORS[arm])
+                  for arm in MAIN} for metric, label in METRICS.items()}
+fig, _ = plots.histogram_grid(panels, discrete=[METRICS["minority_found"]], ylabel="networks")
 plots.save_figure(fig, CHAPTER, "stress_distributions", glue_key="fig_syn_distributions")
 
+# %% [markdown]
+# `arm_summary` gives each loss's mean and spread over all runs; `paired_differences`
+# pairs the two losses by seed and draw and bootstraps the mean difference, resampling
+# draws first and seeds within draws. The pairs themselves also say how often neither
+# network finds anything.
 
 # %%
 summary = {arm: syn.arm_summary(frame, arm) for arm in MAIN}
-main_table = pd.DataFrame({
-    arm: {**{f"{name}, mean": summary[arm][m]["mean"] for m, name in METRICS.items()},
-          **{f"{name}, standard deviation": summary[arm][m]["std"] for m, name in METRICS.items()},
-          "share finding none": summary[arm]["zero_found_fraction"]}
-    for arm in MAIN
-})
 paired = syn.paired_differences(frame, "focal", "bce", metrics=[*METRICS, "recall", "brier"], n_boot=n_boot, seed=seed)
 pairs = main.pivot_table(index=["draw", "seed"], columns="arm", values="minority_found")
 
@@ -323,8 +315,8 @@ for m in [*METRICS, "recall", "brier"]:
         glue_number(f"syn_diff_{m}_{col}", paired.loc[m, col])
 
 # %%
-tables.glue_table("tbl_syn_main", main_table, index_header="over all seeds and draws", decimals=3,
-                  headers={"bce": "BCE", "focal": "focal (tutorial's)"})
+tables.glue_table("tbl_syn_main", syn.main_table(summary, METRICS), index_header="over all seeds and draws",
+                  decimals=3, headers={"bce": "BCE", "focal": "focal (tutorial's)"})
 paired_labels = {**METRICS, "recall": "minority recall at 0.5", "brier": "Brier score"}
 tables.glue_table("tbl_syn_paired", syn.difference_table(paired, labels=paired_labels),
                   index_header="focal minus BCE", headers=syn.DIFFERENCE_HEADERS)
@@ -398,55 +390,51 @@ tables.glue_table("tbl_syn_paired", syn.difference_table(paired, labels=paired_l
 #   positives by alpha and negatives by 1 - alpha: alpha 0.25 and 0.75;
 # * **focal loss without alpha** and a **gamma sweep**.
 
+# %% [markdown]
+# Every control arm is summarised over the same first `control_seeds` seeds on every
+# draw, so that the arms are compared on identical initialisations and datasets.
+
 # %%
-ARMS = (["bce", "focal", "bce_weighted", "bce_val_threshold", "focal_val_threshold", "focal_a0.25", "focal_a0.75"]
-        + sorted([a for a in frame["arm"].unique() if a.startswith("focal_g")], key=lambda a: float(a[7:])))
+ARMS = syn.control_arms(frame)
 on_control_seeds = frame[frame["seed"] < control_seeds]  # every arm on the same seeds and draws
 controls = {arm: syn.arm_summary(on_control_seeds, arm) for arm in ARMS}
-control_table = pd.DataFrame({
-    syn.arm_label(arm): {
-        "found": s["minority_found"]["mean"], "recall": s["recall"]["mean"], "share finding none":
-        s["zero_found_fraction"], "balanced acc.": s["balanced_accuracy"]["mean"],
-        "ROC-AUC": s["roc_auc"]["mean"], "PR-AUC": s["pr_auc"]["mean"], "accuracy": s["accuracy"]["mean"],
-    } for arm, s in controls.items()
-}).T
+control_table = syn.control_table(controls)
+
+# %% [markdown]
+# Each arm is then paired with BCE by seed and draw. `versus_reference` bootstraps every
+# difference and adjusts all the p-values together (Holm), since the arms against BCE
+# form one family of tests.
 
 # %%
 VERSUS = ["balanced_accuracy", "roc_auc", "pr_auc", "brier"]
-versus_bce = {
-    arm: syn.paired_differences(frame, arm, "bce", metrics=VERSUS, n_boot=n_boot, seed=seed)
-    for arm in ARMS if arm != "bce"
-}
-# the control arms against BCE are one family of paired tests: Holm-adjust their p-values together
-family = [(arm, m) for arm in versus_bce for m in VERSUS]
-holm_adjusted = dict(zip(family, holm([versus_bce[arm].loc[m, "p_value"] for arm, m in family])))
-for arm, d in versus_bce.items():
-    d["p_holm"] = [holm_adjusted[(arm, m)] for m in d.index]
+versus_bce = syn.versus_reference(frame, ARMS, VERSUS, reference="bce", n_boot=n_boot, seed=seed)
 VERSUS_LABELS = {"balanced_accuracy": "balanced accuracy", "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC",
                  "brier": "Brier score"}
 
 # %%
 for arm in ARMS:
-    key = arm.replace(".", "_")
-    glue_number(f"syn_ctl_{key}_recall", controls[arm]["recall"]["mean"])
-    glue_number(f"syn_ctl_{key}_bacc", controls[arm]["balanced_accuracy"]["mean"])
-    glue_number(f"syn_ctl_{key}_acc", controls[arm]["accuracy"]["mean"])
-    glue_number(f"syn_ctl_{key}_zero", controls[arm]["zero_found_fraction"])
-others = [controls[a]["accuracy"]["mean"] for a in ARMS if a != "bce_weighted"]
-glue_number("syn_acc_others_min", min(others))
-glue_number("syn_acc_others_max", max(others))
+    glue_numbers(f"syn_ctl_{arm.replace('.', '_')}", {
+        "recall": controls[arm]["recall"]["mean"], "bacc": controls[arm]["balanced_accuracy"]["mean"],
+        "acc": controls[arm]["accuracy"]["mean"], "zero": controls[arm]["zero_found_fraction"]})
+glue_number("syn_acc_others_min", min(controls[a]["accuracy"]["mean"] for a in ARMS if a != "bce_weighted"))
+glue_number("syn_acc_others_max", max(controls[a]["accuracy"]["mean"] for a in ARMS if a != "bce_weighted"))
+
+# %% [markdown]
+# The tutorial's focal loss differs from focal loss without alpha only by a constant
+# factor on the loss. Pairing the two by seed and draw measures what that factor changes.
 
 # %%
 scale_check = syn.paired_differences(frame, "focal", "focal_g2", metrics=["minority_found", "balanced_accuracy"],
                                      n_boot=n_boot, seed=seed)
+
+# %%
 for col in ("mean", "ci_low", "ci_high", "share_tied", "mde"):
     glue_number(f"syn_scale_found_{col}", scale_check.loc["minority_found", col])
     glue_number(f"syn_scale_bacc_{col}", scale_check.loc["balanced_accuracy", col])
 for arm, d in versus_bce.items():
-    key = arm.replace(".", "_")
     for col in ("mean", "ci_low", "ci_high", "p_value", "p_holm"):
-        glue_number(f"syn_vs_{key}_bacc_{col}", d.loc["balanced_accuracy", col])
-        glue_number(f"syn_vs_{key}_pr_{col}", d.loc["pr_auc", col])
+        glue_number(f"syn_vs_{arm.replace('.', '_')}_bacc_{col}", d.loc["balanced_accuracy", col])
+        glue_number(f"syn_vs_{arm.replace('.', '_')}_pr_{col}", d.loc["pr_auc", col])
 
 # %%
 glue_number("syn_ctl_runs", controls["bce"]["runs"])
@@ -457,13 +445,17 @@ for key, shown_metrics in (("tbl_syn_versus", ["balanced_accuracy", "pr_auc"]), 
 tables.glue_table("tbl_syn_versus_p", syn.versus_table(versus_bce, VERSUS, column="p_holm", labels=VERSUS_LABELS),
                   index_header="arm against BCE", decimals=3)
 
+# %% [markdown]
+# A figure shows the spread behind the means: minority recall at each arm's own
+# threshold and balanced accuracy, one box per arm.
+
 # %%
 labels = [plots.wrap(syn.arm_label(a), 30) for a in ARMS]
 fig, axes = plt.subplots(1, 2, figsize=(plots.PAGE_WIDTH_IN, 0.55 * len(ARMS) + 1.2), sharey=True)
+noisy_controls = on_control_seeds[on_control_seeds["flip_y"] == 0.01]
 for ax, metric, label in zip(axes, ["recall", "balanced_accuracy"], ["minority recall at the threshold",
                                                                       "balanced accuracy"]):
-    groups = [on_control_seeds.loc[(on_control_seeds["arm"] == a) & (on_control_seeds["flip_y"] == 0.01),
-                                   metric].to_numpy() for a in ARMS]
+    groups = [noisy_controls.loc[noisy_controls["arm"] == a, metric].to_numpy() for a in ARMS]
     ax.boxplot(groups, orientation="horizontal", widths=0.6)
     ax.set_yticks(range(1, len(ARMS) + 1), labels)
     ax.set_xlabel(label)
@@ -584,17 +576,11 @@ plots.save_figure(fig, CHAPTER, "controls", glue_key="fig_syn_controls")
 #
 # ## The gamma sweep
 
+# %% [markdown]
+# The sweep's arms, read against gamma with BCE as gamma 0, give one curve per metric.
+
 # %%
-gamma_arms = [a for a in ARMS if a.startswith("focal_g")]
-gamma_values = [float(a[7:]) for a in gamma_arms]
-curve = pd.DataFrame({
-    "gamma": [0.0] + gamma_values,
-    "recall": [controls["bce"]["recall"]["mean"]] + [controls[a]["recall"]["mean"] for a in gamma_arms],
-    "balanced accuracy": [controls["bce"]["balanced_accuracy"]["mean"]]
-    + [controls[a]["balanced_accuracy"]["mean"] for a in gamma_arms],
-    "PR-AUC": [controls["bce"]["pr_auc"]["mean"]] + [controls[a]["pr_auc"]["mean"] for a in gamma_arms],
-    "ROC-AUC": [controls["bce"]["roc_auc"]["mean"]] + [controls[a]["roc_auc"]["mean"] for a in gamma_arms],
-}).set_index("gamma")
+curve = syn.gamma_curve(controls, ARMS)
 
 # %%
 for column, key in (("recall", "recall"), ("ROC-AUC", "roc"), ("PR-AUC", "pr"), ("balanced accuracy", "bacc")):
@@ -642,18 +628,24 @@ tables.glue_table("tbl_syn_gamma", curve, index_header="gamma", decimals=3)
 #
 # ## Without label noise
 
+# %% [markdown]
+# The rerun without label noise trains BCE and the tutorial's focal loss on the same
+# draws with `flip_y=0`, on the first `control_seeds` seeds. The noisy runs on those same
+# seeds are the comparison, and the two losses are paired again by seed and draw.
+
 # %%
 if noise_free:
     clean = {arm: syn.arm_summary(frame, arm, flip_y=0.0) for arm in MAIN}
     clean_paired = syn.paired_differences(frame, "focal", "bce", metrics=list(METRICS), flip_y=0.0,
                                           n_boot=n_boot, seed=seed)
     noisy_on_control = {arm: syn.arm_summary(frame[frame["seed"] < control_seeds], arm) for arm in MAIN}
-    clean_table = pd.DataFrame({
-        f"{syn.arm_label(arm)}, flip_y={flip}": {
-            METRICS[m]: s[m]["mean"] for m in METRICS
-        } | {"share finding none": s["zero_found_fraction"]}
-        for flip, group in (("0.01", noisy_on_control), ("0", clean)) for arm, s in group.items()
-    }).T
+    tables.glue_table("tbl_syn_clean", syn.noise_comparison_table(noisy_on_control, clean, METRICS),
+                      index_header="loss and label noise", decimals=3)
+    tables.glue_table("tbl_syn_clean_paired", syn.difference_table(clean_paired, labels=METRICS),
+                      index_header="focal minus BCE, flip_y=0", headers=syn.DIFFERENCE_HEADERS)
+
+# %%
+if noise_free:
     for arm in MAIN:
         glue_number(f"syn_clean_{arm}_roc_auc", clean[arm]["roc_auc"]["mean"])
         glue_number(f"syn_clean_{arm}_pr_auc", clean[arm]["pr_auc"]["mean"])
@@ -662,9 +654,6 @@ if noise_free:
     for col in ("mean", "ci_low", "ci_high"):
         glue_number(f"syn_clean_diff_bacc_{col}", clean_paired.loc["balanced_accuracy", col])
         glue_number(f"syn_clean_diff_found_{col}", clean_paired.loc["minority_found", col])
-    tables.glue_table("tbl_syn_clean", clean_table, index_header="loss and label noise", decimals=3)
-    tables.glue_table("tbl_syn_clean_paired", syn.difference_table(clean_paired, labels=METRICS),
-                      index_header="focal minus BCE, flip_y=0", headers=syn.DIFFERENCE_HEADERS)
 
 # %% [markdown]
 # :::{table} BCE and the tutorial's focal loss with the tutorial's label noise (`flip_y=0.01`) and without it (`flip_y=0`): mean test metrics over the same draws and first `control_seeds` seeds (`notebooks/synthetic.py`).
@@ -721,30 +710,38 @@ if noise_free:
 #   `make_classification`'s default `flip_y` (a share
 #   {glue:text}`syn_noise_share:.2f`), which caps what any loss can find.
 
+# %% [markdown]
+# The results file records the dataset's counts and the design of the runs, then the
+# showcase and the stress test, then the controls and the rerun without noise.
+
 # %%
 results = {
     **{k: counts[k] for k in ("n_positive", "n_positive_test", "n_positive_train", "n_flipped_positive",
                               "n_flipped_positive_test", "n_flip_assigned")},
-    "n_positive_noise_free": clean_counts["n_positive"],
-    "seeds": list(config.seeds),
-    "control_seeds": list(config.seeds[:control_seeds]),
-    "dataset_states": list(config.dataset_states),
-    "n_networks": len(frame),
-    "tutorial_reported": syn.TUTORIAL_REPORTED,
-    "showcase": {"seed": showcase_seed, **{arm: {c: shown.loc[arm, c] for c in
-                 ("minority_found", "minority_missed", "false_positives", "accuracy", "roc_auc", "pr_auc",
-                  "balanced_accuracy")} for arm in shown.index}},
-    "showcase_rank": rank,
-    "tutorial_like_seeds": tutorial_like,
-    "tutorial_like_frequency": tutorial_like_frequency.to_dict(),
-    "bce": summary["bce"],
-    "focal": summary["focal"],
+    "n_positive_noise_free": clean_counts["n_positive"], "seeds": list(config.seeds),
+    "control_seeds": list(config.seeds[:control_seeds]), "dataset_states": list(config.dataset_states),
+    "n_networks": len(frame), "tutorial_reported": syn.TUTORIAL_REPORTED,
+}
+
+# %%
+showcase_columns = ("minority_found", "minority_missed", "false_positives", "accuracy", "roc_auc", "pr_auc",
+                    "balanced_accuracy")
+results |= {
+    "showcase": {"seed": showcase_seed, **{arm: {c: shown.loc[arm, c] for c in showcase_columns} for arm in shown.index}},
+    "showcase_rank": rank, "tutorial_like_seeds": tutorial_like,
+    "tutorial_like_frequency": tutorial_like_frequency.to_dict(), "bce": summary["bce"], "focal": summary["focal"],
     "tutorial_draw": {arm: syn.arm_summary(frame, arm, draws=[syn.TUTORIAL_RANDOM_STATE]) for arm in MAIN},
     "paired_focal_minus_bce": syn.difference_records(paired),
+}
+
+# %%
+results |= {
     "controls": controls,
     "controls_minus_bce": {arm: syn.difference_records(d, d["p_holm"]) for arm, d in versus_bce.items()},
     "tutorial_focal_minus_focal_without_alpha": syn.difference_records(scale_check),
 }
 if noise_free:
     results["noise_free"] = {**clean, "paired_focal_minus_bce": syn.difference_records(clean_paired)}
+
+# %%
 results_file = save_results(CHAPTER, results, parameters=parameters)

@@ -45,48 +45,69 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import lossbook  # noqa: F401  (before TensorFlow: it sets TF_ENABLE_ONEDNN_OPTS, read at import)
 
+# isort: split
 import keras  # noqa: F401  (imported before seeding, so seed_everything seeds it)
 import matplotlib.pyplot as plt
-import numpy as np
 from IPython.display import Markdown
 from myst_nb import glue
 from tqdm.auto import tqdm
 
+# %%
 from lossbook.core import params as lbparams
 from lossbook.core import plots
 from lossbook.core.executor import make_executor
 from lossbook.core.seeding import seed_everything
+from lossbook.publish.glue import glue_numbers
 from lossbook.publish.results import save_results
 from lossbook.studies import chapters as chapter_params
 from lossbook.studies import tabular
 
+# %%
 lbparams.validate(lbparams.collect(globals(), chapter_params.YOURDATA), chapter_params.YOURDATA)  # the cell above
 parameters = tabular.check_parameters(n_splits=n_splits, n_repeats=n_repeats, max_epochs=max_epochs,
                                       patience=patience, seed=seed)
 seed_everything(seed)
 plots.set_style()
-# the example table, written as a user would hand it over (a CSV file outside the repository)
+
+# %% [markdown]
+# The example table reaches the study the way a reader's own would: as a CSV file
+# outside the repository, read back by `tabular.load_table`, which checks the label
+# column and the features before anything is trained.
+
+# %%
 workdir = Path(tempfile.mkdtemp(prefix="lossbook-yourdata-"))
 example = tabular.breast_cancer_example(prevalence=prevalence, seed=seed)
 example.to_csv(workdir / "breast_cancer_10pct.csv", index=False)
 table = tabular.load_table(workdir / "breast_cancer_10pct.csv", label="malignant")
+
+# %% [markdown]
+# The study is a grid of independent jobs: every network with every loss, and every
+# baseline, each over all repeats of the cross-validation. The `executor` parameter runs
+# them one after another (`serial`) or on a Dask cluster, with the same numbers.
+
+# %%
 jobs = tabular.grid_jobs(parameters)
 with make_executor(executor) as pool, tqdm(total=len(jobs), desc="jobs") as bar:
     frame = tabular.run_study(table, parameters, executor=pool, progress=bar.update)
+
+# %% [markdown]
+# From the fold-level scores, `study_results` writes everything the report says,
+# its opening answer included, and `compare_to_reference` pairs every configuration
+# with MLP + BCE over the same folds.
+
+# %%
 results = tabular.study_results(table, frame, parameters)
 comparisons = tabular.compare_to_reference(frame, parameters)
 summary = results["data"]
-glue("yd_rows", summary["n_rows"], display=False)
-glue("yd_pos", summary["n_positive"], display=False)
-glue("yd_features", summary["n_features"], display=False)
-glue("yd_prevalence", summary["prevalence"], display=False)
-glue("yd_jobs", len(jobs), display=False)
+
+# %%
+glue_numbers("yd", {"rows": summary["n_rows"], "pos": summary["n_positive"], "features": summary["n_features"],
+                    "prevalence": summary["prevalence"], "jobs": len(jobs), "n_comparisons": len(comparisons)})
+for verdict in ("better", "worse", "inconclusive"):
+    glue(f"yd_n_{verdict}", int((comparisons.verdict == verdict).sum()), display=False)
 glue("yd_answer", Markdown(results["answer"]), display=False)
-glue("yd_n_better", int((comparisons.verdict == "better").sum()), display=False)
-glue("yd_n_worse", int((comparisons.verdict == "worse").sum()), display=False)
-glue("yd_n_inconclusive", int((comparisons.verdict == "inconclusive").sum()), display=False)
-glue("yd_n_comparisons", len(comparisons), display=False)
 
 # %% [markdown]
 # ## The report's first paragraph
@@ -101,18 +122,27 @@ glue("yd_n_comparisons", len(comparisons), display=False)
 # Of the {glue:text}`yd_n_comparisons` comparisons with MLP + BCE, {glue:text}`yd_n_better` came
 # out better, {glue:text}`yd_n_worse` worse and {glue:text}`yd_n_inconclusive` inconclusive.
 
+# %% [markdown]
+# Three figures follow. The first averages the ROC and precision-recall curves of the
+# test folds for each configuration.
+
 # %%
-curves = {config: [(t, p) for t, p in zip(g["y_true"], g["y_prob"])] for config, g in frame.groupby("config", sort=False)}
-fig, _ = plots.roc_pr_curves(curves)
+fig, _ = plots.roc_pr_curves(tabular.fold_predictions(frame))
 plots.save_figure(fig, "yourdata", "roc_pr", glue_key="fig_yd_roc_pr")
 
-first = frame[frame.repeat == 0]
-pooled = {config: (np.concatenate(list(g["y_true"])), np.concatenate(list(g["y_prob"])))
-          for config, g in first.groupby("config", sort=False)}
+# %% [markdown]
+# The second checks calibration on the first repeat, whose test folds together cover
+# every row once.
+
+# %%
 fig, ax = plt.subplots()
-plots.reliability_diagram(pooled, n_bins=10, strategy="quantile", ax=ax)
+plots.reliability_diagram(tabular.pooled_predictions(frame, repeat=0), n_bins=10, strategy="quantile", ax=ax)
 plots.save_figure(fig, "yourdata", "calibration", glue_key="fig_yd_calibration")
 
+# %% [markdown]
+# The third draws every comparison with the reference as a difference with its interval.
+
+# %%
 fig = tabular.forest_plot(comparisons, reference=results["reference"])
 plots.save_figure(fig, "yourdata", "comparisons", glue_key="fig_yd_comparisons")
 

@@ -29,7 +29,10 @@ in this list (``tests/test_layers.py`` checks it):
 
 * :mod:`~lossbook.studies.dia`, :mod:`~lossbook.studies.acne`,
   :mod:`~lossbook.studies.acne_finetune`, :mod:`~lossbook.studies.synthetic`,
-  :mod:`~lossbook.studies.forum`; :mod:`~lossbook.studies.chapters` finds each chapter's parameter constraints
+  :mod:`~lossbook.studies.forum`, :mod:`~lossbook.studies.tabular` (``lossbook study``);
+  :mod:`~lossbook.studies.chapters` finds each chapter's parameter constraints
+* :mod:`~lossbook.studies.robustness` calibration and prior shift of the DIA networks, training
+  length in the synthetic study (reads the DIA chapter's cached fold models)
 * :mod:`~lossbook.studies.claims`     the sources' claims and the book's critiques, as data for the ledger
 
 ``lossbook.publish``: the machinery that makes the book
@@ -45,7 +48,12 @@ in this list (``tests/test_layers.py`` checks it):
 
 import os
 
-# TensorFlow's C++ start-up chatter would otherwise land in every executed notebook.
+# TensorFlow reads these when it is first imported, so import lossbook before TensorFlow or Keras.
+# Its C++ start-up chatter would otherwise land in every executed notebook.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# oneDNN: TensorFlow enables it by default only on CPUs with AVX-512-class features, and without
+# it the CPU kernels cannot differentiate the grouped convolution that trains many CNNs at once
+# (lossbook.nets.keras_stack); with it, they can on any x86-64 CPU.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 __version__ = "0.1.0"

@@ -435,3 +435,42 @@ def test_good_splits_csv_is_merged(tmp_path):
     _splits(root).to_csv(root / "splits.csv", index=False)
     index = data.load_acne_index(root)
     assert index["near_dup_group"].tolist() == [0, 0, 1, 1] and index["near_dup_group"].dtype.kind == "i"
+
+
+# -- the summaries the data chapter shows ---------------------------------------
+
+def test_redundant_columns_finds_constant_and_copied_columns_across_frames():
+    a = pd.DataFrame({"c": [1, 1], "x": [1, 2], "copy": [1, 2], "y": [3, 4], "k": [0, 0]})
+    b = pd.DataFrame({"c": [1, 1], "x": [5, 6], "copy": [5, 6], "y": [3, 9], "k": [0, 1]})
+    constant, duplicated = data.redundant_columns(a, b)
+    assert constant == ["c"]  # k varies in b, so it is not constant over both
+    assert duplicated == ["copy"]  # the first of two identical columns is kept
+
+
+def test_describe_dia_pair_on_the_real_files(data_root):
+    train, test = data.load_dia_pair(data_root / "dia")
+    facts = data.describe_dia_pair(train, test)
+    assert (facts["n_train"], facts["n_train_positive"], facts["n_test"], facts["n_test_positive"]) == (477, 118, 120, 30)
+    assert facts["n_descriptors"] == 196
+    assert (facts["constant_columns"], facts["duplicated_columns"]) == data.redundant_columns(train.X, test.X)
+    assert facts["constant_columns"] == sorted(facts["constant_columns"])
+    assert not set(facts["constant_columns"]) & set(facts["duplicated_columns"])
+
+
+def test_acne_split_counts_orders_splits_and_adds_a_total():
+    index = pd.DataFrame({"class_name": ["B", "A", "A", "A", "B"],
+                          "roboflow_split": ["test", "train", "valid", "train", "train"]})
+    counts = data.acne_split_counts(index)
+    assert list(counts.columns) == ["train", "valid", "test", "total"]
+    assert counts.index.name == "class" and list(counts.index) == ["A", "B"]
+    assert counts.loc["A"].tolist() == [2, 1, 0, 3] and counts.loc["B"].tolist() == [1, 0, 1, 2]
+
+
+def test_agreement_table_has_a_row_per_rule_and_measures_in_words():
+    agreement = {"correlation": {"adjusted_rand_index": 0.99, "n_groups": 10, "odd_measure": 1.0},
+                 "with_flips": {"adjusted_rand_index": 0.9, "n_groups": 8, "odd_measure": 2.0}}
+    table = data.agreement_table(agreement, {"correlation": "rule as stated"})
+    assert list(table.columns) == ["adjusted Rand index", "groups", "odd measure"]
+    assert table.index.name == "rule" and list(table.index) == ["rule as stated", "with_flips"]
+    assert table.loc["with_flips", "groups"] == 8 and table.loc["rule as stated", "adjusted Rand index"] == 0.99
+    assert "adjusted_rand_index" in agreement["correlation"]

@@ -341,3 +341,30 @@ def test_keras_graph_mode_cannot_check_labels_and_says_so():
     value = traced(tf.constant([0.0, 2.0]), tf.constant([0.2, 0.4]))
     assert np.isfinite(float(value))
     assert "Keras checks in eager mode" in L.__doc__
+
+
+# -- what the losses chapter computes ---------------------------------------------
+
+def test_focal_discount_is_the_focusing_factor():
+    ratios = L.focal_discount([0.0, 1.0, 2.0], p_t=0.9)
+    assert list(ratios) == ["0", "1", "2"]
+    np.testing.assert_allclose(list(ratios.values()), [1.0, 0.1, 0.01], rtol=1e-9)
+
+
+@pytest.mark.parametrize("alpha, expected", [(0.25, 1 / 3), (0.75, 3.0), (None, 1.0)])
+def test_alpha_cost_ratio_is_the_class_weighting_alone(alpha, expected):
+    assert L.alpha_cost_ratio(2.0, alpha, p_t=0.3) == pytest.approx(expected, rel=1e-9)
+
+
+def test_fixed_predictions_are_the_five_predictors_and_repeatable():
+    y = np.array([0, 0, 0, 1] * 25)
+    preds = L.fixed_predictions(y, seed=3)
+    assert list(preds) == ["constant π", "constant 0.5", "all positive (0.99)", "soft perfect (0.7 / 0.3)",
+                           "noisy ranker"]
+    assert all(p.shape == y.shape for p in preds.values())
+    assert np.all(preds["constant π"] == 0.25) and np.all(preds["all positive (0.99)"] == 0.99)
+    assert np.array_equal(preds["soft perfect (0.7 / 0.3)"], np.where(y == 1, 0.7, 0.3))
+    ranker = preds["noisy ranker"]
+    assert np.all((ranker > 0) & (ranker < 1)) and ranker[y == 1].mean() > ranker[y == 0].mean()
+    assert np.array_equal(ranker, L.fixed_predictions(y, seed=3)["noisy ranker"])
+    assert not np.array_equal(ranker, L.fixed_predictions(y, seed=4)["noisy ranker"])

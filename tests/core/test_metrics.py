@@ -264,3 +264,41 @@ def test_one_engine_same_seed_same_resamples_whatever_the_chunk():
     groups = [np.flatnonzero(y == c) for c in (0, 1)]
     first = np.concatenate([gen.choice(g, size=g.size, replace=True) for g in groups])
     np.testing.assert_array_equal(whole[0], first)
+
+
+# ---------------------------------------------------------------- calibration
+def test_reliability_curve_hand_computed():
+    y = np.array([0, 1, 1, 0, 1])
+    p = np.array([0.05, 0.15, 0.55, 0.6, 1.0])
+    curve = M.reliability_curve(y, p, n_bins=2)
+    assert list(curve.columns) == ["centre", "mean_prob", "frequency", "count"]
+    np.testing.assert_allclose(curve["centre"], [0.25, 0.75])
+    assert curve["count"].tolist() == [2, 3]  # p = 1 falls in the last bin
+    np.testing.assert_allclose(curve["mean_prob"], [0.1, (0.55 + 0.6 + 1.0) / 3])
+    np.testing.assert_allclose(curve["frequency"], [0.5, 2 / 3])
+    empty = M.reliability_curve(y, p, n_bins=10)
+    assert len(empty) == 10 and empty["count"].sum() == 5 and empty["frequency"].isna().sum() == 10 - 5
+
+
+def test_expected_calibration_error_hand_computed_and_limits():
+    y = np.array([0, 1, 1, 0, 1])
+    p = np.array([0.05, 0.15, 0.55, 0.6, 1.0])
+    expected = 2 / 5 * abs(0.1 - 0.5) + 3 / 5 * abs((0.55 + 0.6 + 1.0) / 3 - 2 / 3)
+    assert M.expected_calibration_error(y, p, n_bins=2) == pytest.approx(expected)
+    # an always-right, fully confident model is perfectly calibrated; the same predictions flipped are not
+    assert M.expected_calibration_error([0, 1, 1], [0.0, 1.0, 1.0]) == 0.0
+    assert M.expected_calibration_error([0, 1, 1], [1.0, 0.0, 0.0]) == 1.0
+    rng = np.random.default_rng(0)
+    q = rng.random(20000)
+    yy = (rng.random(20000) < q).astype(int)
+    assert M.expected_calibration_error(yy, q, n_bins=15) < 0.02
+    assert M.expected_calibration_error(yy, 0.5 + 0.1 * (q - 0.5), n_bins=15) > 0.1  # shrunk towards 0.5
+
+
+def test_calibration_helpers_refuse_bad_input():
+    with pytest.raises(ValueError, match="n_bins"):
+        M.expected_calibration_error([0, 1], [0.2, 0.8], n_bins=0)
+    with pytest.raises(ValueError, match="y_prob"):
+        M.reliability_curve([0, 1], [0.2, 1.3])
+    with pytest.raises(ValueError):
+        M.expected_calibration_error([0, 1, 1], [0.2, 0.8])

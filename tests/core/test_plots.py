@@ -9,7 +9,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
-from lossbook.core import plots  # noqa: E402
+from lossbook.core import metrics, plots  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -112,8 +112,8 @@ def test_reliability_diagram():
     rng = np.random.default_rng(0)
     q = rng.uniform(size=20000)
     yy = (rng.uniform(size=20000) < q).astype(int)
-    assert plots.expected_calibration_error(yy, q) < 0.02
-    assert plots.expected_calibration_error(yy, 0.5 + 0.1 * (q - 0.5)) > 0.15
+    assert metrics.expected_calibration_error(yy, q) < 0.02
+    assert metrics.expected_calibration_error(yy, 0.5 + 0.1 * (q - 0.5)) > 0.15
 
 
 # ------------------------------------------------------------ figures drawn for the page
@@ -319,3 +319,68 @@ def test_waterfall_bars_end_where_the_steps_take_them():
     assert round(bars[2].get_y(), 6) == 0.6  # the step down floats from 0.7 to 0.6
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["start", "up", "down", "end"]
     plt.close(fig)
+
+
+def test_reliability_panels_draw_one_panel_each_and_fit_the_page(tmp_path, monkeypatch):
+    from lossbook.core.metrics import reliability_curve
+
+    monkeypatch.setenv("LOSSBOOK_OUTPUT_DIR", str(tmp_path))
+    plots.set_style()
+    rng = np.random.default_rng(0)
+    p = rng.random(400)
+    y = (rng.random(400) < p).astype(int)
+    fig, axes = plots.reliability_panels({"before": {"bce": (y, p), "focal": (y, p ** 2)},
+                                          "after": {"bce": (y, np.sqrt(p))}}, n_bins=5)
+    assert len(axes) == 2 and [ax.get_title() for ax in axes] == ["before", "after"]
+    curve = reliability_curve(y, p, n_bins=5)
+    bce = axes[0].get_lines()[1]  # after the diagonal
+    assert bce.get_label() == "BCE"
+    np.testing.assert_allclose(bce.get_ydata(), curve.loc[curve["count"] > 0, "frequency"])
+    saved = plots.save_figure(fig, "unit", "reliability_panels", glue_key="")
+    assert saved.min_font_pt >= plots.MIN_FONT_PT and saved.display_scale == 1.0
+    with pytest.raises(ValueError, match="panels"):
+        plots.reliability_panels({})
+
+
+def test_histogram_grid_shares_bins_within_a_panel_and_uses_unit_bins_for_counts():
+    rng = np.random.default_rng(0)
+    panels = {
+        "found": {"a": (np.array([0, 1, 1, 3]), plots.PALETTE[0]), "b": (np.array([2, 2, 5]), plots.PALETTE[1])},
+        "score": {"a": (rng.random(50), plots.PALETTE[0]), "b": (rng.random(50), plots.PALETTE[1])},
+        "other": {"a": (rng.random(10), plots.PALETTE[0])},
+    }
+    fig, axes = plots.histogram_grid(panels, discrete=["found"], n_bins=11)
+    assert axes.shape == (2, 2) and not axes[1, 1].get_visible()
+    found_edges = {round(p.get_x(), 6) for p in axes[0, 0].patches}
+    assert found_edges == {x - 0.5 for x in range(6)}  # unit bins 0..5, shared by both series
+    assert len(axes[0, 1].patches) == 2 * 10  # 11 edges: 10 bins per series
+    assert axes[0, 0].get_xlabel() == "found" and axes[1, 0].get_ylabel() == "count"
+    assert [t.get_text() for t in axes[0, 0].get_legend().get_texts()] == ["a", "b"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="non-empty"):
+        plots.histogram_grid({})
+
+
+def test_bar_panels_stack_one_panel_per_entry_with_one_legend():
+    means = pd.DataFrame({"bce": [0.5, 0.6], "focal": [0.55, 0.7]}, index=["MLP", "CNN"])
+    panels = {name: {"means": means, "err": means * 0.1, "reference": means + 0.05, "line": 0.4}
+              for name in ("leak-free", "leaky")}
+    fig = plots.bar_panels(panels, ylabel="F1", ylim=(0, 1.05))
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["leak-free", "leaky"]
+    assert axes[0].get_legend() is not None and axes[1].get_legend() is None
+    assert any(tuple(line.get_ydata()) == (0.4, 0.4) for line in axes[1].get_lines())  # the dotted floor
+    assert axes[0].get_ylim() == (0, 1.05) and axes[0].get_ylabel() == "F1"
+
+
+def test_mean_history_grid_draws_the_mean_up_to_the_shortest_run():
+    runs = [{"loss": [1.0, 0.5, 0.2], "val_loss": [1.2, 0.8, 0.6], "val_auc": [0.5, 0.6, 0.7]},
+            {"loss": [0.8, 0.3], "val_loss": [1.0, 0.6], "val_auc": [0.6, 0.8]}]
+    fig = plots.mean_history_grid({"MLP": {"bce": runs, "focal": runs}, "CNN": {"bce": runs}})
+    axes = np.array(fig.axes).reshape(2, 2)
+    solid, dashed = axes[0, 0].get_lines()[:2]
+    assert list(solid.get_xdata()) == [1, 2] and np.allclose(solid.get_ydata(), [0.9, 0.4])
+    assert dashed.get_linestyle() == "--" and np.allclose(dashed.get_ydata(), [1.1, 0.7])
+    assert len(axes[0, 1].get_lines()) == 2 and axes[0, 1].get_ylabel() == "validation ROC-AUC"
+    assert axes[0, 0].get_legend() is not None and axes[1, 0].get_xlabel() == "epoch" and axes[0, 0].get_xlabel() == ""
+    assert axes[1, 1].get_title() == "CNN"

@@ -51,3 +51,17 @@ def test_glue_numbers_prefixes_every_key(monkeypatch):
     monkeypatch.setattr(glue, "glue_number", lambda name, value: glued.__setitem__(name, value))
     glue.glue_numbers("dia_cnn", {"pool_size": 2, "dropout": 0.3})
     assert glued == {"dia_cnn_pool_size": 2, "dia_cnn_dropout": 0.3}
+
+
+def test_glue_numbers_glues_estimates_with_their_ends_and_walks_nested_mappings(monkeypatch):
+    from lossbook.core.estimate import Estimate
+
+    stored = {}
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: stored.update({name: value}))
+    gl.glue_numbers("dia", {"gain": Estimate(0.1, 0.05, 0.2, n=10, method="corrected_t"),
+                            "mlp": {"auc": 0.8, "steps": {"early": Estimate(0.02)}}})
+    assert stored["dia_gain"] == 0.1 and stored["dia_gain_lo"] == 0.05 and stored["dia_gain_hi"] == 0.2
+    assert stored["dia_mlp_auc"] == 0.8 and stored["dia_mlp_steps_early"] == 0.02
+    assert np.isnan(stored["dia_mlp_steps_early_lo"])

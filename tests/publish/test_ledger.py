@@ -201,6 +201,16 @@ def test_assess_distinguishes_not_run_not_measured_and_bad_values():
     assert a.verdict == L.REPRODUCED and a.measured_text() == "0.960 [0.950, 0.980]"
 
 
+def test_evidence_lines_are_shown_beside_the_measurement_and_never_judged():
+    c = claim(evidence={"over lengths": ("robustness", "finding"), "absent": ("robustness", "nowhere")})
+    results = {"dia": payload({"leak_free": {"auc": Estimate(0.96, 0.95, 0.98).to_dict()}}),
+               "robustness": payload({"finding": "depends on training length"})}
+    a = L.assess(c, results)
+    assert a.verdict == L.REPRODUCED  # the same verdict as without the evidence
+    assert a.measured_text() == "0.960 [0.950, 0.980]; over lengths: depends on training length"
+    assert L.assess(c, {"dia": results["dia"]}).measured_text() == "0.960 [0.950, 0.980]"  # not run: left out
+
+
 def test_untestable_claims_need_no_results_but_show_context():
     c = C.Claim("u", "forum", "s", "r", C.rule("untestable", reason="no data"), {"context": ("forum", "x")})
     a = L.assess(c, {})

@@ -159,3 +159,17 @@ def test_glue_ledger_glues_every_claim_and_critique(monkeypatch):
     assert glued["ledger_n_not_yet_run"] == sum(a.verdict == ledger.NOT_RUN for a in assessments) > 0
     for a in assessments:
         assert glued[f"claim_{a.claim.id.replace('-', '_')}_verdict"] == a.verdict
+
+
+def test_ledger_record_and_critique_table_cover_every_claim_and_critique():
+    import json
+
+    ledger, assessments = _assessments()
+    effects = {c.id: {"status": "not yet run", "text": "not yet run"} for c in ledger.CRITIQUES}
+    record = report.ledger_record(assessments, effects)
+    assert set(record["verdicts"]) == {a.claim.id for a in assessments}
+    assert sum(record["counts"].values()) == len(assessments) and record["critiques"] == effects
+    json.dumps(record)  # what save_results writes must be JSON
+    table = report.critique_effects_table(effects)
+    assert list(table.index) == [c.title for c in ledger.CRITIQUES]
+    assert list(table.columns) == ["measured effect", "what it is"]

@@ -279,3 +279,132 @@ def test_implied_min_support():
     assert acne.implied_min_support(40, 0.70) == 132
     assert acne.implied_min_support(32, 0.80) == 157
     assert acne.implied_min_support(0, 0.5) == 0
+
+
+# ------------------------------------------------------------ the chapter's steps
+def fake_results(index, scenarios=("A", "B"), n_repeats=3, seed=0):
+    """HeadResults without training: Dirichlet test probabilities, B's balanced weights from the training rows."""
+    from lossbook.core.losses import balanced_class_weights
+
+    rng = np.random.default_rng(seed)
+    y = index["label"].to_numpy()
+    jobs = jobs_for(index, scenarios, n_repeats=n_repeats)
+    proba = [rng.dirichlet(np.ones(5), size=len(job.split.test)) for job in jobs]
+    weights = [balanced_class_weights(y[job.split.train]) if job.scenario == "B" else None for job in jobs]
+    return acne.HeadResults(jobs, proba, pd.DataFrame(), weights)
+
+
+def test_implied_support_frame_counts_this_data_beside_the_paper():
+    index = synthetic_index(500)
+    index["class_name"] = np.array(acne.ACNE_CLASSES)[index["label"]]
+    frame = acne.implied_support_frame(index)
+    assert len(frame) == sum(len(c) for c in acne.PAPER_FACTS["confusions"].values())
+    row = frame[(frame["scenario"] == "A") & (frame["true class"] == "Papules")].iloc[0]
+    assert row["implied test images (at least)"] == acne.implied_min_support(40, 0.70) == 132
+    n_papules = int((index["class_name"] == "Papules").sum())
+    assert row["10 % of the class here"] == round(0.1 * n_papules)
+    assert row["export's test split"] == int(((index["class_name"] == "Papules")
+                                              & (index["roboflow_split"] == "test")).sum())
+
+
+def test_split_leakage_table_one_row_per_kind():
+    index = synthetic_index(400)
+    groups = index["near_dup_group"].to_numpy()
+    splits = {kind: acne.make_splits(index, kind, n_repeats=2, seed=0) for kind in ("random", "group")}
+    table = acne.split_leakage_table(splits, groups)
+    assert list(table.index) == ["random", "group"]
+    assert list(table.columns) == ["train", "val", "test", "groups crossing", "test with a train twin",
+                                   "test with a validation twin only"]
+    assert table.loc["group", "groups crossing"] == 0 and table.loc["group", "test with a train twin"] == 0
+    assert table.loc["random", "test with a train twin"] > 0
+    assert table.loc["random", ["train", "val", "test"]].sum() == len(index)
+
+
+def test_head_jobs_pair_scenarios_on_one_seed():
+    index = synthetic_index(300)
+    splits = {kind: acne.make_splits(index, kind, n_repeats=2, seed=0) for kind in ("random", "export")}
+    jobs = acne.head_jobs(splits, ["A", "B"], seed=0)
+    assert [j.key for j in jobs][:3] == [("random", 0, "A"), ("random", 0, "B"), ("random", 1, "A")]
+    assert len(jobs) == 8 and jobs[0].seed == jobs[1].seed != jobs[2].seed
+    assert len({j.seed for j in jobs}) == 4  # one seed per split, shared by its scenarios
+
+
+def test_features_description():
+    assert acne.features_description((10, 2, 1280), 1) == "10 images × 2 views (plain + 1 augmented) × 1280 features"
+
+
+def test_difference_figure_has_one_panel_per_kind():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [{"kind": kind, "repeat": r, "scenario": s, "n_train": 700, "n_test": 100,
+             "accuracy": 0.7 + 0.01 * r + (0.02 if s == "B" else 0), "f1:Papules": 0.6 + 0.02 * r}
+            for kind in ("random", "group") for r in range(3) for s in ("A", "B")]
+    diffs = acne.paired_differences(pd.DataFrame(rows), ["accuracy", "f1:Papules"])
+    fig = acne.difference_figure(diffs, ["random", "group"], ["accuracy", "f1:Papules"])
+    axes = fig.get_axes()
+    assert [ax.get_title() for ax in axes] == ["random split", "group split"]
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["accuracy", "Papules"]
+    assert axes[0].get_ylabel() == "B minus A"
+    plt.close(fig)
+
+
+def test_class_weights_frame_and_reading():
+    index = synthetic_index(400)
+    res = fake_results(index)
+    rows = acne.class_weight_rows(res, "B", "random")
+    assert len(rows) == 3 and all(len(w) == 5 for w in rows)
+    assert acne.class_weight_rows(res, "A", "random") == []
+    diffs = pd.DataFrame([{"kind": "random", "scenario": "B", "metric": f"f1:{c}", "mean": 0.01 * i}
+                          for i, c in enumerate(acne.ACNE_CLASSES)])
+    frame = acne.weights_frame(rows, diffs, "random")
+    assert list(frame.index) == list(acne.ACNE_CLASSES)
+    assert frame["balanced weight (B)"].tolist() == pytest.approx(np.mean(rows, axis=0))
+    assert frame.loc["Papules", "paper's F1 gain"] == acne.PAPER_TABLES["table3"]["Papules"]
+    assert frame["our F1 gain (B − A)"].tolist() == pytest.approx([0.0, 0.01, 0.02, 0.03, 0.04])
+    means = acne.mean_class_weights(rows)
+    assert list(means) == list(acne.ACNE_CLASSES) and acne.mean_class_weights([]) is None
+    # the paper's largest gain is Papules; make Papules the third largest weight, then the largest
+    frame["balanced weight (B)"] = [1.0, 2.0, 1.5, 0.5, 3.0]
+    assert "third largest of the five weights (1.50, against 3.00 for Whiteheads): if" in acne.weight_reading(frame)
+    frame["balanced weight (B)"] = [1.0, 2.0, 4.0, 0.5, 3.0]
+    reading = acne.weight_reading(frame)
+    assert "the largest of the five weights" in reading and "hardly explain" not in reading
+
+
+def test_objective_scale_over_scenario_a_heads():
+    index = synthetic_index(400)
+    y = index["label"].to_numpy()
+    res = fake_results(index)
+    scale = acne.objective_scale(res, y, "random")
+    assert scale.n == 3 and scale.has_interval and scale.method == "t"
+    from lossbook.core.estimate import Estimate
+    from lossbook.core.losses import balanced_class_weights
+
+    ratios = [acne.objective_ratio(p, y[j.split.test], balanced_class_weights(y[j.split.train]))
+              for j, p in zip(res.jobs, res.test_proba) if j.scenario == "A"]
+    assert scale.estimate == pytest.approx(np.mean(ratios))
+    single = acne.objective_scale(fake_results(index, n_repeats=1), y, "random")
+    assert single.n == 1 and not single.has_interval
+    assert acne.objective_reading(Estimate(1.5, 1.4, 1.6, n=3, method="t")).startswith("the same predictions")
+    assert acne.objective_reading(Estimate(1.0, 0.9, 1.1, n=3, method="t")).startswith("on this export")
+
+
+def test_records_for_the_results_file(tmp_path):
+    import hashlib
+
+    implied = pd.DataFrame([{"scenario": "A", "errors": 40}])
+    record = acne.paper_record(implied)
+    assert record["confusions"]["A"]["Papules->Pustules"] == 40 and "confusions" not in record["facts"]
+    assert record["implied_min_test_support"] == [{"scenario": "A", "errors": 40}]
+    leak = pd.DataFrame([{"scenario": "A", "metric": "accuracy", "random minus group": 0.05,
+                          "ci_low": 0.01, "ci_high": 0.09}])
+    out = acne.random_minus_group_record(leak, 10)
+    assert out["A_accuracy"]["estimate"] == 0.05 and out["A_accuracy"]["n"] == 10
+    (tmp_path / "acne").mkdir()
+    (tmp_path / "acne" / "splits.csv").write_text("class_name\n")
+    sums = acne.data_checksums(str(tmp_path), ["b", "a"])
+    assert sums["images (sha256 of the sorted per-image sha256 list)"] == hashlib.sha256(b"ab").hexdigest()
+    assert sums["splits.csv"] == hashlib.sha256(b"class_name\n").hexdigest()

@@ -495,3 +495,223 @@ def test_confusion_analysis_sets_the_papers_counts_beside_what_they_imply():
     assert len(implied) == len(ours) == len(dia.PAPER_CONFUSION)
     cnn_dice = implied.set_index("configuration").loc["CNN + Dice"]
     assert cnn_dice["rows scored, implied"] == "no matrix fits"  # zero errors cannot give the paper's row
+
+
+# -- the chapter's summaries (one call per cell of notebooks/dia.py) -------------------------
+
+def _fake_grid(models=dia.MODELS, losses=dia.LOSSES, n_repeats=2, n_folds=3, seed=0):
+    """Fold results of every main arm for a small grid, with the columns the chapter's summaries read."""
+    rng = np.random.default_rng(seed)
+    arms = ("leak_free", "leak_free_no_refit", "leak_free_outer", "leaky", "paper")
+    frames = {}
+    for a, arm in enumerate(arms):
+        rows = []
+        for model in models:
+            for loss in losses:
+                for r in range(n_repeats):
+                    for k in range(n_folds):
+                        y_true = np.array([0, 0, 0, 1, 1, 0, 1, 0])
+                        y_prob = rng.uniform(size=len(y_true))
+                        tp, fp, tn, fn = rng.integers(0, 20, 4)
+                        rows.append({"model": model, "loss": loss, "repeat": r, "fold": k, "n_train": 380, "n_test": 95,
+                                     **{m: rng.uniform(0.55, 0.9) + 0.02 * a for m in dia.TABLE_METRICS},
+                                     **{f"real_{m}": rng.uniform(0.55, 0.9) for m in dia.PAPER_METRICS},
+                                     "single_class": bool(loss == "dice" and k == 0), "tp": tp, "fp": fp, "tn": tn,
+                                     "fn": fn, "real_tp": tp, "real_fp": fp, "real_tn": tn, "real_fn": fn,
+                                     "test_prevalence": 0.5 if arm in ("leaky", "paper") else 0.25,
+                                     "y_true": y_true, "y_prob": y_prob,
+                                     "history": {"loss": list(rng.uniform(size=3 + k)), "val_loss": list(rng.uniform(size=3 + k)),
+                                                 "val_auc": list(rng.uniform(size=3 + k))}})
+        frames[arm] = pd.DataFrame(rows)
+    return frames
+
+
+def _params(**kw):
+    return {"models": list(dia.MODELS), "losses": list(dia.LOSSES), "variant_models": ["mlp"], "n_splits": 3,
+            "n_repeats": 2, "seed": 0, "val_fraction": 0.2, "n_boot": 50, "n_refits": 1, "grouped_configs": [], **kw}
+
+
+def test_table1_summaries_quote_mlp_focal_and_each_protocol():
+    tables = {name: dia.table1(f) for name, f in _fake_grid().items()}
+    numbers = dia.table1_numbers(tables)
+    assert set(numbers) == {"lf", "lk", "pp"}
+    assert numbers["lf"]["mlp_focal_roc_auc"] == tables["leak_free"].loc[("mlp", "focal"), "roc_auc_mean"]
+    assert {"best_auc", "best_auc_config", "mean_f1"} <= set(numbers["lf"]) and "mean_f1" not in numbers["pp"]
+    shown = dia.table1_by_metric(tables, "f1")
+    assert list(shown.columns) == ["paper's Table 1", "leak-free", "leaky", "paper protocol"]
+    assert len(shown) == 9 and shown.index[0] == "MLP + BCE" and " ± " in shown.iloc[0, 1]
+    assert list(dia.extra_metrics_table(tables["leaky"], tables["leak_free"].index).columns) == list(dia.EXTRA_METRICS.values())
+
+
+def test_chapter_facts_describe_data_and_networks():
+    X, y = _toy(40, 6)
+    facts = dia.chapter_facts(X, y, _params())
+    assert facts["n_train"] == 40 and facts["n_pos"] == int(y.sum()) and facts["n_desc"] == 6
+    assert facts["n_leaky"] == 2 * int((y == 0).sum()) and facts["n_fold_models"] == 6
+    assert facts["inner_share"] == pytest.approx(0.8) and "dropout" in facts["arch_mlp"]
+
+
+def test_decomposition_refit_and_optimism_summaries():
+    frames = _fake_grid()
+    decomps = dia.decompositions(frames, _params())
+    assert list(decomps) == ["mlp+bce", "mlp+focal", "mlp+dice"] and dia.headline_config(decomps) == "mlp+focal"
+    numbers = dia.decomposition_numbers(decomps["mlp+focal"])
+    assert set(numbers) == {"accuracy", "f1", "roc_auc"}
+    assert {"lf", "paper_ours", "total", "paper_value", "remaining_gap_to_paper"} <= set(numbers["f1"])
+    panels = dia.waterfall_panels(decomps["mlp+focal"])
+    assert set(panels) == {"accuracy", "F1", "ROC-AUC"} and len(panels["F1"][1]) == len(dia.DECOMPOSITION_STEPS)
+    handicap = dia.refit_handicap(frames, dia.table1(frames["leak_free"]).index)
+    expected = (frames["leak_free"]["roc_auc"] - frames["leak_free_no_refit"]["roc_auc"])[:6].mean()
+    assert handicap["mlp+bce"]["roc_auc"].estimate == pytest.approx(expected)
+    refit = dia.refit_numbers(handicap, "mlp+focal", frames["leak_free"])
+    assert refit["n_train_fold"] == 380 and refit["refit_gain_auc"] is handicap["mlp+focal"]["roc_auc"]
+    assert list(dia.config_estimates_table(handicap).columns) == ["roc_auc", "f1"]
+    optimism = dia.early_stopping_optimism(decomps)
+    assert optimism["mlp+focal"]["f1"] is decomps["mlp+focal"]["f1"]["parts"]["early_stopping_on_scored_fold"]
+    on = dia.optimism_numbers(optimism, ["mlp", "simplenn"])
+    assert on["variant_models"] == "MLP and SimpleNN" and on["es_optimism_auc_max"] >= on["es_optimism_auc"]
+
+
+def test_collapse_summaries_count_cnn_dice_and_say_na_without_it():
+    frames = _fake_grid()
+    tables = {name: dia.table1(f) for name, f in frames.items()}
+    prevalence = dia.test_prevalences(frames)
+    assert prevalence == {"leak_free": 0.25, "leaky": 0.5, "paper": 0.5}
+    reference = dia.all_positive_table(prevalence)
+    assert len(reference) == 4 and reference.iloc[-1]["f1"] == dia.PAPER_TABLE1[("cnn", "dice")]["f1"]
+    assert reference.iloc[1]["recall"] == 1 and reference.iloc[1]["precision"] == pytest.approx(0.5)
+    collapse = dia.collapse_table(frames)
+    assert collapse.loc["CNN + Dice", "one class, leak-free"] == pytest.approx(1 / 3)
+    record = dia.cnn_dice_record(frames)
+    numbers = dia.cnn_dice_numbers(frames, tables, prevalence, dia.LOSSES, record)
+    assert numbers["lf_collapse_k"] == 2 and numbers["n_cnn_dice_folds"] == 6
+    assert numbers["lf_collapse_dice"] == pytest.approx(1 / 3) and numbers["lf_collapse_bce"] == 0
+    assert numbers["zero_errors_feasible"] == "does not"
+    assert numbers["pp_cnn_dice_neg"] == record["counts"]["paper"]["tn"] + record["counts"]["paper"]["fp"]
+    small = _fake_grid(models=("mlp",), losses=("bce", "focal"))
+    small_tables = {name: dia.table1(f) for name, f in small.items()}
+    small_record = dia.cnn_dice_record(small)
+    assert small_record["collapse_frequency"] == {} and small_record["counts"] == {}
+    na = dia.cnn_dice_numbers(small, small_tables, dia.test_prevalences(small), ("bce", "focal"), small_record)
+    assert na["lf_collapse_k"] == na["n_cnn_dice_folds"] == "n/a" and np.isnan(na["lf_collapse_cp"].estimate)
+    assert "lf_cnn_dice_auc" not in na
+    assert dia.collapse_diagnostics_by_protocol(small, small_tables, None, None, _params()) == {}
+    diag = {"leaky": {"score_spread_median": 2e-6, "spearman_score_length_mean": 0.5, "length_auc_mean": 0.4,
+                      "auc_mean": 0.45, "auc_below_half_fraction": 0.6, "n_folds": 5.0}}
+    assert dia.diagnostics_table(diag).loc["leaky", "score_spread_median"] == pytest.approx(2.0)
+    assert dia.diagnostics_numbers(diag) == {"lk_spread": 2e-6, "lk_rho": 0.5, "lk_length_auc": 0.4, "lk_below_half": 0.6}
+
+
+def test_figure_inputs_have_one_entry_per_network_and_protocol():
+    frames = _fake_grid()
+    tables = {name: dia.table1(f) for name, f in frames.items()}
+    panels = dia.f1_bar_panels(tables, ["mlp", "cnn"], ["bce", "dice"], dia.test_prevalences(frames))
+    assert list(panels) == ["leak-free", "leaky", "paper protocol"]
+    assert list(panels["leaky"]["means"].index) == ["MLP", "CNN"] and panels["leaky"]["line"] == pytest.approx(2 / 3)
+    assert panels["leaky"]["reference"].loc["CNN", "dice"] == dia.PAPER_TABLE1[("cnn", "dice")]["f1"]
+    histories = dia.training_histories(frames["leak_free"], ["simplenn"], ["focal"])
+    assert list(histories) == ["SimpleNN"] and len(histories["SimpleNN"]["focal"]) == 6
+    matrices = dia.confusion_matrices(frames["leak_free"], ["mlp"], ["bce"])
+    g = frames["leak_free"].query("model == 'mlp' and loss == 'bce'")
+    assert matrices[("MLP", "bce")].tolist() == [[g.tn.sum(), g.fp.sum()], [g.fn.sum(), g.tp.sum()]]
+
+
+def test_paired_and_claim_summaries():
+    frames = _fake_grid()
+    tables = {name: dia.table1(f) for name, f in frames.items()}
+    paired = dia.holm_table(dia.paired_tests(frames["leak_free"]))
+    numbers = dia.paired_numbers(paired)
+    assert numbers["n_compared"] == 8 and numbers["n_family"] == 16
+    assert numbers["focal_vs_bce_auc_diff"] == pytest.approx(-paired.loc[("mlp", "bce"), "roc_auc_diff"])
+    shown = dia.paired_table(paired)
+    assert list(shown.columns) == ["ROC-AUC [95 % CI]", "ROC-AUC p (Holm)", "F1 [95 % CI]", "F1 p (Holm)"]
+    claims = dia.paper_claims(tables, frames, n_boot=20, seed=0)
+    assert set(claims["claim_checks"]) == {"paper_table1", "leak_free", "paper"}
+    assert set(claims["stability"]) == {"leak_free", "paper"}
+    cn = dia.claims_numbers(claims, 9)
+    assert cn["focal_best_n"] == 6 and isinstance(cn["sd_rank_lf_f1"], int) and cn["n_configs"] == 9
+    assert cn["fig5_n"] == claims["figure5"]["n_compared"]
+    table = dia.claims_table(claims)
+    assert list(table.columns) == ["claim", "checked on", "comparisons that hold"]
+    assert "the paper's Table 1" in set(table["checked on"]) and len(table) == 3 * 2 + 2 * 2
+    assert len(dia.figure5_table(claims["figure5"])) == claims["figure5"]["n_compared"]
+
+
+def test_baseline_summaries_pick_the_best_by_cv_auc():
+    baselines = pd.DataFrame({"model": ["logistic_regression"] * 2 + ["random_forest"] * 2,
+                              "roc_auc": [0.7, 0.8, 0.85, 0.95], "pr_auc": 0.5, "f1": 0.4,
+                              "balanced_accuracy": 0.6, "mcc": 0.2})
+    assert dia.baseline_numbers(baselines) == {"best_baseline": "random forest", "best_baseline_auc": pytest.approx(0.9)}
+    assert dia.baselines_record(baselines)["logistic_regression"]["roc_auc_mean"] == pytest.approx(0.75)
+    assert dia.baselines_table(baselines).iloc[1, 0] == "0.900 ± 0.071"
+    tables = dia.table1(_fake_grid()["leak_free"])
+    means, sds = dia.cv_auc_bars(tables, baselines)
+    assert len(means) == len(sds) == 11 and means["random_forest"] == pytest.approx(0.9)
+
+
+def test_twins_counts_test_fold_drugs_whose_twin_is_in_training():
+    X, y = _toy(30, 4)
+    X[1] = X[0]  # one pair of identical vectors
+    groups = dia.descriptor_groups(X)
+    twins = dia.twins_with_cv(X, y, X[:3], y[:3], groups, _params(n_splits=3, n_repeats=1))
+    assert twins["train_groups"] == 1 and twins["test_drugs_with_twin_in_train"] == 3
+    # each of the pair sits in a test fold once; its twin is in training unless the fold holds both
+    assert twins["test_fold_drugs_with_twin_in_training_per_fold"] in (0.0, pytest.approx(2 / 3))
+    assert dia.twins_table(twins).loc["train groups", "count"] == 1
+    assert dia.grouped_cv_effects(X, y, _params(grouped_configs=["cnn+dice"], models=["mlp"]), groups, None,
+                                  data_sha256="x") == {}
+    numbers = dia.twins_numbers(twins, {}, [])
+    assert numbers["grouped_config"] == "n/a" and np.isnan(numbers["grouped_auc"].estimate)
+
+
+def test_variant_effects_pair_each_variant_with_the_default(monkeypatch):
+    no_refit = _fake_grid(models=("mlp",))["leak_free_no_refit"]
+    seen = []
+
+    def fake_run_grid(X, y, p, **kw):
+        seen.append((p["pos_class_weight"], p["label_smoothing"], kw["models"]))
+        return no_refit.assign(roc_auc=no_refit["roc_auc"] + 0.01)
+
+    monkeypatch.setattr(dia, "run_grid", fake_run_grid)
+    out = dia.variant_effects(None, None, _params(pos_class_weight=1.0, label_smoothing=0.0), no_refit, data_sha256="x")
+    assert seen == [(3.0, 0.0, ["mlp"]), (1.0, 0.1, ["mlp"])]
+    assert len(out["estimates"]) == 6 and out["estimates"]["label smoothing 0.1|mlp+dice"]["roc_auc"].estimate == pytest.approx(0.01)
+    assert out["table"].index[0] == "class weight 3 for positives, MLP + BCE" and "brier" in out["table"]
+    assert dia.variant_numbers() == {"class_weight": 3.0, "label_smoothing": 0.1}
+
+
+def test_external_summary_scores_networks_and_the_baseline_once(monkeypatch):
+    rng = np.random.default_rng(0)
+    y_ext = np.array([0, 1] * 20)
+    calls = []
+
+    def fake_external_test(X, y, X_ext, p, configs, *, refit=True, **kw):
+        calls.append(refit)
+        return {c: np.clip(y_ext * (0.6 if refit else 0.3) + rng.uniform(0, 0.5, len(y_ext)), 0, 1) for c in configs}
+
+    monkeypatch.setattr(dia, "external_test", fake_external_test)
+    monkeypatch.setattr(dia, "refit_baseline", lambda name, X, y, X_ext, seed: rng.uniform(size=len(y_ext)))
+    table = dia.table1(_fake_grid()["leak_free"])
+    chosen = dia.chosen_configs(table)
+    assert chosen[0] == tuple(table["roc_auc_mean"].idxmax()) and ("mlp", "focal") in chosen
+    out = dia.external_summary(None, None, None, y_ext, _params(), chosen, "random_forest", data_sha256="x")
+    assert calls == [True, False] and list(out["external"])[-1] == "random_forest"
+    assert set(out["refit_gain"]) == {f"{m}+{l}" for m, l in chosen}
+    numbers = dia.external_numbers(out, _params())
+    assert numbers["ext_best_name"] == dia._labels([chosen[0]])[0] and numbers["ext_refit_gain_auc"].estimate > 0
+    assert list(dia.external_table(out["external"]).columns) == ["ROC-AUC", "PR-AUC", "F1"]
+
+
+def test_results_record_holds_every_section():
+    frames = _fake_grid()
+    tables = {name: dia.table1(f) for name, f in frames.items()}
+    decomps = dia.decompositions(frames, _params())
+    paired = dia.holm_table(dia.paired_tests(frames["leak_free"]))
+    claims = dia.paper_claims(tables, frames, n_boot=10, seed=0)
+    record = dia.results_record(tables=tables, frames=frames, decomps=decomps, handicap={}, external={"external": {},
+                                "refit_gain": {}}, confusion={}, cnn_dice={}, claims=claims, twins={}, grouped={},
+                                optimism={}, variants={}, prevalence={}, baselines=pd.DataFrame({"model": []}),
+                                diagnostics={}, paired=paired)
+    assert record["fair_refit"]["fold_sizes"] == {"n_train": 380, "n_test": 95}
+    assert record["holm"]["n_tests"] == 16 and "mlp+bce" in record["paired_vs_mlp_focal"]
+    assert set(record["decomposition"]) == set(decomps) and record["paper_claim_checks"] is claims["claim_checks"]

@@ -142,3 +142,107 @@ def test_comparison_record_writes_estimates():
     assert record["metrics"]["roc_auc"]["difference"] == {"estimate": 0.02, "ci_low": -0.01, "ci_high": 0.05,
                                                           "n": 100, "method": "paired_bootstrap"}
     assert record["metrics"]["roc_auc"]["p_value"] == 0.2
+
+
+# ----------------------------------------------------------------- the chapter's steps
+@pytest.fixture(scope="module")
+def trained(small):
+    runs = forum.train_runs(small.train, epochs=1, batch_size=256, hidden=8, learning_rate=3e-3, seed=0,
+                            progress=False)
+    prob = {name: run.predict_proba(small.validation.X) for name, run in runs.items()}
+    logit = {name: run.predict_logit(small.validation.X) for name, run in runs.items()}
+    return runs, prob, logit
+
+
+def test_split_sizes_and_train_loss_frame(small, trained):
+    sizes = forum.split_sizes(small)
+    assert list(sizes.index) == ["training", "validation", "test"]
+    assert sizes["rows"].sum() == 6_000 and sizes.loc["test", "positives"] == int(small.test.y.sum())
+    assert sizes["positive rate"].tolist() == pytest.approx((sizes["positives"] / sizes["rows"]).tolist())
+    loss = forum.train_loss_frame(trained[0])
+    assert list(loss.columns) == list(forum.RUNS) and list(loss.index) == [1] and loss.index.name == "epoch"
+
+
+def test_loss_scale_table_scores_every_run_under_every_loss(small, trained):
+    from lossbook.core.losses import make
+
+    _, _, logit = trained
+    table = forum.loss_scale_table(small.validation.y, logit)
+    assert list(table.columns) == list(forum.RUNS)
+    assert list(table.index) == [f"predictions of {n}" for n in forum.RUNS]
+    bce = make("bce", "numpy", from_logits=True)
+    assert table.loc["predictions of BCE", "BCE"] == pytest.approx(float(bce(small.validation.y, logit["BCE"])))
+    # focal losses put the same predictions on a much smaller scale
+    assert (table["focal γ=5, α=0.25"] < table["BCE"]).all()
+
+
+def test_comparison_helpers(small, trained):
+    from lossbook.core.compare import choose_threshold, compare
+
+    _, prob, _ = trained
+    y = small.validation.y
+    cmp = compare(y, prob["BCE"], prob["focal γ=5"], names=("BCE", "focal γ=5"), n_boot=100, seed=0)
+    row = cmp.row("roc_auc")
+    numbers = forum.row_numbers(cmp, "roc_auc")
+    assert numbers == {"a": row["value_a"], "b": row["value_b"], "diff": row["diff"], "lo": row["ci_low"],
+                       "hi": row["ci_high"]}
+    assert list(forum.row_numbers(cmp, "roc_auc", ("a", "hi"))) == ["a", "hi"]
+    text = forum.verdict_text(cmp, "roc_auc")
+    assert text.endswith("is better") or text.startswith("no detectable difference (minimum detectable effect")
+    chosen = {n: choose_threshold(y, prob[n], metric="balanced_accuracy") for n in prob}
+    frame = forum.threshold_frame(y, prob, chosen)
+    assert list(frame.index) == list(prob) and frame["threshold"]["BCE"] == chosen["BCE"]["threshold"]
+    assert (frame["validation balanced accuracy at it"] >= frame["validation balanced accuracy at 0.5"] - 1e-12).all()
+    fig = forum.threshold_figure(chosen)
+    assert len(fig.get_axes()[0].get_lines()) == 2 * len(chosen) + 1
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_tuned_comparisons_cut_each_run_at_its_own_threshold(small, trained):
+    from lossbook.core.metrics import binary_report
+
+    _, prob, _ = trained
+    y = small.validation.y
+    thresholds = {"BCE": 0.02, "focal γ=5": 0.3}
+    tuned = forum.tuned_comparisons(y, prob, thresholds, [("BCE", "focal γ=5")], n_boot=100, seed=0)
+    assert list(tuned.columns) == ["A", "B", "threshold A", "threshold B", "balanced accuracy A",
+                                   "balanced accuracy B", "diff", "ci_low", "ci_high"]
+    r = tuned.iloc[0]
+    expected = binary_report(y, (prob["BCE"] >= 0.02).astype(float), 0.5)["balanced_accuracy"]
+    assert r["balanced accuracy A"] == pytest.approx(expected)
+    assert r["ci_low"] <= r["diff"] <= r["ci_high"]
+    record = forum.tuned_record(tuned, len(y))
+    assert set(record[0]) == {"A", "B", "threshold A", "threshold B", "balanced accuracy A", "balanced accuracy B",
+                              "difference"}
+    assert record[0]["difference"]["n"] == len(y) and record[0]["difference"]["method"] == "paired_bootstrap"
+    assert len(forum.tuned_page_frame(tuned)) == 1
+
+
+def test_keras_tables_agree_with_lossbook_and_alpha_needs_balancing(small, trained):
+    _, prob, logit = trained
+    y = small.validation.y
+    alphas = forum.keras_alpha_table(y, logit["BCE"], alphas=(0.1, 0.9))
+    assert list(alphas.index) == [0.1, 0.9] and alphas.index.name == "alpha"
+    off, on = alphas["apply_class_balancing=False"], alphas["apply_class_balancing=True"]
+    assert off[0.1] == off[0.9] and on[0.1] != on[0.9]
+    check = forum.keras_agreement(y, logit["BCE"])
+    assert list(check.index) == list(forum.KERAS_CHECKS)
+    assert (check["relative difference"] < 1e-5).all()
+    table = forum.logit_metric_table(y, logit, prob)
+    assert list(table.index) == [(n, m) for n in forum.RUNS for m in forum.POSTED_METRICS]
+    record = forum.logits_record(table, "BCE")
+    assert list(record["by_run"]) == list(forum.RUNS)
+    assert record["auc_logits_minus_probabilities"] == pytest.approx(
+        table.loc[("BCE", "AUC"), "on logits (as posted)"] - table.loc[("BCE", "AUC"), "on probabilities"])
+
+
+def test_posted_model_facts():
+    model = forum.posted_model(seed=0)
+    patches = np.random.default_rng(0).normal(size=(2, 31, 31, 31, 1)).astype("float32")
+    facts = forum.posted_model_facts(model, patches)
+    assert facts["features_reaching_dense_head"] == 1 and facts["corner_side_reaching_output"] == 16
+    assert facts["share_of_voxels_reaching_output"] == pytest.approx(16 ** 3 / 31 ** 3)
+    assert facts["max_output_change_outside_corner"] == 0.0 < facts["max_output_change_inside_corner"]
+    assert facts["share_of_batches_without_positive"] == pytest.approx(0.999 ** 128)

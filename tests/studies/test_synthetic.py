@@ -236,3 +236,72 @@ def test_run_stress_small_is_deterministic_and_complete():
 def test_tutorial_reported_is_the_papers():
     assert syn.TUTORIAL_REPORTED["bce"]["minority_found"] + syn.TUTORIAL_REPORTED["bce"]["minority_missed"] == 28
     assert syn.TUTORIAL_REPORTED["focal"] == {"minority_found": 14, "minority_missed": 14, "accuracy": 0.99}
+
+
+# ---------------------------------------------------------------- the chapter's tables
+def _shown():
+    return pd.DataFrame({"minority_found": [1, 14], "minority_missed": [27, 14], "false_positives": [2, 9],
+                         "accuracy": [0.98, 0.99]}, index=["bce", "focal"])
+
+
+def test_noise_table_has_no_noise_without_the_flip():
+    counts = {"n_positive": 80, "n_positive_test": 28, "n_flipped_positive": 30, "n_flipped_positive_test": 9}
+    clean = {"n_positive": 60, "n_positive_test": 20, "n_flipped_positive": 0, "n_flipped_positive_test": 0}
+    table = syn.noise_table(counts, clean)
+    assert table["flip_y=0.01 (tutorial)"].tolist() == [80, 28, 30, 9]
+    assert table["flip_y=0"].tolist() == [60, 20, 0, 0] and table.index[2] == "noisy minority labels"
+
+
+def test_reproduction_table_puts_the_tutorial_beside_ours():
+    table = syn.reproduction_table(_shown())
+    assert list(table.columns) == ["tutorial: found", "ours: found", "tutorial: missed", "ours: missed",
+                                   "tutorial: accuracy", "ours: accuracy"]
+    assert table.loc["focal", "tutorial: found"] == syn.TUTORIAL_REPORTED["focal"]["minority_found"]
+    assert table.loc["bce", "ours: missed"] == 27
+
+
+def test_confusion_matrices_rows_are_true_classes():
+    bce, focal = syn.confusion_matrices(_shown(), n_negative=1772)
+    assert bce.tolist() == [[1770, 2], [27, 1]] and focal.sum() == 1772 + 28
+
+
+def test_seed_rank_tutorial_like_and_spread():
+    found = pd.DataFrame({"bce": [0, 1, 3, 5], "focal": [14, 10, 15, 2]}, index=[0, 1, 2, 3])
+    assert syn.showcase_rank(found, 2) == {"bce": 0.5, "focal": 0.75}
+    assert syn.count_tutorial_like(found) == 1  # seed 0 only: BCE at most 1 and focal at least 14
+    spread = syn.seed_spread(found)
+    assert list(spread.index) == ["bce", "focal"] and spread.loc["bce", "max"] == 5
+    assert list(spread.columns) == ["mean", "std", "min", "25%", "50%", "75%", "max"]
+
+
+def test_control_arms_summaries_and_versus_reference():
+    frame = _fake_frame(0.05)
+    frame["arm"] = frame["arm"].map({"a": "focal_g2", "b": "bce"})
+    frame = pd.concat([frame, frame[frame["arm"] == "focal_g2"].assign(arm="focal_g0.5")])
+    assert syn.control_arms(frame) == [*syn.CONTROL_ARMS, "focal_g0.5", "focal_g2"]
+    versus = syn.versus_reference(frame, ["bce", "focal_g0.5", "focal_g2"], ["roc_auc"], n_boot=200)
+    assert list(versus) == ["focal_g0.5", "focal_g2"]
+    p = [versus[a].loc["roc_auc", "p_value"] for a in versus]
+    assert [versus[a].loc["roc_auc", "p_holm"] for a in versus] == pytest.approx([min(1, 2 * v) for v in p])
+    metrics = ["roc_auc", "pr_auc", "balanced_accuracy", "recall", "minority_found", "accuracy"]
+    frame = frame.assign(**{m: frame["roc_auc"] for m in metrics if m not in frame})
+    controls = {arm: syn.arm_summary(frame, arm, metrics=metrics) for arm in ("bce", "focal_g2")}
+    table = syn.control_table(controls)
+    assert list(table.index) == [syn.arm_label("bce"), syn.arm_label("focal_g2")]
+    assert table.loc["BCE", "share finding none"] == 1.0
+    curve = syn.gamma_curve(controls, ["bce", "focal_g2"])
+    assert list(curve.index) == [0.0, 2.0] and list(curve.columns) == ["recall", "balanced accuracy", "PR-AUC",
+                                                                        "ROC-AUC"]
+    assert curve.loc[2.0, "ROC-AUC"] == pytest.approx(controls["focal_g2"]["roc_auc"]["mean"])
+
+
+def test_main_and_noise_comparison_tables():
+    summary = {arm: {m: {"mean": i + 0.5, "std": 0.1} for m in syn.HEADLINE_METRICS} | {"zero_found_fraction": 0.2}
+               for i, arm in enumerate(("bce", "focal"))}
+    main = syn.main_table(summary)
+    assert list(main.columns) == ["bce", "focal"] and main.loc["ROC-AUC, mean", "focal"] == 1.5
+    assert main.index[-1] == "share finding none" and "ROC-AUC, standard deviation" in main.index
+    both = syn.noise_comparison_table(summary, summary)
+    assert list(both.index) == ["BCE, flip_y=0.01", f"{syn.arm_label('focal')}, flip_y=0.01", "BCE, flip_y=0",
+                                f"{syn.arm_label('focal')}, flip_y=0"]
+    assert list(both.columns) == [*syn.HEADLINE_METRICS.values(), "share finding none"]

@@ -260,3 +260,57 @@ def test_job_keys_and_seeds_do_not_depend_on_the_code(tmp_path, monkeypatch):
     monkeypatch.setattr(cache_module, "source_fingerprint", lambda: "edited elsewhere")
     monkeypatch.setattr(cache_module, "package_versions", lambda: {"numpy": "0.0"})
     assert keys() == before
+
+
+# -- what the report pages draw and show ----------------------------------------------------------
+
+
+def _prediction_frame():
+    rows = []
+    for config in ("mlp+bce", "lr"):
+        for repeat in (0, 1):
+            for fold in (0, 1):
+                idx = np.arange(fold * 3, fold * 3 + 3)
+                rows.append({"config": config, "repeat": repeat, "fold": fold, "y_true": idx % 2,
+                             "y_prob": idx / 10 + repeat})
+    return pd.DataFrame(rows)
+
+
+def test_fold_and_pooled_predictions_keep_config_order_and_each_row_once():
+    frame = _prediction_frame()
+    folds = tabular.fold_predictions(frame)
+    assert list(folds) == ["mlp+bce", "lr"] and len(folds["lr"]) == 4
+    np.testing.assert_array_equal(folds["lr"][1][1], np.arange(3, 6) / 10)
+    pooled = tabular.pooled_predictions(frame, repeat=1)
+    assert list(pooled) == ["mlp+bce", "lr"]
+    y, p = pooled["mlp+bce"]
+    np.testing.assert_array_equal(y, np.arange(6) % 2)
+    np.testing.assert_allclose(p, np.arange(6) / 10 + 1)
+
+
+def test_report_displays_are_text_in_words():
+    p = tabular.check_parameters(losses=["bce", "focal"], n_repeats=2)
+    frame = _frame({"mlp+bce": 0.0, "mlp+focal": 0.08})
+    frame["f1@0.5"] = 0.5
+    scores = tabular.score_table(frame, metrics=["roc_auc", "f1@0.5"])
+    shown = tabular.score_display(scores, ["roc_auc", "f1@0.5"])
+    assert list(shown.columns) == ["ROC-AUC", "F1 @0.5"] and list(shown.index) == ["mlp+bce", "mlp+focal"]
+    assert shown.loc["mlp+focal", "ROC-AUC"] == scores["mlp+focal"]["roc_auc"].format(3)
+    comparisons = tabular.compare_to_reference(frame, p)
+    table = tabular.comparison_display(comparisons)
+    assert table.index.names == ["configuration", "metric"] and ("mlp+focal", "ROC-AUC") in table.index
+    assert list(table.columns) == ["difference [CI]", "p", "p (Holm)", "verdict", "MDE"]
+    collapse = {"mlp+bce": {"at_0.5": Estimate(0.0, 0.0, 0.3, 10, "clopper_pearson"),
+                            "at_tuned": Estimate(0.1, 0.0, 0.4, 10, "clopper_pearson")}}
+    assert tabular.collapse_display(collapse).loc["mlp+bce", "single class at 0.5"] == collapse["mlp+bce"][
+        "at_0.5"].format(2)
+
+
+def test_data_facts_and_baseline_text(tmp_path):
+    table = tabular.load_table(_write(_toy(), tmp_path), label="y")
+    summary = tabular.data_summary(table)
+    facts = tabular.data_facts(table, summary)
+    assert facts.loc["rows", ""] == 120 and facts.loc["group column (groups)", ""] == "none"
+    assert facts.loc["prevalence", ""] == f"{summary['prevalence']:.3f}"
+    text = tabular.baseline_text(summary)
+    assert f"F1 {summary['all_positive']['f1']:.3f}" in text and "must beat these" in text

@@ -57,6 +57,11 @@ __all__ = [
     "find_dataset",
     "unavailable_reason",
     "require",
+    "redundant_columns",
+    "describe_dia_pair",
+    "acne_split_counts",
+    "AGREEMENT_MEASURES",
+    "agreement_table",
 ]
 
 
@@ -784,3 +789,80 @@ def require(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     if reason is not None:
         raise DataUnavailable(f"This chapter stops here. {reason}")
     return find_dataset(name, data_dir, download=False)
+
+
+# --- summaries the data chapter shows --------------------------------------------------------------
+
+
+def redundant_columns(*frames: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Columns that carry no information of their own across ``frames`` taken together.
+
+    ``frames``: tables with the same columns (e.g. the DIA training and external
+    test descriptors), stacked row-wise before looking. Returns ``(constant,
+    duplicated)``, two sorted lists of column names: ``constant`` holds one value in
+    every row; ``duplicated`` are the non-constant columns that repeat an earlier
+    column exactly (the first of each set of identical columns is not listed).
+    """
+    both = pd.concat(frames)
+    constant = sorted(both.columns[both.nunique() == 1])
+    transposed = both.drop(columns=constant).T
+    duplicated = sorted(transposed.index[transposed.duplicated()])
+    return constant, duplicated
+
+
+def describe_dia_pair(train: DIAData, test: DIAData) -> dict:
+    """The facts about the DIA training and external test files that the book records.
+
+    Returns a dict: ``n_train``, ``n_train_positive``, ``n_test``, ``n_test_positive``
+    (drugs, and positive drugs, per file), ``n_descriptors`` (feature columns) and
+    ``constant_columns``, ``duplicated_columns`` (sorted names, from
+    :func:`redundant_columns` over both files' descriptors). Plain Python ints and lists.
+    """
+    constant, duplicated = redundant_columns(train.X, test.X)
+    return {
+        "n_train": len(train.y), "n_train_positive": int(train.y.sum()),
+        "n_test": len(test.y), "n_test_positive": int(test.y.sum()),
+        "n_descriptors": train.X.shape[1], "constant_columns": constant, "duplicated_columns": duplicated,
+    }
+
+
+def acne_split_counts(index: pd.DataFrame) -> pd.DataFrame:
+    """Images per class and per Roboflow split of an acne index (:func:`load_acne_index`).
+
+    Returns one row per class (index named ``class``, classes sorted) and one column
+    per split present, in the order ``train``, ``valid``, ``test``, then ``total``
+    (the row's sum). Counts are ints; a class absent from a split counts 0.
+    """
+    counts = index.groupby(["class_name", "roboflow_split"]).size().unstack(fill_value=0)
+    counts["total"] = counts.sum(axis=1)
+    counts.index.name = "class"
+    return counts[[s for s in ROBOFLOW_SPLITS if s in counts] + ["total"]]
+
+
+#: The measures of :func:`lossbook.core.near_duplicates.group_agreement` (and the crossing
+#: share the data chapter adds) in words, for table rows.
+AGREEMENT_MEASURES = {
+    "adjusted_rand_index": "adjusted Rand index",
+    "share_differing": "share of images grouped differently",
+    "n_differing": "images grouped differently",
+    "n_groups": "groups",
+    "n_reference_groups": "groups in splits.csv",
+    "share_test_in_crossing_group": "share of test images in a crossing group",
+}
+
+
+def agreement_table(agreement: dict, rules: dict | None = None) -> pd.DataFrame:
+    """``{rule: {measure: value}}`` as a table: one row per rule, one column per measure in words.
+
+    One row per rule keeps each measure in a column of its own, so that a share, an
+    adjusted Rand index and a count each get their own decimals on the page. Rows are
+    named by ``rules`` (``{rule: words}``; a rule not in it keeps its name) and the
+    index is named ``rule``. Columns follow the order of the first rule's measures; a
+    measure named in :data:`AGREEMENT_MEASURES` gets its words, any other keeps its
+    name with underscores as spaces. ``agreement`` is not changed.
+    """
+    rules = rules or {}
+    table = pd.DataFrame(agreement).T
+    table.columns = [AGREEMENT_MEASURES.get(m, str(m).replace("_", " ")) for m in table.columns]
+    table.index = [rules.get(r, str(r)) for r in table.index]
+    return table.rename_axis("rule")

@@ -40,7 +40,7 @@ Conventions shared by every loss
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -615,3 +615,53 @@ def describe(name: str) -> dict[str, Any]:
     if name not in NAMES:
         raise ValueError(f"unknown loss name {name!r}; allowed: {list(NAMES)}")
     return dict(_ALLOWED_PARAMS[name])
+
+
+# --- what the losses chapter computes -------------------------------------------------------------
+
+
+def focal_discount(gammas: Sequence[float], p_t: float = 0.9) -> dict[str, float]:
+    """How much focal loss (no ``alpha``) discounts an easy example relative to BCE, per ``gamma``.
+
+    One positive example predicted at ``p_t`` is scored by BCE and by focal loss with
+    each ``gamma``. Returns ``{f"{gamma:g}": focal / BCE}`` in the order of ``gammas``:
+    ``(1 - p_t) ** gamma``, 1 at ``gamma = 0``.
+    """
+    y, p = np.array([1.0]), np.array([p_t])
+    return {f"{g:g}": float(make("focal", gamma=g, alpha=None)(y, p) / make("bce")(y, p)) for g in gammas}
+
+
+def alpha_cost_ratio(gamma: float, alpha: float | None, p_t: float = 0.3) -> float:
+    """What the same mistake costs a positive example over a negative one under focal loss.
+
+    A positive predicted at ``p_t`` and a negative predicted at ``1 - p_t`` have the
+    same ``p_t`` and so the same focusing term; the ratio of their focal losses
+    (``gamma``, ``alpha``) is the class weighting alone: ``alpha / (1 - alpha)``, or 1
+    without ``alpha``. Returns it as a float.
+    """
+    pair_loss = make("focal", axis=-1, gamma=gamma, alpha=alpha)
+    pos_cost, neg_cost = pair_loss(np.array([[1.0], [0.0]]), np.array([[p_t], [1 - p_t]]))
+    return float(pos_cost / neg_cost)
+
+
+def fixed_predictions(y_true, *, seed: int = 0) -> dict[str, np.ndarray]:
+    """Five fixed sets of predicted probabilities for the labels ``y_true`` (0/1, shape ``(n,)``).
+
+    Returns ``{name: probabilities of shape (n,)}``: a constant at the prevalence
+    ("constant π"), a constant 0.5, a near-certain all-positive 0.99, a soft but
+    perfect separator (0.7 for positives, 0.3 for negatives) and a "noisy ranker"
+    whose scores are Beta(4, 2) draws for positives and Beta(2, 4) for negatives,
+    from ``numpy.random.default_rng(seed)``. Used to show that loss values are not
+    comparable across losses.
+    """
+    y = np.asarray(y_true, dtype=int)
+    n = len(y)
+    prevalence = int(y.sum()) / n
+    rng = np.random.default_rng(seed)
+    return {
+        "constant π": np.full(n, prevalence),
+        "constant 0.5": np.full(n, 0.5),
+        "all positive (0.99)": np.full(n, 0.99),
+        "soft perfect (0.7 / 0.3)": np.where(y == 1, 0.7, 0.3),
+        "noisy ranker": np.where(y == 1, rng.beta(4, 2, n), rng.beta(2, 4, n)),
+    }

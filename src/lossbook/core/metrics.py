@@ -710,3 +710,73 @@ def bootstrap_summary(replicates, level: float = 0.95) -> tuple[float, float, fl
     below = (np.sum(d <= 0) + 1) / (len(d) + 1)
     above = (np.sum(d >= 0) + 1) / (len(d) + 1)
     return float(lo), float(hi), float(min(1.0, 2 * min(below, above)))
+
+
+# ---------------------------------------------------------------- calibration
+def _check_bins(n_bins) -> int:
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    return int(n_bins)
+
+
+def _bin_of(p: np.ndarray, n_bins: int) -> np.ndarray:
+    # equal-width bins [0, 1/B), [1/B, 2/B), ..., [(B-1)/B, 1]: probability 1 falls in the last bin
+    return np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
+
+
+def reliability_curve(y_true, y_prob, *, n_bins: int = 10) -> pd.DataFrame:
+    """Observed positive rate per equal-width probability bin: the points of a reliability diagram.
+
+    Parameters
+    ----------
+    y_true : array of shape (n,) or (n, 1)
+        0/1 labels.
+    y_prob : array of shape (n,) or (n, 1)
+        Predicted probability of class 1, in [0, 1].
+    n_bins : int
+        Number of equal-width bins of [0, 1]; bin ``b`` holds ``b/B <= p < (b+1)/B``
+        (the last bin also holds ``p = 1``).
+
+    Returns
+    -------
+    DataFrame of ``n_bins`` rows (one per bin, empty bins included) with columns
+    ``centre`` (the bin's midpoint), ``mean_prob`` (mean predicted probability in the
+    bin), ``frequency`` (share of positives in the bin) and ``count`` (examples in the
+    bin, int); ``mean_prob`` and ``frequency`` are NaN for an empty bin.
+    """
+    n_bins = _check_bins(n_bins)
+    y = _binary_labels(y_true)
+    p = _probabilities(y_prob, len(y))
+    b = _bin_of(p, n_bins)
+    count = np.bincount(b, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_prob = np.bincount(b, weights=p, minlength=n_bins) / count
+        frequency = np.bincount(b, weights=y.astype(float), minlength=n_bins) / count
+    return pd.DataFrame({"centre": (np.arange(n_bins) + 0.5) / n_bins, "mean_prob": mean_prob,
+                         "frequency": frequency, "count": count.astype(int)})
+
+
+def expected_calibration_error(y_true, y_prob, *, n_bins: int = 10) -> float:
+    """Expected calibration error with ``n_bins`` equal-width bins.
+
+    ``ECE = sum_b (n_b / n) * |mean predicted probability in b - share of positives in b|``
+    over the non-empty bins of :func:`reliability_curve` (bin ``b`` holds
+    ``b/B <= p < (b+1)/B``, the last one also ``p = 1``).
+
+    Parameters
+    ----------
+    y_true : array of shape (n,) or (n, 1)
+        0/1 labels.
+    y_prob : array of shape (n,) or (n, 1)
+        Predicted probability of class 1, in [0, 1].
+    n_bins : int
+        Number of equal-width bins (default 10).
+
+    Returns
+    -------
+    float in [0, 1]; 0 for a perfectly calibrated set of predictions.
+    """
+    curve = reliability_curve(y_true, y_prob, n_bins=n_bins)
+    seen = curve[curve["count"] > 0]
+    weights = seen["count"].to_numpy() / seen["count"].sum()
+    return float(np.sum(weights * np.abs(seen["mean_prob"].to_numpy() - seen["frequency"].to_numpy())))

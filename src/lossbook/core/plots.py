@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from lossbook.core import validate
+from lossbook.core.metrics import expected_calibration_error
 from lossbook.core.paths import figure_path
 
 #: Width of the book's text column for figures, in CSS pixels (sphinx-book-theme at a 1280-px window).
@@ -785,19 +786,6 @@ def training_curves(histories, *, metrics: Sequence[str] = ("loss",), ax=None, t
 
 
 # ------------------------------------------------------ reliability diagram
-def expected_calibration_error(y_true, y_prob, n_bins: int = 10) -> float:
-    """ECE with equal-width bins: sum over bins of (bin share) * |mean prob - positive rate|."""
-    y = np.asarray(y_true, dtype=float).ravel()
-    p = np.asarray(y_prob, dtype=float).ravel()
-    bins = np.clip((p * n_bins).astype(int), 0, n_bins - 1)
-    ece = 0.0
-    for b in range(n_bins):
-        inside = bins == b
-        if inside.any():
-            ece += inside.mean() * abs(p[inside].mean() - y[inside].mean())
-    return float(ece)
-
-
 def reliability_diagram(groups, *, n_bins: int = 10, strategy: str = "uniform", ax=None, title: str | None = None):
     """Observed positive rate against mean predicted probability, per bin.
 
@@ -818,10 +806,123 @@ def reliability_diagram(groups, *, n_bins: int = 10, strategy: str = "uniform", 
     for i, (name, (y_true, y_prob)) in enumerate(groups.items()):
         y, p = _check_fold(y_true, y_prob, f"group {name!r}")
         frac, mean_p = calibration_curve(y, p, n_bins=n_bins, strategy=strategy)
-        text = f"{label(name)} (Brier {brier_score_loss(y, p):.3f}, ECE {expected_calibration_error(y, p, n_bins):.3f})"
+        text = f"{label(name)} (Brier {brier_score_loss(y, p):.3f}, ECE {expected_calibration_error(y, p, n_bins=n_bins):.3f})"
         ax.plot(mean_p, frac, "o-", color=color_for(name, i), ms=4, lw=1.5, label=text)
     ax.set(xlabel="mean predicted probability", ylabel="observed positive rate", xlim=(0, 1), ylim=(0, 1))
     ax.legend(frameon=True, loc="upper left")
     if title:
         ax.set_title(title)
     return fig, ax
+
+
+# ------------------------------------------------- reliability diagrams, side by side
+def reliability_panels(panels: Mapping[str, Mapping[str, tuple]], *, n_bins: int = 10, height_in: float = 3.4):
+    """Reliability diagrams side by side, one panel per entry of ``panels``, sized for the page.
+
+    ``panels``: ``{panel title: {curve label: (y_true, y_prob)}}`` (pool folds first);
+    labels name losses or configurations (coloured by :func:`color_for`, named by :func:`label`).
+    Each curve plots the share of positives against the mean predicted probability in
+    each non-empty equal-width bin (:func:`lossbook.core.metrics.reliability_curve`); the
+    dotted diagonal is perfect calibration. The panels share both axes, [0, 1]. Returns ``(fig, axes)``.
+    """
+    from lossbook.core.metrics import reliability_curve
+
+    if not isinstance(panels, Mapping) or not panels:
+        raise ValueError("panels must be a non-empty mapping {panel title: {label: (y_true, y_prob)}}")
+    fig, axes = plt.subplots(1, len(panels), figsize=(PAGE_WIDTH_IN, height_in), sharex=True, sharey=True,
+                             squeeze=False)
+    axes = axes[0]
+    for ax, (title, groups) in zip(axes, panels.items()):
+        ax.plot([0, 1], [0, 1], ls=":", color=NEUTRAL, lw=1, label="perfect calibration")
+        for i, (name, (y_true, y_prob)) in enumerate(groups.items()):
+            curve = reliability_curve(y_true, y_prob, n_bins=n_bins)
+            seen = curve[curve["count"] > 0]
+            ax.plot(seen["mean_prob"], seen["frequency"], "o-", color=color_for(name, i), ms=4, lw=1.5,
+                    label=label(name))
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="mean predicted probability", title=title)
+    axes[0].set_ylabel("observed share of positives")
+    axes[0].legend(frameon=True, loc="upper left")
+    return fig, axes
+
+
+# ------------------------------------------------- overlaid histograms, one panel per quantity
+def histogram_grid(panels: Mapping[str, Mapping[str, tuple]], *, discrete: Sequence[str] = (), n_bins: int = 30,
+                   ncols: int = 2, height_in: float = 5.0, ylabel: str = "count"):
+    """Overlaid histograms, one panel per quantity, on a grid sized for the page.
+
+    ``panels``: ``{x-axis label: {legend text: (values, colour)}}``, ``values`` 1-D.
+    Within a panel every series shares one set of bins: unit-wide bins centred on the
+    integers ``0 .. max`` for the panels named in ``discrete`` (counts), else ``n_bins``
+    equal bins from the smallest to the largest value. Bars are half transparent so
+    that overlaps show. The first column's panels carry ``ylabel`` and the first panel
+    the legend. Returns ``(fig, axes)`` (axes a 2-D array).
+    """
+    if not isinstance(panels, Mapping) or not panels:
+        raise ValueError("panels must be a non-empty mapping {x label: {legend: (values, colour)}}")
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH_IN, height_in), squeeze=False)
+    for ax, (xlabel, series) in zip(axes.flat, panels.items()):
+        values = [np.asarray(v, dtype=float) for v, _ in series.values()]
+        if xlabel in discrete:
+            bins = np.arange(0, max(v.max() for v in values) + 2) - 0.5
+        else:
+            bins = np.linspace(min(v.min() for v in values), max(v.max() for v in values), n_bins)
+        for v, (text, (_, color)) in zip(values, series.items()):
+            ax.hist(v, bins=bins, alpha=0.6, color=color, label=text)
+        ax.set_xlabel(xlabel)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    axes[0, 0].legend()
+    return fig, axes
+
+
+# ------------------------------------------------ stacked bar panels, history grids
+def bar_panels(panels: Mapping[str, Mapping], *, ylabel: str | None = None, ylim=None, height_in: float = 2.6):
+    """Grouped bars (:func:`bar_with_errors`), one panel per entry of ``panels``, stacked in a column
+    with a shared x axis and one legend, above the top panel.
+
+    ``panels``: title -> ``{"means", "err", "reference"}`` (as :func:`bar_with_errors` takes them)
+    and optionally ``"line"``, a number drawn as a dotted grey line (e.g. an all-positive F1).
+    Returns the figure (page width, ``height_in`` per panel).
+    """
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, height_in * len(panels)), sharex=True, squeeze=False)
+    for i, (ax, (title, panel)) in enumerate(zip(axes[:, 0], panels.items())):
+        bar_with_errors(panel["means"], err=panel.get("err"), reference=panel.get("reference"), ax=ax,
+                        ylabel=ylabel, title=title, ylim=ylim)
+        if panel.get("line") is not None:
+            ax.axhline(panel["line"], ls=":", color="grey", lw=1)
+        if i:
+            ax.get_legend().remove()  # one legend, on the top panel
+        else:
+            ax.legend(ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.12), frameon=False)
+    return fig
+
+
+def mean_history_grid(histories: Mapping[str, Mapping[str, Sequence[Mapping]]], *,
+                      panels=(("loss", "val_loss", "loss"), ("val_auc", None, "validation ROC-AUC")),
+                      legend_title: str = "loss"):
+    """Mean training histories on a grid: one row per entry of ``histories`` (title -> ``{series:
+    [history dict, ...]}``, e.g. network -> loss -> fold histories), one column per panel.
+
+    ``panels``: ``(key, dashed key or None, y label)``; each series is the mean over its histories
+    up to the shortest one (early stopping ends them at different epochs), the dashed key drawn
+    dashed in the same colour. Returns the figure (page width, 2.6 in per row).
+    """
+    fig, axes = plt.subplots(len(histories), len(panels), figsize=(7, 2.6 * len(histories)), squeeze=False)
+    for row, (title, series) in enumerate(histories.items()):
+        for col, (key, dashed, ylabel) in enumerate(panels):
+            ax = axes[row, col]
+            for i, (name, runs) in enumerate(series.items()):
+                length = min(len(r[key]) for r in runs)
+                epochs = np.arange(1, length + 1)
+                ax.plot(epochs, np.array([r[key][:length] for r in runs]).mean(0), color=color_for(name, i),
+                        label=label(name))
+                if dashed:
+                    ax.plot(epochs, np.array([r[dashed][:length] for r in runs]).mean(0), "--", color=color_for(name, i))
+            ax.set(xlabel="epoch" if row == len(histories) - 1 else "", ylabel=ylabel, title=title)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+            if row == 0 and col == 0:
+                ax.legend(title=legend_title)
+    return fig

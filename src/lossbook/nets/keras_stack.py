@@ -195,42 +195,84 @@ class _Stack:
         dropout; ``active``: which of all M models ``params`` and ``x`` hold
         (default: all; it picks their rows of the CNN's pooling mask).
         """
-        import tensorflow as tf
-
+        state = _Forward(iter(params), dropout_seeds, active, self.pool_mask)
         h = x
-        pi = 0
-        filters = None  # channels of the last convolution's output
-        for li, layer in enumerate(self.spec):
-            if layer.kind == "reshape":
-                # sequence layout for the convolutions: (B, length, m * channels), so that
-                # the m models' convolutions run as one grouped convolution (groups = m)
-                h = tf.transpose(h, (1, 2, 0))
-            elif layer.kind == "conv1d":
-                kernel, bias = params[pi], params[pi + 1]
-                pi += 2
-                k, channels, filters = kernel.shape[1], kernel.shape[2], kernel.shape[3]
-                # (m, k, C_in, C_out) -> (k, C_in, m * C_out): model i's filters form group i
-                filt = tf.reshape(tf.transpose(kernel, (1, 2, 0, 3)), (k, channels, -1))
-                h = tf.nn.conv1d(h, filt, stride=1, padding="VALID") + tf.reshape(bias, (-1,))
-                h = _activate(h, layer.activation)
-            elif layer.kind == "maxpool":
-                p = int(layer.size)
-                h = tf.nn.max_pool1d(h, p, p, "VALID")  # (B, L', m * C)
-                h = tf.transpose(tf.reshape(h, (tf.shape(h)[0], h.shape[1], -1, filters)), (2, 0, 1, 3))
-                if self.pool_mask is not None:
-                    mask = tf.constant(self.pool_mask)
-                    h = h * (mask if active is None else tf.gather(mask, active))
-            elif layer.kind == "flatten":
-                h = tf.reshape(h, (tf.shape(h)[0], tf.shape(h)[1], h.shape[2] * h.shape[3]))
-            elif layer.kind == "dense":
-                kernel, bias = params[pi], params[pi + 1]
-                pi += 2
-                h = _activate(tf.matmul(h, kernel) + bias[:, None, :], layer.activation)
-            elif layer.kind == "dropout" and dropout_seeds is not None and layer.size > 0:
-                rate = float(layer.size)
-                keep = _uniform(dropout_seeds, li, [tf.shape(h)[a] for a in range(1, len(h.shape))]) >= rate
-                h = tf.where(keep, h / (1.0 - rate), tf.zeros_like(h))
+        for index, layer in enumerate(self.spec):
+            h = _FORWARD[layer.kind](layer, index, h, state)
         return h[..., 0]
+
+
+@dataclass
+class _Forward:
+    """What the layers of one stacked forward pass share: the weights still to be
+    consumed (Keras order), the dropout streams, the models present and the CNN's
+    pooling mask, and the channels of the last convolution's output."""
+
+    params: object  # iterator over the stacked weights
+    dropout_seeds: object
+    active: object
+    pool_mask: np.ndarray | None
+    filters: int | None = None
+
+
+def _reshape_forward(layer, index, h, state):
+    import tensorflow as tf
+
+    # sequence layout for the convolutions: (B, length, m * channels), so that the
+    # m models' convolutions run as one grouped convolution (groups = m)
+    return tf.transpose(h, (1, 2, 0))
+
+
+def _conv1d_forward(layer, index, h, state):
+    import tensorflow as tf
+
+    kernel, bias = next(state.params), next(state.params)
+    k, channels, state.filters = kernel.shape[1], kernel.shape[2], kernel.shape[3]
+    # (m, k, C_in, C_out) -> (k, C_in, m * C_out): model i's filters form group i
+    filt = tf.reshape(tf.transpose(kernel, (1, 2, 0, 3)), (k, channels, -1))
+    h = tf.nn.conv1d(h, filt, stride=1, padding="VALID") + tf.reshape(bias, (-1,))
+    return _activate(h, layer.activation)
+
+
+def _maxpool_forward(layer, index, h, state):
+    import tensorflow as tf
+
+    p = int(layer.size)
+    h = tf.nn.max_pool1d(h, p, p, "VALID")  # (B, L', m * C)
+    h = tf.transpose(tf.reshape(h, (tf.shape(h)[0], h.shape[1], -1, state.filters)), (2, 0, 1, 3))
+    if state.pool_mask is not None:
+        mask = tf.constant(state.pool_mask)
+        h = h * (mask if state.active is None else tf.gather(mask, state.active))
+    return h
+
+
+def _flatten_forward(layer, index, h, state):
+    import tensorflow as tf
+
+    return tf.reshape(h, (tf.shape(h)[0], tf.shape(h)[1], h.shape[2] * h.shape[3]))
+
+
+def _dense_forward(layer, index, h, state):
+    import tensorflow as tf
+
+    kernel, bias = next(state.params), next(state.params)
+    return _activate(tf.matmul(h, kernel) + bias[:, None, :], layer.activation)
+
+
+def _dropout_forward(layer, index, h, state):
+    import tensorflow as tf
+
+    if state.dropout_seeds is None or layer.size <= 0:
+        return h
+    rate = float(layer.size)
+    keep = _uniform(state.dropout_seeds, index, [tf.shape(h)[a] for a in range(1, len(h.shape))]) >= rate
+    return tf.where(keep, h / (1.0 - rate), tf.zeros_like(h))
+
+
+#: The stacked forward pass of each layer kind (:data:`lossbook.nets.models.LAYER_KINDS` has the
+#: shapes and Keras builds): f(layer, its index in the spec, h, the pass's :class:`_Forward`) -> h.
+_FORWARD = {"reshape": _reshape_forward, "conv1d": _conv1d_forward, "maxpool": _maxpool_forward,
+            "flatten": _flatten_forward, "dense": _dense_forward, "dropout": _dropout_forward}
 
 
 def _activate(h, name):
@@ -373,6 +415,8 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
     n_features = int(widths.max())
     net = network(config.model)  # resolved once; the name stays in the config (it is part of the cache key)
     pooled = np.array([net.pooled_width(int(w)) for w in widths]) if net.has_conv else None
+    if net.has_conv:
+        _check_grouped_convolution()
     if net.has_conv and pooled.min() < 1:
         raise ValueError(f"model {net.name!r} needs at least 6 input features, got {int(widths.min())}")
 
@@ -458,6 +502,32 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
             weights=_unpad_weights(net, [b[i] for b in best], int(widths[i])) if keep_weights else None,
         ))
     return results
+
+
+_GROUPED_CONVOLUTION_OK = []  # filled once per process by _check_grouped_convolution
+
+
+def _check_grouped_convolution() -> None:
+    """Fail clearly where TensorFlow cannot differentiate a grouped convolution.
+
+    Without oneDNN, TensorFlow's CPU kernels cannot (and oneDNN is on by default only on
+    CPUs with AVX-512-class features); ``import lossbook`` before TensorFlow turns it on.
+    """
+    if _GROUPED_CONVOLUTION_OK:
+        return
+    import tensorflow as tf
+
+    kernel = tf.Variable(tf.ones((1, 1, 2)))
+    try:
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(tf.nn.conv1d(tf.ones((1, 3, 2)), kernel, 1, "VALID"))
+        tape.gradient(total, kernel)
+    except tf.errors.InvalidArgumentError as error:
+        raise RuntimeError(
+            "this TensorFlow cannot train the stacked CNN here: its CPU kernels differentiate a grouped "
+            "convolution only with oneDNN. Set TF_ENABLE_ONEDNN_OPTS=1 before TensorFlow is imported "
+            "(importing lossbook before tensorflow or keras does it)") from error
+    _GROUPED_CONVOLUTION_OK.append(True)
 
 
 def _pool_mask(pooled_lengths, net: Network, n_features):

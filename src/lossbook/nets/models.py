@@ -13,9 +13,12 @@ are chosen here and listed in :data:`CNN_CHOICES`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-__all__ = ["Layer", "Network", "ARCHITECTURES", "CNN_CHOICES", "network", "architecture", "build_keras", "n_parameters"]
+__all__ = ["Layer", "LayerKind", "LAYER_KINDS", "Network", "ARCHITECTURES", "CNN_CHOICES", "network", "architecture",
+           "build_keras", "n_parameters"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,77 @@ class Layer:
     size: float = 0
     kernel: int = 0
     activation: str | None = None
+
+    def __post_init__(self):
+        if self.kind not in LAYER_KINDS:
+            raise ValueError(f"layer kind must be one of {sorted(LAYER_KINDS)}, got {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Where a walk over the layers stands: sequence width, channels (None before the
+    input is a sequence and after flattening) and the width after the last convolution
+    or pooling layer."""
+
+    width: int
+    channels: int | None
+    pooled: int
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """What one kind of :class:`Layer` does, wherever a network is walked.
+
+    ``shapes(layer, shape)`` returns (the layer's weight shapes as ("kernel"/"bias",
+    shape) in Keras order, the :class:`_Shape` after it); ``keras(layer, n_features,
+    init)`` the Keras layer (``init`` seeds a kernel initialiser).
+    """
+
+    shapes: Callable
+    keras: Callable
+
+
+def _no_weights(update=lambda layer, s: s):
+    return lambda layer, s: ([], update(layer, s))
+
+
+def _conv1d_shapes(layer, s):
+    filters, width = int(layer.size), s.width - layer.kernel + 1
+    return ([("kernel", (layer.kernel, s.channels, filters)), ("bias", (filters,))],
+            _Shape(width, filters, width))
+
+
+def _dense_shapes(layer, s):
+    units = int(layer.size)
+    return [("kernel", (s.width, units)), ("bias", (units,))], replace(s, width=units)
+
+
+#: Every layer kind, as data: the shape walk and the Keras build look it up here.
+#: (The stacked forward pass of :mod:`lossbook.nets.keras_stack` keeps its own table of TF ops.)
+LAYER_KINDS = {
+    "reshape": LayerKind(_no_weights(lambda layer, s: replace(s, channels=1)),
+                         lambda layer, n, init: keras_layers().Reshape((n, 1))),
+    "conv1d": LayerKind(_conv1d_shapes,
+                        lambda layer, n, init: keras_layers().Conv1D(int(layer.size), layer.kernel,
+                                                                     activation=layer.activation,
+                                                                     kernel_initializer=init)),
+    "maxpool": LayerKind(_no_weights(lambda layer, s: replace(s, width=s.width // int(layer.size),
+                                                             pooled=s.width // int(layer.size))),
+                         lambda layer, n, init: keras_layers().MaxPooling1D(int(layer.size))),
+    "dropout": LayerKind(_no_weights(), lambda layer, n, init: keras_layers().Dropout(layer.size)),
+    "flatten": LayerKind(_no_weights(lambda layer, s: replace(s, width=s.width * s.channels, channels=None)),
+                         lambda layer, n, init: keras_layers().Flatten()),
+    "dense": LayerKind(_dense_shapes,
+                       lambda layer, n, init: keras_layers().Dense(int(layer.size), activation=layer.activation,
+                                                                   kernel_initializer=init)),
+}
+
+
+def keras_layers():
+    """``keras.layers``, imported on first use (importing this module does not start Keras)."""
+    import keras
+
+    return keras.layers
 
 
 #: Choices for the CNN the paper does not state: pool size 2 (Keras' default),
@@ -91,23 +165,11 @@ class Network:
         Keras order; the pooled width is the sequence length after the last
         convolution or pooling layer (``n_features`` for networks without them).
         """
-        shapes = []
-        width, channels, pooled = n_features, None, n_features  # channels: set once the input is a sequence
+        weights, shape = [], _Shape(n_features, None, n_features)
         for layer in self.layers:
-            if layer.kind == "reshape":
-                channels = 1
-            elif layer.kind == "conv1d":
-                shapes += [("kernel", (layer.kernel, channels, int(layer.size))), ("bias", (int(layer.size),))]
-                width, channels = width - layer.kernel + 1, int(layer.size)
-                pooled = width
-            elif layer.kind == "maxpool":
-                width = pooled = width // int(layer.size)
-            elif layer.kind == "flatten":
-                width, channels = width * channels, None
-            elif layer.kind == "dense":
-                shapes += [("kernel", (width, int(layer.size))), ("bias", (int(layer.size),))]
-                width = int(layer.size)
-        return shapes, pooled
+            own, shape = LAYER_KINDS[layer.kind].shapes(layer, shape)
+            weights += own
+        return weights, shape.pooled
 
     def parameter_shapes(self, n_features: int) -> list[tuple[str, tuple[int, ...]]]:
         return self.shapes(n_features)[0]
@@ -139,23 +201,10 @@ def build_keras(name: str, n_features: int, *, dropout: bool = True, seed: int |
 
     layers = [keras.Input((n_features,))]
     for i, layer in enumerate(architecture(name)):
+        if layer.kind == "dropout" and not dropout:
+            continue
         init = keras.initializers.GlorotUniform(seed=None if seed is None else seed + i)
-        if layer.kind == "dense":
-            layers.append(keras.layers.Dense(int(layer.size), activation=layer.activation, kernel_initializer=init))
-        elif layer.kind == "dropout":
-            if dropout:
-                layers.append(keras.layers.Dropout(layer.size))
-        elif layer.kind == "reshape":
-            layers.append(keras.layers.Reshape((n_features, 1)))
-        elif layer.kind == "conv1d":
-            layers.append(keras.layers.Conv1D(int(layer.size), layer.kernel, activation=layer.activation,
-                                              kernel_initializer=init))
-        elif layer.kind == "maxpool":
-            layers.append(keras.layers.MaxPooling1D(int(layer.size)))
-        elif layer.kind == "flatten":
-            layers.append(keras.layers.Flatten())
-        else:  # pragma: no cover - specs are fixed above
-            raise ValueError(f"unknown layer kind {layer.kind!r}")
+        layers.append(LAYER_KINDS[layer.kind].keras(layer, n_features, init))
     return keras.Sequential(layers)
 
 
@@ -166,10 +215,4 @@ def parameter_shapes(name: str, n_features: int) -> list[tuple[str, tuple[int, .
 
 def n_parameters(name: str, n_features: int) -> int:
     """Number of trainable weights of ``name`` for ``n_features`` inputs."""
-    total = 0
-    for _, shape in parameter_shapes(name, n_features):
-        size = 1
-        for s in shape:
-            size *= s
-        total += size
-    return total
+    return sum(math.prod(shape) for _, shape in parameter_shapes(name, n_features))

@@ -8,6 +8,7 @@ into the prose. Nothing is displayed where the call is made.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -41,9 +42,19 @@ def glue_number(name: str, value) -> None:
 
 
 def glue_numbers(prefix: str, values) -> None:
-    """:func:`glue_number` each item of the mapping ``values`` as ``<prefix>_<key>``."""
+    """Glue each item of the mapping ``values`` as ``<prefix>_<key>``: a number or text with
+    :func:`glue_number`, an :class:`~lossbook.core.estimate.Estimate` with :func:`glue_estimate`,
+    and a nested mapping item by item (``<prefix>_<key>_<inner key>``)."""
+    from lossbook.core.estimate import Estimate
+
     for key, value in values.items():
-        glue_number(f"{prefix}_{key}", value)
+        name = f"{prefix}_{key}"
+        if isinstance(value, Estimate):
+            glue_estimate(name, value)
+        elif isinstance(value, Mapping):
+            glue_numbers(name, value)
+        else:
+            glue_number(name, value)
 
 
 def glue_estimate(name: str, estimate) -> None:

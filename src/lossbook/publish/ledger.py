@@ -457,6 +457,7 @@ class Assessment:
     detail: str
     measures: Mapping[str, Estimate]
     extras: Mapping[str, float] = field(default_factory=dict)
+    evidence: Mapping[str, str] = field(default_factory=dict)  # label -> text, shown beside the verdict, not judged
 
     def value_text(self) -> str:
         """The measurement(s) alone, without the ``measured_as`` label (for glued prose)."""
@@ -469,10 +470,28 @@ class Assessment:
 
     def measured_text(self) -> str:
         if not self.measures:
-            return "—"
-        if len(self.measures) == 1:
-            return f"{self.claim.measured_as} {self.value_text()}".strip()
-        return self.value_text()
+            text = "—"
+        elif len(self.measures) == 1:
+            text = f"{self.claim.measured_as} {self.value_text()}".strip()
+        else:
+            text = self.value_text()
+        return "; ".join([text, *(f"{label}: {words}" for label, words in self.evidence.items())])
+
+
+def _evidence(claim: Claim, results: Mapping[str, Mapping | None]) -> dict[str, str]:
+    """The claim's evidence lines found in the results files (``{label: text}``); missing ones are left out."""
+    out = {}
+    for label, (chapter, path) in claim.evidence.items():
+        payload = results.get(chapter)
+        try:
+            value = None if payload is None else lookup(payload, path)
+        except KeyError:
+            continue
+        if isinstance(value, str):
+            out[label] = value
+        elif value is not None and to_estimate(value) is not None:
+            out[label] = to_estimate(value).format(claim.decimals)
+    return out
 
 
 def _measure(results: Mapping[str, Mapping | None], chapter: str, path) -> Estimate | str:
@@ -513,7 +532,8 @@ def assess(claim: Claim, results: Mapping[str, Mapping | None]) -> Assessment:
             return Assessment(claim, NOT_MEASURED, f"results file has no {chapter}:{_path_text(path)}", {})
         measures[name] = found
     decision = rule.decide(measures)
-    return Assessment(claim, decision.verdict, decision.detail, measures, dict(decision.extras))
+    return Assessment(claim, decision.verdict, decision.detail, measures, dict(decision.extras),
+                      _evidence(claim, results))
 
 
 def ledger(claims: Sequence[Claim], results: Mapping[str, Mapping | None]) -> list[Assessment]:

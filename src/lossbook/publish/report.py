@@ -289,3 +289,28 @@ def verdict_chart(per_source: pd.DataFrame):
     ax.invert_yaxis()
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=3, frameon=False)
     return fig
+
+
+def critique_effects_table(effects: Mapping[str, dict]) -> pd.DataFrame:
+    """One row per critique of the ledger (indexed by its title): the measured effect's text
+    (``effects[critique id]["text"]``, from :func:`lossbook.publish.glue.glue_ledger`) and what it is."""
+    from lossbook.publish.ledger import CRITIQUES
+
+    return pd.DataFrame([{"problem": c.title, "measured effect": effects[c.id]["text"], "what it is": c.effect}
+                         for c in CRITIQUES]).set_index("problem")
+
+
+def ledger_record(assessments, effects: Mapping[str, dict]) -> dict:
+    """What the claims chapter saves: verdict counts, per claim its verdict, reasoning, what was
+    tested, the measurements and the minimum detectable effect (None where not computed), and
+    the critiques' measured effects."""
+    from lossbook.publish.ledger import verdict_counts
+
+    return {
+        "counts": verdict_counts(assessments),
+        "verdicts": {a.claim.id: {"verdict": a.verdict, "detail": a.detail, "tested": a.claim.tested,
+                                  "measured": {k: m.to_dict() for k, m in a.measures.items()},
+                                  "minimum_detectable_effect": a.extras.get("mde")}
+                     for a in assessments},
+        "critiques": dict(effects),
+    }

@@ -9,6 +9,7 @@ outputs the test command compares when the full ones need no re-execution, see
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -68,13 +69,19 @@ def default_output_dir(profile: str, root: Path | None = None) -> Path:
     return root / "book" if profile == "full" else root / QUICK_OUTPUTS
 
 
+@functools.lru_cache(maxsize=1)
+def _package_fingerprint() -> str:
+    """The package's code, read once per process (a run or a test session plans every chapter with it)."""
+    import lossbook
+
+    return fingerprint_sources(Path(lossbook.__file__).parent)
+
+
 def sources_digest(chapter: Chapter, parameters: dict) -> str:
     """What a chapter's outputs are made from: the package's code (comments aside), the
     chapter's source, its parameters and the tracked package versions (data files carry
     their own checksums into the results). Recorded with each run's wall time."""
-    import lossbook
-
-    return content_digest({"package": fingerprint_sources(Path(lossbook.__file__).parent),
+    return content_digest({"package": _package_fingerprint(),
                            "chapter": chapter.source.read_text(encoding="utf-8"),
                            "parameters": to_jsonable(parameters), "versions": package_versions()})
 

@@ -897,3 +897,202 @@ def random_minus_group(summary: pd.DataFrame, scenarios: Sequence[str], n_repeat
     leak["ci_low"] = leak["random minus group"] - leak["half-width"]
     leak["ci_high"] = leak["random minus group"] + leak["half-width"]
     return leak
+
+
+# ------------------------------------------------------------ the chapter's steps, one function each
+def implied_support_frame(index: pd.DataFrame) -> pd.DataFrame:
+    """The smallest test class each of the paper's off-diagonal confusion counts implies, beside this data.
+
+    ``index``: the image index (columns ``class_name`` and ``roboflow_split``).
+    One row per (scenario, true class, predicted class) of ``PAPER_FACTS["confusions"]``:
+    the paper's error count and printed recall, :func:`implied_min_support`, a
+    stratified 10 % of the class in ``index`` and the class's size in the export's
+    test split. Columns as the chapter's table shows them.
+    """
+    counts = index["class_name"].value_counts()
+    rows = []
+    for scenario, table in (("A", "table1"), ("B", "table2")):
+        for (true, predicted), errors in PAPER_FACTS["confusions"][scenario].items():
+            recall = PAPER_TABLES[table]["per_class"][true]["recall"]
+            rows.append({
+                "scenario": scenario, "true class": true, "predicted as": predicted, "errors": errors,
+                "printed recall": recall, "implied test images (at least)": implied_min_support(errors, recall),
+                "10 % of the class here": int(round(0.1 * counts[true])),
+                "export's test split": int(((index["class_name"] == true) & (index["roboflow_split"] == "test")).sum()),
+            })
+    return pd.DataFrame(rows)
+
+
+def split_leakage_table(splits: Mapping[str, Sequence[Split]], groups) -> pd.DataFrame:
+    """Mean over repeats, per split kind: part sizes and how much near-duplicate leakage each kind leaves.
+
+    ``splits``: ``{kind: [Split, ...]}`` (:func:`make_splits`); ``groups``: the
+    near-duplicate group of every image row, shape (n_images,). Rows: kinds in
+    ``splits`` order. Columns: ``train``, ``val``, ``test`` (images), ``groups
+    crossing`` (groups on more than one side), ``test with a train twin`` (share
+    of test images with a near-duplicate among the training images) and ``test
+    with a validation twin only``.
+    """
+    groups = np.asarray(groups)
+    rows = []
+    for kind, items in splits.items():
+        for s in items:
+            twin = test_has_train_twin(s, groups)
+            rows.append({
+                "kind": kind, "repeat": s.repeat, "train": len(s.train), "val": len(s.val), "test": len(s.test),
+                "groups crossing": len(crossing_groups(s, groups)),
+                "test with a train twin": float(twin.mean()),
+                "test with a validation twin only": float((np.isin(groups[s.test], groups[s.val]) & ~twin).mean()),
+            })
+    return pd.DataFrame(rows).groupby("kind", sort=False).mean(numeric_only=True).drop(columns="repeat")
+
+
+def head_jobs(splits: Mapping[str, Sequence[Split]], scenarios: Sequence[str], *, seed: int) -> list[HeadJob]:
+    """One :class:`HeadJob` per (split, scenario), in the order kind, repeat, scenario.
+
+    All scenarios of one split share its head seed (derived from ``seed``, the
+    kind's position in :data:`SPLIT_KINDS` and the repeat), so a paired
+    difference between scenarios isolates the loss.
+    """
+    return [HeadJob(s, scenario, derive_seed(seed, list(SPLIT_KINDS).index(kind), s.repeat, 7))
+            for kind, items in splits.items() for s in items for scenario in scenarios]
+
+
+def features_description(shape: Sequence[int], n_views: int) -> str:
+    """The embeddings' shape (images, views, features) in words, for the text."""
+    return f"{shape[0]} images × {shape[1]} views (plain + {n_views} augmented) × {shape[2]} features"
+
+
+#: Short metric names for a figure's axis (per-class F1 reads as the class's name).
+_AXIS_NAMES = {"accuracy": "accuracy", "macro_f1": "macro-F1", "brier": "Brier"}
+
+
+def difference_figure(diffs: pd.DataFrame, kinds: Sequence[str], metrics: Sequence[str], *, scenario: str = "B",
+                      paper: Mapping[str, float] = PAPER_B_MINUS_A):
+    """One panel per split kind: ``scenario`` minus A per metric (mean, corrected 95 % interval) and the paper's change.
+
+    ``diffs``: :func:`paired_differences`; ``metrics``: its metric keys, in axis
+    order (``"f1:<class>"`` is labelled with the class). Returns the figure, for
+    :func:`lossbook.core.plots.save_figure`.
+    """
+    import matplotlib.pyplot as plt
+
+    from lossbook.core import plots
+
+    fig, axes = plt.subplots(1, len(kinds), figsize=(plots.PAGE_WIDTH_IN, 3.4), sharey=True, squeeze=False)
+    labels = [_AXIS_NAMES.get(m, m.split(":", 1)[-1]) for m in metrics]
+    x = np.arange(len(metrics))
+    for ax, kind in zip(axes[0], kinds):
+        d = diffs[(diffs["kind"] == kind) & (diffs["scenario"] == scenario)].set_index("metric").reindex(metrics)
+        ax.errorbar(x, d["mean"], yerr=[d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]], fmt="o", capsize=3,
+                    color=plots.PALETTE[0], label=f"ours ({scenario} − A)")
+        ax.scatter(x, [paper.get(m, np.nan) for m in metrics], marker="D",
+                   color=plots.LOSS_COLORS["paper"], s=18, label="paper", zorder=3)
+        ax.axhline(0, color=plots.NEUTRAL, lw=0.8)
+        ax.set_xticks(x, labels, rotation=60, ha="right", rotation_mode="anchor")
+        ax.set_title(f"{kind} split")
+    axes[0][0].set_ylabel(f"{scenario} minus A")
+    axes[0][-1].legend()
+    return fig
+
+
+def class_weight_rows(results: HeadResults, scenario: str, kind: str) -> list[tuple[float, ...]]:
+    """The class weights (one tuple of k per job) that ``scenario``'s heads on ``kind`` splits trained with;
+    empty when that scenario uses none."""
+    return [w for job, w in zip(results.jobs, results.class_weights)
+            if job.scenario == scenario and job.split.kind == kind and w]
+
+
+def weights_frame(weight_rows: Sequence[Sequence[float]], diffs: pd.DataFrame, kind: str,
+                  classes: Sequence[str] = ACNE_CLASSES) -> pd.DataFrame:
+    """Scenario B's mean balanced weight per class beside the paper's per-class F1 gain (Table 3) and ours.
+
+    ``weight_rows``: :func:`class_weight_rows` of B, each of length ``len(classes)``;
+    ``diffs``: :func:`paired_differences` with B's ``f1:<class>`` rows for ``kind``.
+    Rows: classes. Columns: ``balanced weight (B)``, ``paper's F1 gain``, ``our F1 gain (B − A)``.
+    """
+    return pd.DataFrame({
+        "balanced weight (B)": np.mean(weight_rows, axis=0),
+        "paper's F1 gain": [PAPER_TABLES["table3"][c] for c in classes],
+        "our F1 gain (B − A)": [stat(diffs, kind, "B", f"f1:{c}") for c in classes],
+    }, index=list(classes))
+
+
+_RANKS = ["largest", "second largest", "third largest", "fourth largest", "smallest"]
+
+
+def weight_reading(weights: pd.DataFrame) -> str:
+    """What :func:`weights_frame` shows, in a clause: where the paper's largest F1 gain falls among the weights
+    (five classes), with the verdict that the weighting can hardly explain it unless it has the largest weight."""
+    column = weights["balanced weight (B)"]
+    top_gain = weights["paper's F1 gain"].idxmax()
+    rank = int(column.rank(ascending=False)[top_gain])
+    return (f"the paper's largest gain ({top_gain}) falls on the class with the "
+            f"{_RANKS[rank - 1]} of the five weights "
+            f"({column[top_gain]:.2f}, against {column.max():.2f} for {column.idxmax()})"
+            + (": if the paper's data resemble this export, the weighting can hardly explain that gain" if rank > 1 else ""))
+
+
+def objective_scale(results: HeadResults, y: np.ndarray, kind: str) -> Estimate:
+    """Weighted over plain cross-entropy of scenario A's own test predictions, over the ``kind`` splits.
+
+    Each of A's heads on a ``kind`` split gives one :func:`objective_ratio`, with
+    B's balanced weights from that split's training rows. Returns their mean with
+    a 95 % *t*-interval (no interval from a single head).
+    """
+    from lossbook.core.losses import balanced_class_weights
+    from lossbook.core.metrics import summarize
+
+    y = np.asarray(y)
+    ratios = [objective_ratio(proba, y[job.split.test], balanced_class_weights(y[job.split.train]))
+              for job, proba in zip(results.jobs, results.test_proba)
+              if job.scenario == "A" and job.split.kind == kind]
+    r = summarize(ratios)
+    if r["n"] > 1:
+        return Estimate(r["mean"], r["ci_low"], r["ci_high"], n=r["n"], method="t")
+    return Estimate(r["mean"], n=r["n"])
+
+
+def objective_reading(scale: Estimate) -> str:
+    """What :func:`objective_scale` means for the paper's comparison of validation losses, in a clause."""
+    if scale.excludes(1.0):
+        return ("the same predictions get a different loss value under each objective, so a lower weighted loss is "
+                "no sign of a better model")
+    return ("on this export the two objectives put the same predictions on nearly the same scale, so the scale alone "
+            "does not explain a gap like the paper's; its comparison is still one of two different functions")
+
+
+def paper_record(implied: pd.DataFrame) -> dict:
+    """The paper's numbers for the results file: its tables, facts, confusion counts (keyed ``"true->predicted"``)
+    and ``implied``, the rows of :func:`implied_support_frame`."""
+    return {"tables": PAPER_TABLES, "facts": {k: v for k, v in PAPER_FACTS.items() if k != "confusions"},
+            "confusions": {s: {f"{a}->{b}": n for (a, b), n in d.items()} for s, d in PAPER_FACTS["confusions"].items()},
+            "implied_min_test_support": implied.to_dict(orient="records")}
+
+
+def mean_class_weights(weight_rows: Sequence[Sequence[float]], classes: Sequence[str] = ACNE_CLASSES) -> dict | None:
+    """``{class: mean weight}`` over ``weight_rows`` (:func:`class_weight_rows`); None when there are none."""
+    if not weight_rows:
+        return None
+    return dict(zip(classes, map(float, np.mean(weight_rows, axis=0))))
+
+
+def random_minus_group_record(leak: pd.DataFrame, n_repeats: int) -> dict:
+    """:func:`random_minus_group` for the results file: ``{"<scenario>_<metric>": Estimate dict}``."""
+    return {f"{r['scenario']}_{r['metric']}": Estimate(r["random minus group"], r["ci_low"], r["ci_high"],
+                                                      n=n_repeats, method="t").to_dict()
+            for _, r in leak.iterrows()}
+
+
+def data_checksums(data_dir: str | None, image_checksums: Sequence[str]) -> dict:
+    """The data's checksums for the results file: ``splits.csv``'s sha256, and one sha256 over the sorted
+    per-image sha256 list (``image_checksums``, one per image). ``data_dir``: the folder holding ``acne/``,
+    or None for ``$LOSSBOOK_DATA_DIR``."""
+    import hashlib
+
+    from lossbook.core import data as lbdata
+
+    folder = lbdata.acne_dir(f"{data_dir}/acne" if data_dir else None)
+    return {"splits.csv": lbdata.sha256_file(folder / "splits.csv"),
+            "images (sha256 of the sorted per-image sha256 list)":
+                hashlib.sha256("".join(sorted(image_checksums)).encode()).hexdigest()}

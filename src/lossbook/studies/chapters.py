@@ -4,7 +4,7 @@ A chapter's defaults live in its papermill parameters cell
 (``notebooks/<chapter>.py``) and nowhere else; its constraints live beside
 its study code as data (``CONSTRAINTS`` in :mod:`lossbook.studies.synthetic`,
 :mod:`~lossbook.studies.forum`, :mod:`~lossbook.studies.dia`,
-:mod:`~lossbook.studies.acne`), or here for the chapters without a study
+:mod:`~lossbook.studies.acne`, :mod:`~lossbook.studies.robustness`), or here for the chapters without a study
 module. :func:`constraints` finds them for any chapter; a test validates every
 chapter's cell and every profile of ``notebooks/profiles.yml`` against them.
 """
@@ -48,7 +48,7 @@ YOURDATA = {
 #: The appendix's parameters.
 APPENDIX = {"results_root": [None, str]}
 
-_IN_STUDY_MODULES = ("synthetic", "forum", "dia", "acne")
+_IN_STUDY_MODULES = ("synthetic", "forum", "dia", "acne", "robustness")
 
 
 def constraints(chapter: str) -> dict:

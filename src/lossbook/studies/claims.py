@@ -100,6 +100,10 @@ class Claim:
     ``reported`` is the source's own number as text; ``tested`` says what the
     book actually ran to test it (a verdict holds for that setup only);
     ``section`` is the MyST label of the section that shows the evidence.
+    ``evidence`` maps a label to ``(chapter, path)`` of a further finding shown
+    beside the verdict and never judged by the rule (a text or a number that the
+    chapter computed, e.g. whether an effect holds across training lengths); its
+    chapters are read like the measurements' (:attr:`chapters`).
     """
 
     id: str
@@ -113,17 +117,19 @@ class Claim:
     measured_as: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
     tested: str = ""
+    evidence: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.source not in SOURCES:
             raise ValueError(f"claim {self.id}: source must be one of {sorted(SOURCES)}, got {self.source!r}")
-        for name, spec in self.paths.items():
-            if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str)):
-                raise ValueError(f"claim {self.id}: measurement {name!r} must be (chapter, path), got {spec!r}")
+        for kind, specs in (("measurement", self.paths), ("evidence", self.evidence)):
+            for name, spec in specs.items():
+                if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str)):
+                    raise ValueError(f"claim {self.id}: {kind} {name!r} must be (chapter, path), got {spec!r}")
 
     @property
     def chapters(self) -> list[str]:
-        return list(dict.fromkeys(chapter for chapter, _ in self.paths.values()))
+        return list(dict.fromkeys(chapter for chapter, _ in (*self.paths.values(), *self.evidence.values())))
 
 
 def _dia_claims() -> list[Claim]:
@@ -294,7 +300,9 @@ def _synthetic_claims() -> list[Claim]:
               rule("effect", claimed=focal["minority_found"] - bce["minority_found"], decimals=0),
               {"difference": ("synthetic", "paired_focal_minus_bce.minority_found.difference")},
               section="chapter-synthetic", decimals=2,
-              measured_as="extra minority points found at 0.5, focal − BCE:", tested=tested),
+              measured_as="extra minority points found at 0.5, focal − BCE:", tested=tested,
+              # the words are the robustness chapter's, decided there from its intervals
+              evidence={"over training lengths": ("robustness", "training_length.finding")}),
     ]
 
 

@@ -52,7 +52,7 @@ from lossbook.nets.keras_stack import TRAINER_VERSION, FoldData, TrainConfig, tr
 __all__ = [
     "PAPER_TABLE1", "PAPER_FIGURE5_AUC", "INTERDIA", "MODELS", "LOSSES", "PROTOCOLS", "CONSTRAINTS",
     "check_parameters", "ColumnFilter", "preprocessor", "cv_splits", "FoldSpec", "make_fold_data",
-    "fold_key", "run_grid", "run_arms", "ARMS", "Arm", "run_baselines", "external_test", "TABLE_METRICS",
+    "fold_key", "run_grid", "run_arms", "main_grid", "MAIN_ARMS", "ARMS", "Arm", "run_baselines", "external_test", "TABLE_METRICS",
     "resampled_splits", "grouped_cv_splits", "table1_record", "fold_mean_estimates", "describe_splits", "decomposition_table", "candidate_row_counts", "confusion_analysis", "confusion_tables", "descriptor_groups", "paired_estimate", "decomposition",
     "confusion_counts", "implied_confusion", "stability_check", "paper_claim_checks", "figure5_vs_table1",
     "stereoisomers", "collapse_frequency", "holm_table",
@@ -495,10 +495,17 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
     y = np.asarray(y)
     data = {name: _arm_data(arm, X, y, p, groups) for name, arm in arms.items()}
     configurations = [(model, loss) for model in models or p["models"] for loss in losses or p["losses"]]
-    fresh = {}  # content_digest(key) -> entry trained in this call (read back without the disk)
+    entries = {}  # content_digest(key) -> entry, read from the disk at most once or trained in this call
 
     def lookup(key):
-        return fresh.get(content_digest(key)) or cache.get(key)
+        """``key``'s entry, or None where neither the cache nor this call has it."""
+        digest = content_digest(key)
+        if digest not in entries:
+            entry = cache.get(key)
+            if entry is None:
+                return None
+            entries[digest] = entry
+        return entries[digest]
 
     def first_key(arm, spec, config):
         return fold_key(arm.protocol, arm.early_stopping, config, p, spec, data_sha256, grouped=arm.grouped)
@@ -511,17 +518,17 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
             batch = [(name, spec, key) for spec in data[name][2]
                      if content_digest(key := first_key(arm, spec, config)) not in claimed]
             claimed.update(content_digest(key) for _, _, key in batch)  # arms sharing a fold model train it once
-            if any(cache.get(key) is None for _, _, key in batch):
+            if any(lookup(key) is None for _, _, key in batch):
                 first += batch  # whole batches only (see the docstring)
         training = {content_digest(key) for _, _, key in first}
         for name, arm in arms.items():
             if not arm.refit:
                 continue
             batch = [(name, spec, first_key(arm, spec, config)) for spec in data[name][2]]
-            known = {content_digest(key): cache.get(key)["best_epoch"] for _, _, key in batch
+            known = {content_digest(key): lookup(key)["best_epoch"] for _, _, key in batch
                      if content_digest(key) not in training}  # the others' epoch counts come from the job
             if len(known) < len(batch) or any(
-                    cache.get(_refit_key(arm, config, p, spec, data_sha256, known[content_digest(key)])) is None
+                    lookup(_refit_key(arm, config, p, spec, data_sha256, known[content_digest(key)])) is None
                     for _, spec, key in batch):
                 best_epochs.update(known)
                 refits += batch
@@ -532,9 +539,9 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
     shared = {"arms": arms, "data": data, "p": p, "data_sha256": data_sha256}
     for trained in executor.map(_configuration_job, jobs, shared=shared, progress=progress):
         for key, entry in trained:
-            if cache.get(key) is None:  # a finished fold model retrained with its batch keeps its entry
+            if lookup(key) is None:  # a finished fold model retrained with its batch keeps its entry
                 cache.put(key, entry)
-            fresh[content_digest(key)] = entry
+            entries[content_digest(key)] = entry
 
     rows = {name: [] for name in arms}
     for model, loss in configurations:
@@ -572,6 +579,30 @@ def run_grid(X, y, p: dict, *, protocol: str, data_sha256: str, early_stopping: 
     arm = Arm(protocol, early_stopping, refit=refit)
     return run_arms(X, y, p, {"arm": arm}, data_sha256=data_sha256, models=models, losses=losses,
                     cache=cache, progress=progress)["arm"]
+
+
+#: The chapter's main arms: every configuration runs them; ``leak_free_outer`` (early stopping
+#: on the scored fold, for the decomposition) only for ``variant_models``.
+MAIN_ARMS = ("leak_free", "leak_free_no_refit", "leaky", "paper")
+
+
+def main_grid(X, y, p: dict, *, data_sha256: str, cache: DiskCache | None = None, progress=None,
+              executor: Executor | None = None) -> dict:
+    """The chapter's grid: :data:`MAIN_ARMS` for every configuration of ``p``, plus
+    ``leak_free_outer`` for ``p["variant_models"]``; one frame per arm (see :func:`run_arms`).
+
+    The batches are always composed the same way (a configuration's arms train
+    together), so any analysis that calls this with the chapter's parameters reads the
+    chapter's fold models from the cache and gets the same numbers bit for bit.
+    ``progress`` is called with 1 per (model, loss).
+    """
+    variant = [m for m in p["models"] if m in p["variant_models"]]
+    others = [m for m in p["models"] if m not in p["variant_models"]]
+    parts = [run_arms(X, y, p, arms, data_sha256=data_sha256, models=chosen, cache=cache, progress=progress,
+                      executor=executor)
+             for chosen, arms in ((variant, MAIN_ARMS + ("leak_free_outer",)), (others, MAIN_ARMS)) if chosen]
+    names = [name for name in MAIN_ARMS + ("leak_free_outer",) if any(name in part for part in parts)]
+    return {name: pd.concat([part[name] for part in parts if name in part], ignore_index=True) for name in names}
 
 
 # -- baselines ------------------------------------------------------------------------
@@ -1169,3 +1200,618 @@ def grouped_effect(random: pd.DataFrame, grouped: pd.DataFrame, model: str, loss
     se = float(np.hypot(*ses))
     half = float(stats.t.ppf(0.975, min(len(a), len(b)) - 1) * se)
     return Estimate(diff, diff - half, diff + half, n=min(len(a), len(b)), method="corrected_t")
+
+
+# -- the chapter's summaries: one call per cell of notebooks/dia.py ------------------------
+
+#: Each protocol in the chapter's words (table columns, figure rows).
+PROTOCOL_WORDS = {"leak_free": "leak-free", "leaky": "leaky", "paper": "paper protocol"}
+#: The short names the chapter's glue keys use for the protocols (``dia_lf_...``).
+GLUE_PREFIX = {"leak_free": "lf", "leaky": "lk", "paper": "pp"}
+#: Metrics the paper does not report, with their names in the tables.
+EXTRA_METRICS = {"pr_auc": "PR-AUC", "balanced_accuracy": "balanced accuracy", "mcc": "MCC", "brier": "Brier score"}
+#: The decomposition's steps as the waterfall figure labels them.
+DECOMPOSITION_STEP_LABELS = {"early_stopping_on_scored_fold": "early stopping\non scored fold",
+                             "preprocessing_before_split": "preprocessing\nbefore split",
+                             "balanced_test_folds": "balanced\ntest folds",
+                             "remaining_gap_to_paper": "remaining gap\nto paper"}
+#: The MLP variants the chapter runs against the default (name -> changed parameters).
+VARIANT_CHANGES = {"class weight 3 for positives": {"pos_class_weight": 3.0},
+                   "label smoothing 0.1": {"label_smoothing": 0.1}}
+#: Column headers of the collapse-diagnostics table.
+DIAGNOSTIC_HEADERS = {"score_spread_median": "median score spread in a fold (× 10⁻⁶)",
+                      "spearman_score_length_mean": "rank correlation of score and descriptor length",
+                      "length_auc_mean": "ROC-AUC of descriptor length as a score", "auc_mean": "mean ROC-AUC",
+                      "auc_below_half_fraction": "share of folds with ROC-AUC < 0.5", "n_folds": "folds"}
+_CLAIM_WORDS = {"focal best": "focal loss best (§3.1)", "mlp surpassed": "MLP above the other networks (§3.1)",
+                "smallest sd (roc_auc)": "MLP + focal has the smallest sd, ROC-AUC (§3.1.4)",
+                "smallest sd (f1)": "MLP + focal has the smallest sd, F1 (§3.1.4)"}
+_TABLE_WORDS = {"paper table1": "the paper's Table 1", "leak free": "ours, leak-free", "paper": "ours, paper protocol"}
+
+
+def _labels(keys) -> list[str]:
+    from lossbook.core.plots import config_label
+
+    return [config_label(*key) if isinstance(key, tuple) else config_label(key) for key in keys]
+
+
+def chapter_facts(X, y, p: dict) -> dict:
+    """The data and protocol facts the protocol section quotes (glued as ``dia_<key>``): the
+    networks' layer widths and dropout rates, data sizes, prevalence and CV sizes."""
+    from lossbook.nets import models as lbmodels
+
+    y = np.asarray(y)
+    facts = {"inner_share": 1 - p["val_fraction"]}
+    for name in lbmodels.ARCHITECTURES:
+        spec = lbmodels.architecture(name)
+        widths = "-".join(str(layer.size) for layer in spec if layer.kind in ("dense", "conv1d"))
+        drops = "/".join(f"{layer.size:g}" for layer in spec if layer.kind == "dropout")
+        facts[f"arch_{name}"] = f"{widths} (dropout {drops})"
+    return {**facts, "n_train": len(y), "n_pos": int(y.sum()), "n_desc": np.shape(X)[1], "prevalence": float(y.mean()),
+            "val_fraction": p["val_fraction"], "n_repeats": p["n_repeats"], "n_splits": p["n_splits"],
+            "n_fold_models": p["n_splits"] * p["n_repeats"], "n_leaky": int(2 * (y == 0).sum())}
+
+
+def table1_by_metric(tables: dict, metric: str) -> pd.DataFrame:
+    """One metric of Table 1 for the page: the paper's value, then each protocol's mean ± sd
+    (rows: the leak-free table's configurations, in words)."""
+    index = tables["leak_free"].index
+    cols = {"paper's Table 1": [f"{v:.2f}" for v in tables["leak_free"][f"{metric}_paper"]]}
+    for name, words in PROTOCOL_WORDS.items():
+        t = tables[name]
+        cols[words] = [f"{a:.2f} ± {b:.2f}" for a, b in zip(t.loc[index, f"{metric}_mean"], t.loc[index, f"{metric}_std"])]
+    return pd.DataFrame(cols, index=_labels(index))
+
+
+def table1_numbers(tables: dict) -> dict:
+    """What the text quotes of the three Table 1 re-runs, keyed by protocol prefix (``lf``, ``lk``,
+    ``pp``): MLP + focal's five metrics, the mean absolute gap to the paper's table, the best
+    leak-free ROC-AUC and its configuration, and the average F1 (leak-free and leaky)."""
+    from lossbook.core.plots import config_label
+
+    out = {}
+    for name, short in GLUE_PREFIX.items():
+        t = tables[name]
+        out[short] = {f"mlp_focal_{m}": float(t.loc[("mlp", "focal"), f"{m}_mean"]) for m in PAPER_METRICS}
+        out[short]["mean_abs_delta"] = float(np.mean(np.abs(t[[f"{m}_delta" for m in PAPER_METRICS]].to_numpy())))
+    lf = tables["leak_free"]
+    out["lf"].update(best_auc=float(lf["roc_auc_mean"].max()),
+                     best_auc_config=config_label(*lf["roc_auc_mean"].idxmax()), mean_f1=float(lf["f1_mean"].mean()))
+    out["lk"]["mean_f1"] = float(tables["leaky"]["f1_mean"].mean())
+    return out
+
+
+def extra_metrics_table(table: pd.DataFrame, index) -> pd.DataFrame:
+    """The metrics the paper does not report (:data:`EXTRA_METRICS`), means per configuration of ``index``."""
+    return pd.DataFrame({words: table.loc[index, f"{m}_mean"].to_numpy() for m, words in EXTRA_METRICS.items()},
+                        index=_labels(index))
+
+
+def decompositions(frames: dict, p: dict, metrics=("accuracy", "f1", "roc_auc")) -> dict:
+    """:func:`decomposition` for every configuration of ``variant_models`` (those that ran) x
+    ``losses`` and each metric: ``{"model+loss": {metric: decomposition}}``."""
+    return {f"{m}+{loss}": {metric: decomposition(frames, m, loss, metric) for metric in metrics}
+            for m in p["variant_models"] if m in p["models"] for loss in p["losses"]}
+
+
+def headline_config(configs) -> str:
+    """The paper's headline ``"mlp+focal"`` when ``configs`` holds it, else the first one."""
+    return "mlp+focal" if "mlp+focal" in configs else next(iter(configs))
+
+
+def decomposition_numbers(headline: dict) -> dict:
+    """What the text quotes of one configuration's decompositions ``{metric: decomposition}``, per
+    metric: the leak-free and our paper-protocol levels, each part, the total and the paper's value."""
+    return {metric: {"lf": d["levels"]["leak_free"], "paper_ours": d["levels"]["paper"], **d["parts"],
+                     "total": d["total"], "paper_value": d["levels"]["paper_table1"].estimate}
+            for metric, d in headline.items()}
+
+
+def waterfall_panels(headline: dict) -> dict:
+    """:func:`lossbook.core.plots.waterfalls` panels of one configuration's decompositions: per metric
+    (in words) the leak-free level, the labelled parts and the paper's value."""
+    from lossbook.core.plots import label
+
+    return {label(metric): (d["levels"]["leak_free"].estimate,
+                            {DECOMPOSITION_STEP_LABELS[name]: part for name, part in d["parts"].items()},
+                            d["levels"]["paper_table1"].estimate)
+            for metric, d in headline.items()}
+
+
+def refit_handicap(frames: dict, configs, metrics=("roc_auc", "f1", "accuracy")) -> dict:
+    """Refitted minus not refitted leak-free networks, per ``"model+loss"`` of ``configs`` and metric:
+    paired over the same folds, corrected resampled t-intervals (:class:`Estimate`)."""
+    n_tr, n_te = _sizes(frames["leak_free"])
+    return {f"{model}+{loss}": {
+        metric: paired_estimate(_fold_scores(frames["leak_free_no_refit"], model, loss, metric),
+                                _fold_scores(frames["leak_free"], model, loss, metric), n_train=n_tr, n_test=n_te)[0]
+        for metric in metrics} for model, loss in configs}
+
+
+def config_estimates_table(estimates: dict, metrics=("roc_auc", "f1")) -> pd.DataFrame:
+    """``{"model+loss": {metric: Estimate}}`` as a page table: one row per configuration (in words)."""
+    return pd.DataFrame(dict(zip(_labels(estimates), estimates.values()))).T[list(metrics)]
+
+
+def refit_numbers(handicap: dict, headline: str, frame: pd.DataFrame) -> dict:
+    """What the text quotes of :func:`refit_handicap`: the headline's ROC-AUC and F1 changes, the
+    mean ROC-AUC change, and the fold sizes of ``frame`` (the leak-free arm)."""
+    n_tr, n_te = _sizes(frame)
+    return {"refit_gain_auc": handicap[headline]["roc_auc"], "refit_gain_f1": handicap[headline]["f1"],
+            "refit_mean_gain_auc": float(np.mean([v["roc_auc"].estimate for v in handicap.values()])),
+            "n_train_fold": n_tr, "n_test_fold": n_te}
+
+
+def confusion_numbers(confusion: dict, candidates: dict, y, y_external, n_repeats: int) -> dict:
+    """What the text quotes of :func:`confusion_analysis`: MLP + focal's counts and the rows and
+    positive share they imply, the candidate data sets that fit both focal networks, and sizes."""
+    mf = confusion["implied"]["mlp+focal"]
+    fits = confusion["candidates_consistent"]
+    return {"cm_mlp_rows_lo": mf["rows_scored_range"][0], "cm_mlp_rows_hi": mf["rows_scored_range"][1],
+            "cm_mlp_share_lo": mf["positive_share_range"][0], "cm_mlp_share_hi": mf["positive_share_range"][1],
+            "cm_mlp_fp": confusion["paper"]["mlp+focal"]["fp"], "cm_mlp_fn": confusion["paper"]["mlp+focal"]["fn"],
+            "cm_consistent": "; ".join(sorted(set(fits["mlp+focal"]) & set(fits["cnn+focal"]))) or "none of them",
+            "n_all_drugs": len(y) + len(y_external), "n_all_resampled": candidates["all drugs resampled 1:1"],
+            "n_repeats_total_lf": len(y) * n_repeats}
+
+
+def candidates_table(candidates: dict) -> pd.DataFrame:
+    """The candidate data sets of :func:`candidate_row_counts` and their rows, as a page table."""
+    return pd.DataFrame({"data set": list(candidates), "rows": list(candidates.values())})
+
+
+def test_prevalences(frames: dict) -> dict:
+    """Mean test-fold prevalence of each protocol in :data:`PROTOCOLS`."""
+    return {name: float(frames[name]["test_prevalence"].mean()) for name in PROTOCOLS}
+
+
+def all_positive_table(prevalence: dict) -> pd.DataFrame:
+    """What an all-positive classifier scores at each protocol's test-fold prevalence, beside the
+    paper's CNN + Dice row (accuracy, precision, recall, F1)."""
+    from lossbook.core.metrics import all_positive_scores
+
+    out = pd.DataFrame({name: all_positive_scores(prevalence[name]) for name in PROTOCOLS}).T
+    out.loc["paper CNN + Dice"] = [PAPER_TABLE1[("cnn", "dice")][m] for m in ("accuracy", "precision", "recall", "f1")]
+    out.index = [f"all positive, {PROTOCOL_WORDS[name]} test folds (prevalence {prevalence[name]:.3f})"
+                 for name in PROTOCOLS] + ["the paper's CNN + Dice"]
+    return out
+
+
+def collapse_table(frames: dict) -> pd.DataFrame:
+    """Per configuration and protocol: the share of fold models predicting one class, and the share
+    of folds with a ROC-AUC below 0.5 (rows in words)."""
+    def by_config(name):
+        return frames[name].groupby(["model", "loss"], sort=False)
+
+    one = {f"one class, {PROTOCOL_WORDS[name]}": by_config(name)["single_class"].mean() for name in PROTOCOLS}
+    below = {f"ROC-AUC < 0.5, {PROTOCOL_WORDS[name]}": by_config(name)["roc_auc"].apply(lambda s: float((s < 0.5).mean()))
+             for name in PROTOCOLS}
+    out = pd.DataFrame({**one, **below})
+    out.index = _labels(out.index)
+    return out
+
+
+def cnn_dice_record(frames: dict) -> dict:
+    """The CNN + Dice collapse as the results file holds it: per protocol the Clopper-Pearson share of
+    single-class fold models and the summed confusion counts (empty when CNN + Dice did not run),
+    and whether the paper's "zero false positives and negatives" fits its own Table 1 row."""
+    collapse_freq, counts = {}, {}
+    if ("cnn", "dice") in set(zip(frames["leak_free"]["model"], frames["leak_free"]["loss"])):
+        for name in PROTOCOLS:
+            collapse_freq[name] = collapse_frequency(frames[name], "cnn", "dice")
+            c = confusion_counts(frames[name], "cnn", "dice")
+            counts[name] = {**c, "negatives_scored": c["tn"] + c["fp"]}
+    return {"collapse_frequency": collapse_freq, "counts": counts,
+            "paper_zero_fp_fn_feasible_with_its_table1_row": implied_confusion(
+                0, 0, PAPER_TABLE1[("cnn", "dice")])["feasible"],
+            "paper_claim_fp_fn": PAPER_CONFUSION[("cnn", "dice")]}
+
+
+def cnn_dice_numbers(frames: dict, tables: dict, prevalence: dict, losses, record: dict) -> dict:
+    """What the text quotes about all-positive classifiers and collapse: all-positive F1 at
+    prevalence 0.5 and at the leak-free one, each protocol's single-class share per loss, and
+    CNN + Dice's ROC-AUC, F1, collapse counts and false positives (``"n/a"`` when it did not run)."""
+    from lossbook.core.metrics import all_positive_scores
+
+    out = {"allpos_half_f1": all_positive_scores(0.5)["f1"],
+           "allpos_lf_f1": all_positive_scores(prevalence["leak_free"])["f1"],
+           "prev_lf": prevalence["leak_free"], "prev_lk": prevalence["leaky"]}
+    for name, short in GLUE_PREFIX.items():
+        by_loss = frames[name].groupby("loss", sort=False)["single_class"].mean()
+        out.update({f"{short}_collapse_{loss}": float(by_loss.loc[loss]) for loss in losses})
+        if ("cnn", "dice") in tables[name].index:
+            row = tables[name].loc[("cnn", "dice")]
+            out.update({f"{short}_cnn_dice_auc": float(row["roc_auc_mean"]), f"{short}_cnn_dice_f1": float(row["f1_mean"]),
+                        f"{short}_cnn_dice_collapse": float(row["single_class"])})
+        freq, counts = record["collapse_frequency"].get(name), record["counts"].get(name)
+        out[f"{short}_collapse_cp"] = freq if freq is not None else Estimate(float("nan"))
+        out[f"{short}_collapse_k"] = int(round(freq.estimate * freq.n)) if freq is not None else "n/a"
+        out[f"{short}_cnn_dice_fp"] = counts["fp"] if counts else "n/a"
+        out[f"{short}_cnn_dice_neg"] = counts["negatives_scored"] if counts else "n/a"
+    out["n_cnn_dice_folds"] = record["collapse_frequency"]["leak_free"].n if record["collapse_frequency"] else "n/a"
+    feasible = record["paper_zero_fp_fn_feasible_with_its_table1_row"]
+    out["zero_errors_feasible"] = "does" if feasible else "does not"
+    return out
+
+
+def collapse_diagnostics_by_protocol(frames: dict, tables: dict, X, y, p: dict) -> dict:
+    """:func:`collapse_diagnostics` of CNN + Dice for the leak-free and leaky protocols that ran it."""
+    return {protocol: collapse_diagnostics(frames[protocol], X, y, p, protocol=protocol)
+            for protocol in ("leak_free", "leaky") if ("cnn", "dice") in tables[protocol].index}
+
+
+def diagnostics_table(diagnostics: dict) -> pd.DataFrame:
+    """:func:`collapse_diagnostics_by_protocol` as a page table (one row per protocol, in words; the
+    score spread in millionths, headers: :data:`DIAGNOSTIC_HEADERS`)."""
+    out = pd.DataFrame(diagnostics).T.rename(index=PROTOCOL_WORDS)
+    out["score_spread_median"] = out["score_spread_median"] * 1e6  # a spread of millionths, shown as such
+    return out.astype({"n_folds": int})
+
+
+def diagnostics_numbers(diagnostics: dict) -> dict:
+    """What the text quotes of the collapse diagnostics, per protocol prefix: spread, rank
+    correlation, the length's ROC-AUC and the share of folds below 0.5."""
+    names = {"spread": "score_spread_median", "rho": "spearman_score_length_mean", "length_auc": "length_auc_mean",
+             "below_half": "auc_below_half_fraction"}
+    return {f"{GLUE_PREFIX[protocol]}_{short}": d[long] for protocol, d in diagnostics.items()
+            for short, long in names.items()}
+
+
+def f1_bar_panels(tables: dict, models, losses, prevalence: dict) -> dict:
+    """Panels for :func:`lossbook.core.plots.bar_panels`: per protocol (in words) the F1 means and
+    sds (networks x losses), the paper's values, and the all-positive F1 at its test prevalence."""
+    from lossbook.core.metrics import all_positive_scores
+
+    names = _labels(models)
+    ref = pd.DataFrame({loss: [PAPER_TABLE1[(m, loss)]["f1"] for m in models] for loss in losses}, index=list(models))
+    panels = {}
+    for protocol in PROTOCOLS:
+        t = tables[protocol]
+        panels[PROTOCOL_WORDS[protocol]] = {
+            "means": t["f1_mean"].unstack("loss").loc[list(models), list(losses)].set_axis(names),
+            "err": t["f1_std"].unstack("loss").loc[list(models), list(losses)].set_axis(names),
+            "reference": ref.set_axis(names), "line": all_positive_scores(prevalence[protocol])["f1"]}
+    return panels
+
+
+def training_histories(frame: pd.DataFrame, models, losses) -> dict:
+    """The Keras histories of ``frame``'s fold models as ``{network in words: {loss: [history, ...]}}``."""
+    return {label: {loss: list(frame[(frame.model == model) & (frame.loss == loss)]["history"]) for loss in losses}
+            for label, model in zip(_labels(models), models)}
+
+
+def confusion_matrices(frame: pd.DataFrame, models, losses) -> dict:
+    """Summed 2 x 2 confusion matrices ``[[tn, fp], [fn, tp]]`` keyed ``(network in words, loss)``."""
+    out = {}
+    for label, model in zip(_labels(models), models):
+        for loss in losses:
+            g = frame[(frame.model == model) & (frame.loss == loss)]
+            out[(label, loss)] = np.array([[g.tn.sum(), g.fp.sum()], [g.fn.sum(), g.tp.sum()]])
+    return out
+
+
+def paired_numbers(paired: pd.DataFrame) -> dict:
+    """What the text quotes of :func:`holm_table` output: how many comparisons are significant in
+    ROC-AUC (raw and Holm), the family's size and, when MLP + BCE ran, focal minus BCE."""
+    out = {"n_sig_auc": int((paired["roc_auc_p"] < 0.05).sum()), "n_sig_auc_holm": int((paired["roc_auc_p_holm"] < 0.05).sum()),
+           "n_compared": len(paired), "n_family": 2 * len(paired)}
+    if ("mlp", "bce") in paired.index:
+        row = paired.loc[("mlp", "bce")]
+        for m, short in (("roc_auc", "auc"), ("f1", "f1")):
+            out.update({f"focal_vs_bce_{short}_diff": float(-row[f"{m}_diff"]), f"focal_vs_bce_{short}_p": float(row[f"{m}_p"]),
+                        f"focal_vs_bce_{short}_p_holm": float(row[f"{m}_p_holm"])})
+    return out
+
+
+def paired_table(paired: pd.DataFrame, metrics=("roc_auc", "f1")) -> pd.DataFrame:
+    """:func:`holm_table` output as a page table: per metric the difference with its interval, then
+    the raw p-value with the Holm-adjusted one in brackets (rows: configurations in words)."""
+    from types import SimpleNamespace
+
+    from lossbook.core.plots import label
+
+    cols = {}
+    for m in metrics:
+        cols[f"{label(m)} [95 % CI]"] = [SimpleNamespace(estimate=r[f"{m}_diff"], ci_low=r[f"{m}_ci_low"],
+                                                         ci_high=r[f"{m}_ci_high"]) for _, r in paired.iterrows()]
+        cols[f"{label(m)} p (Holm)"] = [f"{r[f'{m}_p']:.3f} ({r[f'{m}_p_holm']:.3f})" for _, r in paired.iterrows()]
+    return pd.DataFrame(cols, index=_labels(paired.index))
+
+
+def paper_claims(tables: dict, frames: dict, *, n_boot: int, seed: int) -> dict:
+    """The paper's statements about its table, checked: ``claim_checks`` on its Table 1 and (full grid
+    only) on our leak-free and paper-protocol means, our paired ``claim_differences``, MLP + focal's
+    ``stability`` and ``figure5`` against Table 1."""
+    checks_ = {"paper_table1": paper_claim_checks(PAPER_TABLE1)}
+    differences = {}
+    if len(tables["leak_free"]) == len(MODELS) * len(LOSSES):
+        for name in ("leak_free", "paper"):
+            means = {idx: {m: float(tables[name].loc[idx, f"{m}_mean"]) for m in PAPER_METRICS}
+                     for idx in tables[name].index}
+            checks_[name] = paper_claim_checks(means)
+        differences = {name: claim_differences(frames[name]) for name in ("leak_free", "paper")}
+    stability = {name: stability_check(frames[name], n_boot=n_boot, seed=seed) for name in ("leak_free", "paper")
+                 if ("mlp", "focal") in tables[name].index and len(tables[name]) > 1}
+    return {"claim_checks": checks_, "claim_differences": differences, "stability": stability,
+            "figure5": figure5_vs_table1()}
+
+
+def claims_numbers(claims: dict, n_configs: int) -> dict:
+    """What the text quotes of :func:`paper_claims`: the counts of comparisons that hold, MLP + focal's
+    sd ranks and sd differences per protocol prefix (``"n/a"`` where not checked), Figure 5's
+    disagreements with Table 1."""
+    from lossbook.core.plots import config_label
+
+    pt = claims["claim_checks"]["paper_table1"]
+    out = {"focal_best_paper_n": pt["focal_best"]["n_true"], "focal_best_n": pt["focal_best"]["n"],
+           "mlp_surpassed_paper_n": pt["mlp_surpassed"]["n_true"], "mlp_surpassed_n": pt["mlp_surpassed"]["n"]}
+    for name in ("leak_free", "paper"):
+        short = GLUE_PREFIX[name]
+        got, st = claims["claim_checks"].get(name), claims["stability"].get(name)
+        out[f"focal_best_{short}_n"] = got["focal_best"]["n_true"] if got else "n/a"
+        out[f"mlp_surpassed_{short}_n"] = got["mlp_surpassed"]["n_true"] if got else "n/a"
+        for metric in ("roc_auc", "f1"):
+            out[f"sd_rank_{short}_{metric}"] = st[metric]["reference_rank"] if st else "n/a"
+            out[f"sd_smallest_{short}_{metric}"] = config_label(str(st[metric]["smallest"])) if st else "n/a"
+            out[f"sd_diff_{short}_{metric}"] = st[metric]["reference_minus_smallest_other"] if st else Estimate(float("nan"))
+    fig5 = claims["figure5"]
+    out.update(n_configs=n_configs, fig5_n_disagree=fig5["n_disagree"], fig5_n=fig5["n_compared"],
+               fig5_disagree="; ".join(f"{config_label(k)}: {v['figure5']:.2f} vs {v['table1']:.2f}"
+                                       for k, v in fig5["rows"].items() if v["difference"] != 0))
+    return out
+
+
+def claims_table(claims: dict) -> pd.DataFrame:
+    """:func:`paper_claims` as a page table: per statement and table checked, how many comparisons
+    hold, or MLP + focal's sd rank."""
+    rows = [{"claim": claim.replace("_", " "), "table": source.replace("_", " "),
+             "comparisons that hold": f"{c['n_true']} of {c['n']}"}
+            for source, checks_ in claims["claim_checks"].items() for claim, c in checks_.items()]
+    rows += [{"claim": f"smallest sd ({metric})", "table": name.replace("_", " "),
+              "comparisons that hold": f"rank {st[metric]['reference_rank']} of {len(st[metric]['sd'])}"}
+             for name, st in claims["stability"].items() for metric in ("roc_auc", "f1")]
+    out = pd.DataFrame(rows)
+    out["claim"] = out["claim"].map(lambda c: _CLAIM_WORDS.get(c, c))
+    out["table"] = out["table"].map(lambda t: _TABLE_WORDS.get(t, t))
+    return out.rename(columns={"table": "checked on"})
+
+
+def figure5_table(fig5: dict) -> pd.DataFrame:
+    """:func:`figure5_vs_table1` as a page table (rows: configurations in words)."""
+    out = pd.DataFrame(fig5["rows"]).T
+    out.index = [_labels([k])[0] if "+" in str(k) else str(k) for k in out.index]
+    return out
+
+
+def cv_auc_bars(table: pd.DataFrame, baselines: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Leak-free CV ROC-AUC mean and sd of the networks (``table``, a :func:`table1` frame) and the
+    baselines (:func:`run_baselines`), one entry per bar."""
+    names = _labels(table.index)
+    by_model = baselines.groupby("model", sort=False)["roc_auc"]
+    return (pd.concat([pd.Series(table["roc_auc_mean"].to_numpy(), index=names), by_model.mean()]),
+            pd.concat([pd.Series(table["roc_auc_std"].to_numpy(), index=names), by_model.std()]))
+
+
+def best_baseline(baselines: pd.DataFrame) -> str:
+    """The baseline with the highest mean CV ROC-AUC."""
+    return str(baselines.groupby("model")["roc_auc"].mean().idxmax())
+
+
+def baselines_table(baselines: pd.DataFrame, metrics=("roc_auc", "pr_auc", "f1", "balanced_accuracy", "mcc")) -> pd.DataFrame:
+    """The baselines' CV metrics as mean ± sd strings (rows and columns in words)."""
+    from lossbook.core.plots import label
+
+    agg = baselines.groupby("model", sort=False)[list(metrics)].agg(["mean", "std"])
+    return pd.DataFrame({label(m): [f"{a:.3f} ± {b:.3f}" for a, b in zip(agg[(m, "mean")], agg[(m, "std")])]
+                         for m in metrics}, index=[label(i) for i in agg.index])
+
+
+def baselines_record(baselines: pd.DataFrame) -> dict:
+    """The baselines' CV ROC-AUC (mean, sd) and PR-AUC (mean) as the results file holds them."""
+    return {name: {"roc_auc_mean": float(g["roc_auc"].mean()), "roc_auc_std": float(g["roc_auc"].std()),
+                   "pr_auc_mean": float(g["pr_auc"].mean())} for name, g in baselines.groupby("model")}
+
+
+def twins_with_cv(X, y, X_ext, y_ext, groups, p: dict) -> dict:
+    """:func:`stereoisomers`, plus the mean number of test-fold drugs per fold of the random CV whose
+    twin (identical descriptor vector, ``groups`` from :func:`descriptor_groups`) is in training."""
+    twins = stereoisomers(X, y, X_ext, y_ext)
+    sizes = np.bincount(groups)
+    twins["test_fold_drugs_with_twin_in_training_per_fold"] = float(np.mean(
+        [sum(bool(set(np.flatnonzero(groups == groups[i])) & set(s.train)) for i in s.test if sizes[groups[i]] > 1)
+         for s in cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"])]))
+    return twins
+
+
+def grouped_cv_effects(X, y, p: dict, groups, random: pd.DataFrame, *, data_sha256: str, executor=None) -> dict:
+    """Re-run each of ``grouped_configs`` (that the grid ran) with identical descriptor vectors kept in
+    one fold and return ``{"model+loss": {metric: grouped minus random}}`` (:func:`grouped_effect`)."""
+    frames_ = []
+    for config in p["grouped_configs"]:
+        model, loss = config.split("+")
+        if model in p["models"] and loss in p["losses"]:
+            frames_.append(run_arms(X, y, p, ["leak_free_grouped"], data_sha256=data_sha256, models=[model],
+                                    losses=[loss], groups=groups, executor=executor)["leak_free_grouped"])
+    if not frames_:
+        return {}
+    grouped = pd.concat(frames_, ignore_index=True)
+    return {f"{model}+{loss}": {m: grouped_effect(random, grouped, model, loss, m) for m in ("roc_auc", "f1")}
+            for (model, loss), _ in grouped.groupby(["model", "loss"], sort=False)}
+
+
+def twins_numbers(twins: dict, effects: dict, grouped_configs) -> dict:
+    """What the text quotes of the twins and the grouped CV: each twin count, the configurations
+    grouped, and the headline's (MLP + focal, else the first) grouped-minus-random ROC-AUC and F1."""
+    from lossbook.core.plots import config_label
+
+    head = effects.get("mlp+focal") or next(iter(effects.values()), None)
+    nan = Estimate(float("nan"))
+    return {"twins": twins, "grouped_configs": ", ".join(config_label(c) for c in grouped_configs),
+            "grouped_config": next((config_label(k) for k in effects if effects[k] is head), "n/a"),
+            "grouped_auc": head["roc_auc"] if head else nan, "grouped_f1": head["f1"] if head else nan}
+
+
+def twins_table(twins: dict) -> pd.DataFrame:
+    """The twin counts as a page table (counts as integers where whole)."""
+    from lossbook.core.plots import label
+
+    return pd.DataFrame({"count": pd.Series([int(v) if float(v).is_integer() else v for v in twins.values()],
+                                            index=[label(k) for k in twins], dtype=object)})
+
+
+def variant_effects(X, y, p: dict, no_refit: pd.DataFrame, *, data_sha256: str, changes=None,
+                    metrics=("roc_auc", "f1", "recall", "precision", "brier")) -> dict:
+    """Each MLP variant of ``changes`` (default :data:`VARIANT_CHANGES`) minus the default, both not
+    refitted (``no_refit``: the leak-free no-refit arm), paired over the same folds.
+
+    Returns ``estimates`` (``{"<variant>|model+loss": {metric: Estimate}}``, as the results file holds
+    them) and ``table`` (one row per variant and configuration, in words; None when nothing ran).
+    """
+    from lossbook.core.plots import config_label
+
+    n_tr, n_te = _sizes(no_refit)
+    estimates, rows = {}, []
+    for name, change in (VARIANT_CHANGES if changes is None else changes).items():
+        g = run_grid(X, y, {**p, **change}, protocol="leak_free", data_sha256=data_sha256, models=["mlp"])
+        for (model, loss), _ in g.groupby(["model", "loss"], sort=False):
+            est = {m: paired_estimate(_fold_scores(no_refit, model, loss, m), _fold_scores(g, model, loss, m),
+                                      n_train=n_tr, n_test=n_te)[0] for m in metrics}
+            estimates[f"{name}|{model}+{loss}"] = est
+            rows.append({"variant": f"{name}, {config_label(model, loss)}", **est})
+    return {"estimates": estimates, "table": pd.DataFrame(rows).set_index("variant") if rows else None}
+
+
+def early_stopping_optimism(decomps: dict) -> dict:
+    """The first step of each :func:`decompositions` entry: stopping on the scored fold minus the
+    refitted leak-free networks, ``{"model+loss": {metric: Estimate}}``."""
+    return {key: {metric: d[metric]["parts"]["early_stopping_on_scored_fold"] for metric in d}
+            for key, d in decomps.items()}
+
+
+def optimism_numbers(optimism: dict, variant_models) -> dict:
+    """What the text quotes of :func:`early_stopping_optimism`: the networks, mean and largest ROC-AUC gain."""
+    aucs = [v["roc_auc"].estimate for v in optimism.values()]
+    return {"variant_models": " and ".join(m.upper() if m != "simplenn" else "SimpleNN" for m in variant_models),
+            "es_optimism_auc": float(np.mean(aucs)), "es_optimism_auc_max": float(np.max(aucs))}
+
+
+def chosen_configs(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """Configurations for the external test: the best leak-free CV ROC-AUC, and MLP + focal if another."""
+    best = tuple(table["roc_auc_mean"].idxmax())
+    return [best] + ([("mlp", "focal")] if ("mlp", "focal") in table.index and best != ("mlp", "focal") else [])
+
+
+def external_summary(X, y, X_ext, y_ext, p: dict, chosen, baseline: str, *, data_sha256: str) -> dict:
+    """Score the ``chosen`` networks (refitted on all training drugs, ``n_refits`` fits averaged) and
+    the ``baseline`` once on the external drugs.
+
+    Returns ``external`` (per configuration: bootstrap intervals of ROC-AUC, PR-AUC and F1, accuracy,
+    precision and recall) and ``refit_gain`` (per network: refit minus no refit, paired bootstrap).
+    """
+    from lossbook.core.metrics import binary_report, bootstrap_ci, paired_bootstrap
+
+    n_boot, seed = p["n_boot"], p["seed"]
+    probs = external_test(X, y, X_ext, p, chosen, data_sha256=data_sha256, n_refits=p["n_refits"])
+    no_refit = external_test(X, y, X_ext, p, chosen, data_sha256=data_sha256, n_refits=p["n_refits"], refit=False)
+    probs[(baseline, "")] = refit_baseline(baseline, X, y, X_ext, seed)
+    external, gain = {}, {}
+    for (model, loss), prob in probs.items():
+        name = f"{model}+{loss}" if loss else model
+        report = binary_report(y_ext, prob)
+        external[name] = {**{m: bootstrap_ci(m, y_ext, prob, n_boot=n_boot, seed=seed) for m in ("roc_auc", "pr_auc", "f1")},
+                          "accuracy": report["accuracy"], "precision": report["precision"], "recall": report["recall"]}
+        if loss:
+            gain[name] = {}
+            for m in ("roc_auc", "f1"):
+                d = paired_bootstrap(m, y_ext, no_refit[(model, loss)], prob, n_boot=n_boot, seed=seed)
+                gain[name][m] = Estimate(d["diff"], min(d["ci_low"], d["diff"]), max(d["ci_high"], d["diff"]),
+                                         n=len(y_ext), method="paired_bootstrap")
+    return {"external": external, "refit_gain": gain}
+
+
+def external_numbers(summary: dict, p: dict) -> dict:
+    """What the text quotes of :func:`external_summary`: the first (best-by-CV) configuration's name,
+    external ROC-AUC with its interval and refit gain, and the refit and bootstrap counts."""
+    from lossbook.core.plots import config_label
+
+    first = next(iter(summary["external"]))
+    auc = summary["external"][first]["roc_auc"]
+    return {"n_refits": p["n_refits"], "n_boot": p["n_boot"], "ext_best_name": config_label(first),
+            "ext_best_auc": auc["estimate"], "ext_best_lo": auc["ci_low"], "ext_best_hi": auc["ci_high"],
+            "ext_refit_gain_auc": summary["refit_gain"][first]["roc_auc"]}
+
+
+def external_table(external: dict, metrics=("roc_auc", "pr_auc", "f1")) -> pd.DataFrame:
+    """:func:`external_summary`'s ``external`` as a page table: estimate and interval per metric."""
+    from types import SimpleNamespace
+
+    from lossbook.core.plots import label
+
+    return pd.DataFrame({label(m): [SimpleNamespace(estimate=r[m]["estimate"], ci_low=r[m]["ci_low"],
+                                                    ci_high=r[m]["ci_high"]) for r in external.values()]
+                         for m in metrics}, index=_labels(external))
+
+
+def results_record(*, tables: dict, frames: dict, decomps: dict, handicap: dict, external: dict, confusion: dict,
+                   cnn_dice: dict, claims: dict, twins: dict, grouped: dict, optimism: dict, variants: dict,
+                   prevalence: dict, baselines: pd.DataFrame, diagnostics: dict, paired: pd.DataFrame | None) -> dict:
+    """Everything the chapter computed, as ``book/results/dia.json`` holds it (see :func:`save_results`);
+    each argument is the output of the function of this module that the chapter called for it."""
+    from lossbook.core.metrics import all_positive_scores
+    from lossbook.nets.models import CNN_CHOICES
+
+    n_tr, n_te = _sizes(frames["leak_free"])
+    results = {
+        "leak_free": table1_record(tables["leak_free"]),
+        "leak_free_no_refit": table1_record(tables["leak_free_no_refit"]),
+        "leaky": table1_record(tables["leaky"]),
+        "paper_protocol": {"table": table1_record(tables["paper"]), "estimates": fold_mean_estimates(frames["paper"]),
+                           "real_drugs_estimates": fold_mean_estimates(frames["paper"], prefix="real_"),
+                           "fold_sizes": dict(zip(("n_train", "n_test"), _sizes(frames["paper"])))},
+        "leak_free_estimates": fold_mean_estimates(frames["leak_free"]),
+        "decomposition": {key: {metric: {"levels": d["levels"], "parts": d["parts"], "p_values": d["p_values"],
+                                         "paper_minus_leak_free": d["total"]} for metric, d in v.items()}
+                          for key, v in decomps.items()},
+        "fair_refit": {"refit_minus_no_refit_cv": handicap, "external_refit_minus_no_refit": external["refit_gain"],
+                       "fold_sizes": {"n_train": n_tr, "n_test": n_te},
+                       "method": "epochs chosen on an inner split, then refit on the whole training fold / all training drugs"},
+        "confusion_counts": confusion,
+        "cnn_dice": cnn_dice,
+        "stability": claims["stability"],
+        "paper_claim_checks": claims["claim_checks"],
+        "paper_claim_differences": claims["claim_differences"],
+        "figure5_vs_table1": claims["figure5"],
+        "stereoisomers": twins,
+        "grouped_cv": {"grouped_minus_random": grouped,
+                       "method": "StratifiedGroupKFold on identical descriptor vectors; unpaired corrected t"},
+        "early_stopping_optimism": optimism,
+        "variants_minus_default": variants,
+        "paper_table1": {f"{m}+{l}": v for (m, l), v in PAPER_TABLE1.items()},
+        "test_fold_prevalence": prevalence,
+        "all_positive_at_half": all_positive_scores(0.5),
+        "cnn_choices": CNN_CHOICES,
+        "baselines_cv": baselines_record(baselines),
+        "interdia": INTERDIA,
+        "external_test": external["external"],
+        "collapse_diagnostics_cnn_dice": diagnostics,
+    }
+    if paired is not None:
+        results["paired_vs_mlp_focal"] = {f"{m}+{l}": row.to_dict() for (m, l), row in paired.iterrows()}
+        results["holm"] = {"family": "every configuration against MLP+focal, ROC-AUC and F1, leak-free CV",
+                           "n_tests": 2 * len(paired),
+                           "p_raw_and_adjusted": {f"{m}+{l}": {k: row[k] for k in ("roc_auc_p", "roc_auc_p_holm", "f1_p", "f1_p_holm")}
+                                                  for (m, l), row in paired.iterrows()}}
+    return results
+
+
+def baseline_numbers(baselines: pd.DataFrame) -> dict:
+    """What the text quotes of the baselines: the best one (in words) and its mean CV ROC-AUC."""
+    return {"best_baseline": best_baseline(baselines).replace("_", " "),
+            "best_baseline_auc": float(baselines.groupby("model")["roc_auc"].mean().max())}
+
+
+def variant_numbers(changes=None) -> dict:
+    """The class weight and label smoothing of the variants (:data:`VARIANT_CHANGES`), for the text."""
+    changes = VARIANT_CHANGES if changes is None else changes
+    return {"class_weight": changes["class weight 3 for positives"]["pos_class_weight"],
+            "label_smoothing": changes["label smoothing 0.1"]["label_smoothing"]}

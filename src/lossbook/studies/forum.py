@@ -493,3 +493,244 @@ def run_metrics(prob, y, threshold: float) -> dict:
 
     report = binary_report(y, prob, threshold=threshold)
     return {k: report[k] for k in RUN_METRICS}
+
+
+# ----------------------------------------------------------------------------- the chapter's steps
+def split_sizes(splits: Splits) -> pd.DataFrame:
+    """Rows, positives and positive rate of the training, validation and test rows (one row each)."""
+    parts = (splits.train, splits.validation, splits.test)
+    sizes = pd.DataFrame({"rows": [len(s.y) for s in parts], "positives": [int(s.y.sum()) for s in parts]},
+                         index=["training", "validation", "test"])
+    sizes["positive rate"] = sizes["positives"] / sizes["rows"]
+    return sizes
+
+
+def train_loss_frame(runs: Mapping[str, Run]) -> pd.DataFrame:
+    """Each run's mean training loss per epoch (under its own loss): rows epochs 1..n, one column per run."""
+    epochs = len(next(iter(runs.values())).train_loss)
+    return pd.DataFrame({name: run.train_loss for name, run in runs.items()},
+                        index=pd.RangeIndex(1, epochs + 1, name="epoch"))
+
+
+def loss_scale_table(y_true: np.ndarray, logits: Mapping[str, np.ndarray], losses: Mapping = RUNS) -> pd.DataFrame:
+    """Every run's predictions scored under every loss: what a loss value says, and what it does not.
+
+    ``y_true``: labels (n,); ``logits``: ``{run name: logits (n,)}``; ``losses``:
+    ``{loss label: (loss name, parameters)}`` for :func:`lossbook.core.losses.make`
+    (numpy backend, from logits), by default the runs' own losses (:data:`RUNS`).
+    Rows: ``"predictions of <run>"``; columns: the losses' labels. Within a
+    column lower is better; across columns the numbers share no scale.
+    """
+    from lossbook.core.losses import make
+
+    fns = {label: make(loss, "numpy", from_logits=True, **params) for label, (loss, params) in losses.items()}
+    return pd.DataFrame(
+        {label: [float(fn(y_true, logits[run])) for run in logits] for label, fn in fns.items()},
+        index=pd.Index([f"predictions of {run}" for run in logits], name="validation loss of"),
+    )
+
+
+#: Short names of a comparison row's fields, as the chapter glues them (``forum_val_roc_auc_lo``).
+ROW_FIELDS = {"a": "value_a", "b": "value_b", "diff": "diff", "lo": "ci_low", "hi": "ci_high"}
+
+
+def row_numbers(comparison, metric: str, fields: tuple[str, ...] = tuple(ROW_FIELDS)) -> dict:
+    """One metric's row of a ``lossbook.core.compare`` comparison as ``{short name: value}`` (:data:`ROW_FIELDS`),
+    for :func:`lossbook.publish.glue.glue_numbers`."""
+    row = comparison.row(metric)
+    return {short: row[ROW_FIELDS[short]] for short in fields}
+
+
+def threshold_figure(chosen: Mapping[str, Mapping]):
+    """Validation balanced accuracy of each run against the threshold (log scale), each run's best threshold
+    dotted and 0.5 dashed. ``chosen``: ``{run: lossbook.core.compare.choose_threshold(...)}`` (its ``grid``,
+    ``values`` and ``threshold``). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from lossbook.core import plots
+
+    fig, ax = plt.subplots(figsize=(plots.PAGE_WIDTH_IN, 3.8))
+    for i, (name, curve) in enumerate(chosen.items()):
+        color = plots.PALETTE[i]  # two focal runs: one colour each
+        ax.plot(curve["grid"], curve["values"], color=color, label=f"{name} (best at {curve['threshold']:.3g})")
+        ax.axvline(curve["threshold"], color=color, ls=":", lw=1)
+    ax.axvline(0.5, color=plots.NEUTRAL, ls="--", lw=1)
+    plots.log_axis(ax, "x")
+    ax.set(xlabel="threshold (log scale)", ylabel="validation balanced accuracy", ylim=(0.45, 1.0))
+    ax.legend()
+    return fig
+
+
+def threshold_frame(y_true: np.ndarray, prob: Mapping[str, np.ndarray], chosen: Mapping[str, Mapping]) -> pd.DataFrame:
+    """Per run (rows, in ``chosen`` order): its best validation threshold, the balanced accuracy there, and at 0.5.
+    ``prob``: ``{run: validation probabilities (n,)}``; ``chosen``: as for :func:`threshold_figure`."""
+    from lossbook.core.metrics import binary_report
+
+    names = list(chosen)
+    return pd.DataFrame({
+        "threshold": {n: chosen[n]["threshold"] for n in names},
+        "validation balanced accuracy at it": {n: chosen[n]["value"] for n in names},
+        "validation balanced accuracy at 0.5": {n: binary_report(y_true, prob[n], 0.5)["balanced_accuracy"]
+                                                for n in names},
+    })
+
+
+def tuned_comparisons(y_true: np.ndarray, prob: Mapping[str, np.ndarray], thresholds: Mapping[str, float],
+                      pairs, *, n_boot: int, seed: int) -> pd.DataFrame:
+    """Balanced accuracy of pairs of runs, each run at its own threshold, compared by the paired bootstrap.
+
+    ``prob``: ``{run: test probabilities (n,)}``; ``thresholds``: ``{run: threshold
+    chosen on the validation rows}``; ``pairs``: ``[(run A, run B), ...]``. Each run's
+    probabilities are cut at its own threshold and the 0/1 decisions of A and B are
+    compared with :func:`lossbook.core.compare.compare`. One row per pair: ``A, B,
+    threshold A, threshold B, balanced accuracy A, balanced accuracy B, diff,
+    ci_low, ci_high`` (B minus A) (:func:`tuned_page_frame` shows it).
+    """
+    from lossbook.core.compare import compare
+
+    rows = []
+    for a_name, b_name in pairs:
+        thr_a, thr_b = thresholds[a_name], thresholds[b_name]
+        dec_a = (prob[a_name] >= thr_a).astype(float)
+        dec_b = (prob[b_name] >= thr_b).astype(float)
+        row = compare(y_true, dec_a, dec_b, names=(a_name, b_name), threshold=0.5, n_boot=n_boot,
+                      seed=seed).row("balanced_accuracy")
+        rows.append({"A": a_name, "B": b_name, "threshold A": thr_a, "threshold B": thr_b,
+                     "balanced accuracy A": row["value_a"], "balanced accuracy B": row["value_b"],
+                     "diff": row["diff"], "ci_low": row["ci_low"], "ci_high": row["ci_high"]})
+    return pd.DataFrame(rows)
+
+
+def verdict_text(comparison, metric: str) -> str:
+    """A comparison's verdict on one metric, in words: "<run> is better", or "no detectable difference" with the
+    minimum detectable effect at 80 % power (what the interval could have seen; its half-width over 1.96 is the
+    standard error)."""
+    from lossbook.core.inference import minimum_detectable_effect
+
+    row = comparison.row(metric)
+    mde = minimum_detectable_effect((row["ci_high"] - row["ci_low"]) / (2 * 1.959964))
+    better = comparison.better(metric)
+    return (f"no detectable difference (minimum detectable effect at 80 % power {mde:.3f})"
+            if better is None else f"{better} is better")
+
+
+def tuned_record(tuned: pd.DataFrame, n: int) -> list[dict]:
+    """:func:`tuned_comparisons` for the results file: each row with its difference as an Estimate dict
+    (paired bootstrap over ``n`` test rows) in place of ``diff``, ``ci_low``, ``ci_high``."""
+    return [{**{k: v for k, v in r.items() if k not in ("diff", "ci_low", "ci_high")},
+             "difference": Estimate(r["diff"], r["ci_low"], r["ci_high"], n=n, method="paired_bootstrap").to_dict()}
+            for r in tuned.to_dict("records")]
+
+
+def _as_column(values) -> np.ndarray:
+    """float32 column, shape (n, 1), as Keras losses take labels and outputs."""
+    return np.asarray(values).astype("float32")[:, None]
+
+
+def keras_alpha_table(y_true: np.ndarray, logits: np.ndarray, alphas=(0.1, 0.25, 0.5, 0.9)) -> pd.DataFrame:
+    """Keras's ``BinaryFocalCrossentropy`` (gamma 5, from logits) of one set of logits (n,) at each ``alpha``,
+    without and with ``apply_class_balancing``. Rows: alphas; columns: ``apply_class_balancing=False/True``."""
+    y_col, z_col = _as_column(y_true), _as_column(logits)
+    return pd.DataFrame(
+        {f"apply_class_balancing={flag}": [
+            float(keras_focal(gamma=5.0, alpha=a, apply_class_balancing=flag)(y_col, z_col)) for a in alphas]
+         for flag in (False, True)},
+        index=pd.Index(alphas, name="alpha"),
+    )
+
+
+#: The losses checked against Keras: label -> (lossbook loss, its parameters, keras_focal arguments or None for BCE).
+KERAS_CHECKS = {
+    "BCE": ("bce", {}, None),
+    "focal γ=5": ("focal", {"gamma": 5.0, "alpha": None}, dict(apply_class_balancing=False)),
+    "focal γ=5, α=0.25": ("focal", {"gamma": 5.0, "alpha": 0.25}, dict(apply_class_balancing=True, alpha=0.25)),
+}
+
+
+def keras_agreement(y_true: np.ndarray, logits: np.ndarray) -> pd.DataFrame:
+    """The same logits (n,) scored by the ``lossbook.core.losses`` torch losses and by Keras's (:data:`KERAS_CHECKS`).
+
+    Rows: losses; columns ``lossbook (torch)``, ``Keras`` and ``relative difference``
+    (absolute difference over Keras's value). Keras computes in float32, so both
+    get float32 inputs.
+    """
+    import keras
+    import torch
+
+    from lossbook.core.losses import make
+
+    y_col, z_col = _as_column(y_true), _as_column(logits)
+    rows = []
+    for label, (loss, params, keras_args) in KERAS_CHECKS.items():
+        ours = make(loss, "torch", from_logits=True, **params)
+        ours_value = float(ours(torch.as_tensor(y_col[:, 0]), torch.as_tensor(z_col[:, 0])))
+        if keras_args is None:
+            theirs = keras.losses.BinaryCrossentropy(from_logits=True)
+        else:
+            theirs = keras_focal(gamma=5.0, **keras_args)
+        keras_value = float(theirs(y_col, z_col))
+        rows.append({"loss": label, "lossbook (torch)": ours_value, "Keras": keras_value,
+                     "relative difference": abs(ours_value - keras_value) / keras_value})
+    return pd.DataFrame(rows).set_index("loss")
+
+
+def logit_metric_table(y_true: np.ndarray, logits: Mapping[str, np.ndarray],
+                       prob: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """The post's Keras metrics (:data:`POSTED_METRICS`) of each run, on its outputs read as logits and as probabilities.
+
+    ``logits`` and ``prob``: ``{run: (n,) outputs}``, same runs. Rows: (run, metric);
+    columns ``on logits (as posted)``, ``on probabilities`` and ``logits minus probabilities``.
+    """
+    rows = {}
+    for name in logits:
+        as_logits = keras_metric_values(y_true, logits[name])
+        as_probabilities = keras_metric_values(y_true, prob[name])
+        for metric in POSTED_METRICS:
+            rows[(name, metric)] = {"on logits (as posted)": as_logits[metric],
+                                    "on probabilities": as_probabilities[metric]}
+    table = pd.DataFrame(rows).T
+    table["logits minus probabilities"] = table["on logits (as posted)"] - table["on probabilities"]
+    return table
+
+
+def logits_record(logit_table: pd.DataFrame, reference: str) -> dict:
+    """:func:`logit_metric_table` for the results file: every run's metrics both ways, and the ledger's
+    measurement, the Keras AUC of run ``reference`` read as logits minus read as probabilities."""
+    names = list(dict.fromkeys(logit_table.index.get_level_values(0)))
+    return {
+        "by_run": {name: {metric: logit_table.loc[(name, metric)].to_dict() for metric in POSTED_METRICS}
+                   for name in names},
+        "auc_logits_minus_probabilities": float(logit_table.loc[(reference, "AUC"), "logits minus probabilities"]),
+    }
+
+
+def posted_model_facts(model, patches: np.ndarray) -> dict:
+    """What the posted architecture lets reach its output, measured on ``model`` (:func:`posted_model`).
+
+    ``patches``: float32 array (n, s, s, s, 1) of cubic patches. Changing every
+    voxel outside the corner cube that survives the poolings (:func:`pooled_region`)
+    and, separately, shifting the voxels inside it gives the largest change of the
+    output over the patches. Returns the features reaching the dense head, the
+    corner's side and share of the voxels, both changes, and the share of batches
+    of the post's size without a positive at the post's positive rate.
+    """
+    shape = patches.shape[1]
+    reference = model.predict(patches, verbose=0)
+    side = pooled_region(shape)
+    changed = patches.copy()
+    changed[:, side:, :, :, :] += 5.0  # every voxel outside the corner cube
+    changed[:, :, side:, :, :] -= 3.0
+    changed[:, :, :, side:, :] *= -2.0
+    outside_change = float(np.abs(model.predict(changed, verbose=0) - reference).max())
+    inside = patches.copy()
+    inside[:, :side, :side, :side, :] += 1.0
+    inside_change = float(np.abs(model.predict(inside, verbose=0) - reference).max())
+    return {
+        "features_reaching_dense_head": feature_width_before_head(model),
+        "corner_side_reaching_output": side,
+        "share_of_voxels_reaching_output": side ** 3 / shape ** 3,
+        "max_output_change_outside_corner": outside_change,
+        "max_output_change_inside_corner": inside_change,
+        "share_of_batches_without_positive": batches_without_positive(
+            FORUM_SETUP["approximate_positive_rate"], FORUM_SETUP["batch_size"]),
+    }

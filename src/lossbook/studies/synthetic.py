@@ -900,3 +900,163 @@ def check_parameters(**params) -> StressConfig:
         control_seeds=control, gammas=tuple(gammas), val_fraction=p["val_fraction"], noise_free=p["noise_free"],
     )
     return cfg.check()
+
+
+# ---------------------------------------------------------------------------
+# The chapter's tables (one function per table, so the notebook only calls them)
+# ---------------------------------------------------------------------------
+
+#: The four headline metrics of the chapter, in words (also the order of its figures and tables).
+HEADLINE_METRICS = {"minority_found": "minority found at 0.5", "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC",
+                    "balanced_accuracy": "balanced accuracy"}
+
+#: The arms every control comparison uses, before the gamma sweep (see :func:`control_arms`).
+CONTROL_ARMS = ("bce", "focal", "bce_weighted", "bce_val_threshold", "focal_val_threshold", "focal_a0.25",
+                "focal_a0.75")
+
+
+def noise_table(counts: Mapping[str, int], clean_counts: Mapping[str, int]) -> pd.DataFrame:
+    """Minority examples and how many of their labels are ``flip_y`` noise, with and without the flip.
+
+    ``counts`` and ``clean_counts``: :meth:`SyntheticData.noise_counts` of the same draw made
+    with ``flip_y=0.01`` and with ``flip_y=0``. Returns four rows (minority examples, of them in
+    the test split, noisy minority labels, noisy in the test split) and one column per setting;
+    without the flip there is no noise, so its noise rows are 0.
+    """
+    return pd.DataFrame(
+        {
+            "flip_y=0.01 (tutorial)": [counts["n_positive"], counts["n_positive_test"], counts["n_flipped_positive"],
+                                       counts["n_flipped_positive_test"]],
+            "flip_y=0": [clean_counts["n_positive"], clean_counts["n_positive_test"], 0, 0],
+        },
+        index=["minority examples", "of them in the test split", "noisy minority labels", "noisy, in the test split"],
+    )
+
+
+def reproduction_table(shown: pd.DataFrame) -> pd.DataFrame:
+    """The tutorial's reported counts (:data:`TUTORIAL_REPORTED`) beside ours, one row per arm.
+
+    ``shown``: :func:`score_members` of the showcase networks, indexed by arm (``bce``,
+    ``focal``). Columns alternate tutorial and ours for minority examples found, missed,
+    and accuracy.
+    """
+    reported = {column: [TUTORIAL_REPORTED[a][column] for a in shown.index]
+                for column in ("minority_found", "minority_missed", "accuracy")}
+    return pd.DataFrame({
+        "tutorial: found": reported["minority_found"], "ours: found": shown["minority_found"],
+        "tutorial: missed": reported["minority_missed"], "ours: missed": shown["minority_missed"],
+        "tutorial: accuracy": reported["accuracy"], "ours: accuracy": shown["accuracy"],
+    })
+
+
+def confusion_matrices(shown: pd.DataFrame, n_negative: int) -> list[np.ndarray]:
+    """One 2x2 test confusion matrix per row of ``shown`` (:func:`score_members` output).
+
+    Rows of each matrix are the true class (majority, minority), columns the predicted one;
+    ``n_negative`` is the number of majority examples in the test split.
+    """
+    return [
+        np.array([[n_negative - shown.loc[arm, "false_positives"], shown.loc[arm, "false_positives"]],
+                  [shown.loc[arm, "minority_missed"], shown.loc[arm, "minority_found"]]])
+        for arm in shown.index
+    ]
+
+
+def showcase_rank(found: pd.DataFrame, seed: int, arms: Sequence[str] = ("bce", "focal")) -> dict[str, float]:
+    """Where one seed stands among all seeds: ``{arm: share of seeds that find fewer minority examples}``.
+
+    ``found``: minority examples found, one row per seed, one column per arm.
+    """
+    return {arm: float((found[arm] < found.loc[seed, arm]).mean()) for arm in arms}
+
+
+def count_tutorial_like(found: pd.DataFrame) -> int:
+    """How many seeds (rows of ``found``) show the tutorial's contrast or a larger one: BCE finds at
+    most what the tutorial's BCE found and focal at least what its focal network found."""
+    return int(((found["bce"] <= TUTORIAL_REPORTED["bce"]["minority_found"])
+                & (found["focal"] >= TUTORIAL_REPORTED["focal"]["minority_found"])).sum())
+
+
+def seed_spread(found: pd.DataFrame, arms: Sequence[str] = ("bce", "focal")) -> pd.DataFrame:
+    """Mean, standard deviation and quartiles over seeds of the minority examples found: one row per arm,
+    columns ``mean``, ``std``, ``min``, ``25%``, ``50%``, ``75%``, ``max``."""
+    return found[list(arms)].describe().T[["mean", "std", "min", "25%", "50%", "75%", "max"]]
+
+
+def main_table(summary: Mapping[str, dict], metrics: Mapping[str, str] = HEADLINE_METRICS) -> pd.DataFrame:
+    """Mean and standard deviation of each metric per arm, and the share of networks finding none.
+
+    ``summary``: ``{arm: arm_summary(...)}``; ``metrics``: ``{metric: words}``. Returns one
+    column per arm and one row per metric and statistic (``"<words>, mean"``, then
+    ``"<words>, standard deviation"``, then ``share finding none``).
+    """
+    return pd.DataFrame({
+        arm: {**{f"{name}, mean": s[m]["mean"] for m, name in metrics.items()},
+              **{f"{name}, standard deviation": s[m]["std"] for m, name in metrics.items()},
+              "share finding none": s["zero_found_fraction"]}
+        for arm, s in summary.items()
+    })
+
+
+def control_arms(frame: pd.DataFrame) -> list[str]:
+    """The arms of the controls section in display order: :data:`CONTROL_ARMS`, then the gamma
+    sweep's ``focal_g<gamma>`` arms present in ``frame``, by increasing gamma."""
+    sweep = sorted([a for a in frame["arm"].unique() if a.startswith("focal_g")], key=lambda a: float(a[7:]))
+    return list(CONTROL_ARMS) + sweep
+
+
+def control_table(controls: Mapping[str, dict]) -> pd.DataFrame:
+    """Mean test metrics per arm (rows, named by :func:`arm_label`) from ``{arm: arm_summary(...)}``:
+    found, recall, share finding none, balanced accuracy, ROC-AUC, PR-AUC and accuracy."""
+    return pd.DataFrame({
+        arm_label(arm): {
+            "found": s["minority_found"]["mean"], "recall": s["recall"]["mean"], "share finding none":
+            s["zero_found_fraction"], "balanced acc.": s["balanced_accuracy"]["mean"],
+            "ROC-AUC": s["roc_auc"]["mean"], "PR-AUC": s["pr_auc"]["mean"], "accuracy": s["accuracy"]["mean"],
+        } for arm, s in controls.items()
+    }).T
+
+
+def versus_reference(frame: pd.DataFrame, arms: Sequence[str], metrics: Sequence[str], *, reference: str = "bce",
+                     n_boot: int = 2000, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Every arm but ``reference`` minus ``reference``, paired by seed and draw, Holm-adjusted as one family.
+
+    Returns ``{arm: paired_differences(frame, arm, reference, ...)}`` (one row per metric),
+    each with an added column ``p_holm``: the bootstrap p-values of all arms and metrics
+    adjusted together (Holm), so a verdict controls the family-wise error over the whole table.
+    """
+    from lossbook.core.inference import holm
+
+    versus = {arm: paired_differences(frame, arm, reference, metrics=list(metrics), n_boot=n_boot, seed=seed)
+              for arm in arms if arm != reference}
+    family = [(arm, m) for arm in versus for m in metrics]
+    adjusted = dict(zip(family, holm([versus[arm].loc[m, "p_value"] for arm, m in family])))
+    for arm, d in versus.items():
+        d["p_holm"] = [adjusted[(arm, m)] for m in d.index]
+    return versus
+
+
+def gamma_curve(controls: Mapping[str, dict], arms: Sequence[str]) -> pd.DataFrame:
+    """Mean recall, balanced accuracy, PR-AUC and ROC-AUC against focal gamma, BCE as gamma 0.
+
+    ``controls``: ``{arm: arm_summary(...)}`` including ``bce``; the sweep's arms are the
+    ``focal_g<gamma>`` names among ``arms``, in their order. Indexed by ``gamma``.
+    """
+    sweep = [a for a in arms if a.startswith("focal_g")]
+    columns = {"recall": "recall", "balanced accuracy": "balanced_accuracy", "PR-AUC": "pr_auc", "ROC-AUC": "roc_auc"}
+    return pd.DataFrame({
+        "gamma": [0.0] + [float(a[7:]) for a in sweep],
+        **{name: [controls[a][m]["mean"] for a in ["bce", *sweep]] for name, m in columns.items()},
+    }).set_index("gamma")
+
+
+def noise_comparison_table(noisy: Mapping[str, dict], clean: Mapping[str, dict],
+                           metrics: Mapping[str, str] = HEADLINE_METRICS) -> pd.DataFrame:
+    """Mean test metrics (``metrics``: ``{metric: words}``) and the share finding none, per arm, with the
+    tutorial's label noise and without it. ``noisy``, ``clean``: ``{arm: arm_summary(...)}``. One row per
+    arm and setting (``"<arm words>, flip_y=0.01"`` rows first), one column per metric."""
+    return pd.DataFrame({
+        f"{arm_label(arm)}, flip_y={flip}": {metrics[m]: s[m]["mean"] for m in metrics}
+        | {"share finding none": s["zero_found_fraction"]}
+        for flip, group in (("0.01", noisy), ("0", clean)) for arm, s in group.items()
+    }).T

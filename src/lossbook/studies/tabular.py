@@ -69,6 +69,13 @@ from lossbook.studies.dia import (
 )
 
 __all__ = [
+    "baseline_text",
+    "collapse_display",
+    "comparison_display",
+    "data_facts",
+    "fold_predictions",
+    "pooled_predictions",
+    "score_display",
     "BASELINES",
     "DEFAULTS",
     "LOSSES",
@@ -778,3 +785,93 @@ def breast_cancer_example(prevalence: float = 0.1, seed: int = 0) -> pd.DataFram
     malignant = frame[frame.malignant == 1].sample(n=n_malignant, random_state=seed)
     return pd.concat([benign, malignant]).sort_index().reset_index(drop=True)
 
+
+
+# -- what the report pages draw and show ------------------------------------------------
+
+
+def fold_predictions(frame: pd.DataFrame) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """The test predictions of every fold, per configuration, for mean ROC and PR curves.
+
+    ``frame``: :func:`run_study` output (one row per configuration, repeat and fold, with
+    arrays ``y_true`` and ``y_prob``). Returns ``{config: [(y_true, y_prob), ...]}``, one
+    pair per fold in the frame's order, configurations in order of first appearance
+    (the input of :func:`lossbook.core.plots.roc_pr_curves`).
+    """
+    return {config: [(t, p) for t, p in zip(g["y_true"], g["y_prob"])]
+            for config, g in frame.groupby("config", sort=False)}
+
+
+def pooled_predictions(frame: pd.DataFrame, repeat: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The out-of-fold predictions of one repeat, pooled per configuration, for calibration plots.
+
+    Within a repeat the test folds partition the table, so each row appears once.
+    Returns ``{config: (y_true, y_prob)}``, two 1-D arrays of the table's length,
+    configurations in order of first appearance.
+    """
+    chosen = frame[frame.repeat == repeat]
+    return {config: (np.concatenate(list(g["y_true"])), np.concatenate(list(g["y_prob"])))
+            for config, g in chosen.groupby("config", sort=False)}
+
+
+def _metric_words(metric: str) -> str:
+    """``"f1@0.5"`` -> ``"F1 @0.5"``: a score column's name in words, threshold kept."""
+    base, _, at = metric.partition("@")
+    return METRIC_LABELS.get(base, base) + (f" @{at}" if at else "")
+
+
+def score_display(scores: dict, metrics: Sequence[str]) -> pd.DataFrame:
+    """``scores`` (:func:`score_table`) as text for the report: one row per configuration, one column
+    per metric in ``metrics`` (named in words, thresholds kept), each cell ``mean [low, high]`` to 3 decimals."""
+    return pd.DataFrame({config: {_metric_words(m): s[m].format(3) for m in metrics}
+                         for config, s in scores.items()}).T
+
+
+def data_facts(table: Table, summary: dict) -> pd.DataFrame:
+    """The report's description of the data, one fact per row (column ``""``), from
+    :func:`data_summary`: file, sizes, label, groups and what the checks found."""
+    facts = {
+        "file": table.source, "rows": summary["n_rows"], "feature columns": summary["n_features"],
+        "label column (positive value)": f"{summary['label']} ({summary['positive_label']})",
+        "positive rows": summary["n_positive"], "prevalence": f"{summary['prevalence']:.3f}",
+        "group column (groups)": f"{summary['group']} ({summary['n_groups']})" if summary["group"] else "none",
+        "constant columns": len(summary["constant_columns"]),
+        "columns copying an earlier column": len(summary["duplicated_columns"]),
+        "rows repeating an earlier row's features": summary["identical_rows"],
+        "rows whose features also occur with the other label": summary["conflicting_rows"],
+        "non-numeric columns dropped": ", ".join(summary["dropped_columns"]) or "none",
+    }
+    return pd.DataFrame({"": facts})
+
+
+def baseline_text(summary: dict) -> str:
+    """One paragraph: what calling every row positive, a random ranking and the constant prevalence
+    score on this table (``summary["all_positive"]`` of :func:`data_summary`), the bar every model must clear."""
+    base = summary["all_positive"]
+    return (
+        f"Calling every row positive scores accuracy {base['accuracy']:.3f}, precision {base['precision']:.3f}, "
+        f"recall 1 and F1 {base['f1']:.3f} at this prevalence; a random ranking has PR-AUC {base['pr_auc_random']:.3f} "
+        f"(the prevalence), and always predicting the prevalence has Brier score {base['brier_at_prevalence']:.3f}. "
+        "Every model below must beat these. Constant and copied columns are dropped inside each training fold "
+        "(by what the fit rows show), not here."
+    )
+
+
+def collapse_display(collapse: dict) -> pd.DataFrame:
+    """:func:`collapse_table` as text: one row per configuration, the share of fold models predicting a
+    single class at 0.5 and at the tuned threshold, each with its interval to 2 decimals."""
+    return pd.DataFrame({config: {"single class at 0.5": v["at_0.5"].format(2),
+                                  "single class at tuned threshold": v["at_tuned"].format(2)}
+                         for config, v in collapse.items()}).T
+
+
+def comparison_display(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compare_to_reference` as text, indexed by (configuration, metric in words): the difference
+    with its interval (3 decimals), p and Holm-adjusted p (3 significant digits), verdict and MDE."""
+    shown = pd.DataFrame({
+        "configuration": comparisons["config"], "metric": comparisons["metric"].map(METRIC_LABELS),
+        "difference [CI]": [d.format(3) for d in comparisons["difference"]],
+        "p": comparisons["p_value"].map(lambda v: f"{v:.3g}"), "p (Holm)": comparisons["p_holm"].map(lambda v: f"{v:.3g}"),
+        "verdict": comparisons["verdict"], "MDE": comparisons["mde"].map(lambda v: f"{v:.3f}"),
+    })
+    return shown.set_index(["configuration", "metric"])
