@@ -20,7 +20,7 @@ import argparse
 import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import lossbook  # noqa: F401  (before keras: it sets the environment TensorFlow reads at import, oneDNN included)
 
 
 def main() -> None:
