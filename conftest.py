@@ -21,6 +21,12 @@ from pathlib import Path
 import pytest
 from nbval.plugin import IPyNbCell
 
+# TensorFlow reads this once, at import, and turns oneDNN on by itself only on CPUs with
+# AVX-512-class features; without oneDNN its CPU kernels cannot differentiate the grouped
+# convolution that trains the DIA chapter's CNNs many at once. Set here, before any test or
+# nbval kernel imports TensorFlow (kernels inherit the environment).
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
 _compare_outputs = IPyNbCell.compare_outputs
 
 

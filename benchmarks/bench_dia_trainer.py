@@ -21,6 +21,7 @@ import os
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # before keras: see README, "On a CPU without AVX-512"
 
 
 def main() -> None:
