@@ -57,9 +57,9 @@ n_threads = 1  # torch intra-op threads (fixed, so sums are reproducible)
 # book's helpers and the two studies this chapter re-examines.
 
 # %%
-import os
+import lossbook  # noqa: F401  (first, before TensorFlow: it sets the environment TensorFlow reads at import)
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# isort: split
 import keras  # noqa: F401  (imported before seeding, so seed_everything seeds it and TensorFlow)
 from tqdm.auto import tqdm
 

@@ -69,6 +69,11 @@ from lossbook.core.seeding import seed_everything
 from lossbook.publish.results import save_results
 from lossbook.studies import tabular
 
+# %% [markdown]
+# Before anything is trained, the parameters and the table are checked: every column
+# numeric, two classes in the label, enough positives for every fold of the protocol.
+# Then every random generator is seeded from `seed`, so a re-run gives the same numbers.
+
 # %% tags=["remove-cell"]
 parameters = tabular.check_parameters(**{name: globals()[name] for name in tabular.DEFAULTS})  # the cell above
 table = tabular.load_table(data_path, label=label, group=group, positive=positive, drop_non_numeric=drop_non_numeric)
