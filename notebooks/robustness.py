@@ -154,8 +154,8 @@ glue.glue_number("rob_n_configs", len(summary))
 
 # %% [markdown]
 # {numref}`tbl-rob-ece` gives each configuration's ECE as predicted and after the correction,
-# {numref}`tbl-rob-brier` its Brier score, and {numref}`tbl-rob-change` the change the correction
-# makes to both, paired per fold.
+# {numref}`tbl-rob-change` the change the correction makes to the ECE and to the Brier score,
+# paired per fold, and {numref}`tbl-rob-brier` further down the Brier scores themselves.
 
 # %%
 LEVELS = {"as predicted": "", "corrected": "_corrected"}

@@ -121,3 +121,26 @@ def test_installed_toolchain_is_the_pinned_one():
                  "sphinxcontrib-bibtex", "django-static-mathjax"):
         assert name in pins, f"{name} is not pinned in pyproject.toml"
         assert version(name) == pins[name], f"{name}: installed {version(name)}, pinned {pins[name]}"
+
+
+# --- no signed zero in the text -----------------------------------------------------------------
+def test_a_number_that_rounds_to_zero_loses_its_sign():
+    from lossbook.publish.sphinx_ext import unsigned_zeros
+
+    assert unsigned_zeros("-0.000 [-0.113, 0.112]") == "0.000 [-0.113, 0.112]"
+    assert unsigned_zeros("by −0.00 (−0.0 to +0.1); -0 of 3") == "by 0.00 (0.0 to +0.1); 0 of 3"
+    for kept in ("-0.001", "−0.010", "1e-0", "3-0.5", "x-0.0", "-0.0005", "+0.000", "0.000", "-0.5"):
+        assert unsigned_zeros(kept) == kept
+
+
+def test_the_page_text_is_rewritten_but_not_its_code():
+    from docutils import nodes
+
+    from lossbook.publish.sphinx_ext import _drop_signed_zeros
+
+    page = nodes.section("", nodes.paragraph("", "changes AUC by -0.000 (-0.113 to +0.112)"),
+                         nodes.literal_block("", "x = -0.000"),
+                         nodes.paragraph("", "", nodes.literal("", "-0.000"), nodes.Text(" and −0.00")))
+    _drop_signed_zeros(page)
+    assert [node.astext() for node in page.children] == [
+        "changes AUC by 0.000 (-0.113 to +0.112)", "x = -0.000", "-0.000 and 0.00"]

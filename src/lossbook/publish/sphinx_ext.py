@@ -36,6 +36,10 @@ check (``tests/publish/test_browser.py``) fails without it.
    makes wrapping columns; shorter tables already wrap (``tabulary``). In the
    PDF every chapter is a chapter (not a section of the front page's last
    section), and code hidden behind the HTML's "Show code" toggle is left out.
+9. **No signed zero in the text.** A number that rounds to zero at the
+   precision shown reads "0.000", not "-0.000", wherever it was formatted (a
+   glued value with a format such as ``:+.3f``, a claim's detail in the ledger):
+   :func:`unsigned_zeros` rewrites the page's text, never its code.
 """
 from __future__ import annotations
 
@@ -382,7 +386,31 @@ def _ancestors(node):
         node = node.parent
 
 
+#: A signed number that rounds to zero at the precision shown ("-0.000", "−0.0", "-0"), on its own
+#: (not the tail of "1e-0" or "3-0.5").
+_SIGNED_ZERO = re.compile(r"(?<![\w.])[-−](0(?:\.0+)?)(?![\d.])")
+
+
+def unsigned_zeros(text: str) -> str:
+    """``text`` with every signed zero written without its sign: ``"-0.000 [-0.113, 0.112]"`` -> ``"0.000 [-0.113, 0.112]"``."""
+    return _SIGNED_ZERO.sub(r"\1", text)
+
+
+def _drop_signed_zeros(doctree) -> None:
+    """Apply :func:`unsigned_zeros` to the page's text, leaving code, literals and math alone."""
+    from docutils import nodes
+
+    verbatim = (nodes.FixedTextElement, nodes.literal, nodes.raw, nodes.math)
+    for text in list(doctree.findall(nodes.Text)):
+        if text.parent is None or any(isinstance(node, verbatim) for node in (text.parent, *_ancestors(text.parent))):
+            continue
+        shown = unsigned_zeros(str(text))
+        if shown != str(text):
+            text.parent.replace(text, nodes.Text(shown))
+
+
 def _on_doctree_resolved(app, doctree, docname) -> None:
+    _drop_signed_zeros(doctree)
     if app.builder.format != "latex":
         return
     from docutils import nodes
