@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from lossbook.core.cache import unseal
+
 SMALL_GRID = [
     "models=[mlp]", "losses=[bce, focal]", "n_splits=3", "n_repeats=1", "max_epochs=4",
     "patience=2", "run_variants=false", "n_refits=1", "n_boot=100",
@@ -48,7 +50,11 @@ def test_killed_chapter_resumes_from_cache_and_matches_an_uninterrupted_run(data
     before = _entries(cache)
     assert len(before) >= 3, "no fold reached the cache before the kill"
     assert not (tmp_path / "killed" / "dia.ipynb").exists()  # nothing half-written was published
-    assert not list(cache.rglob("*.tmp"))  # atomic cache writes leave no partial entry
+    # Atomic writes: every entry under its final name is whole. A SIGKILL mid-write can leave the
+    # writer's hidden temporary file (a killed process cannot remove it); it is never read as an entry.
+    for entry in (cache / "dia-folds").glob("*.pkl"):
+        unseal(entry.read_bytes())  # CorruptEntry for a partial entry
+    assert all(p.name.startswith(".") for p in cache.rglob("*.tmp"))
 
     subprocess.run(_command(tmp_path / "resumed"), env=_env(cache), check=True, capture_output=True)
     after = _entries(cache)
