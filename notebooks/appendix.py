@@ -35,7 +35,7 @@ from lossbook.publish.runner import load_chapters
 from lossbook.studies import chapters as chapter_params
 
 lbparams.validate(lbparams.collect(globals(), chapter_params.APPENDIX), chapter_params.APPENDIX)  # the cell above
-seed_everything(0)  # nothing random here; kept for the book's convention
+_ = seed_everything(0)  # nothing random here; kept for the book's convention (its generator is not shown)
 
 # %% [markdown]
 # The appendix reads the results file of every other chapter, in book order; its own
