@@ -283,3 +283,46 @@ def test_content_digest_holds_neither_code_nor_versions(monkeypatch):
     assert cache_module.content_digest(value) == digest  # may feed a seed
     assert cache_key(value) != key  # looks up stored results of this code only
     assert cache_module.content_digest({"seed": 0, "rows": [3, 1, 2]}) == digest  # key order does not matter
+
+
+def _package_copy(tmp_path) -> Path:
+    import lossbook
+
+    copy = tmp_path / "lossbook"
+    shutil.copytree(Path(lossbook.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def test_a_module_fingerprint_covers_what_it_imports_and_nothing_else(tmp_path):
+    copy = _package_copy(tmp_path)
+    names = {p.relative_to(copy).as_posix() for p in cache_module.module_closure(["lossbook.studies.dia"], copy)}
+    assert {"studies/dia.py", "nets/keras_stack.py", "core/losses.py", "__init__.py", "studies/__init__.py"} <= names
+    assert "studies/robustness.py" not in names and not any(name.startswith("publish/") for name in names)
+    assert "studies/dia.py" in {p.relative_to(copy).as_posix()
+                                for p in cache_module.module_closure(["lossbook.studies.robustness"], copy)}
+
+    def dia_code():
+        return cache_module.fingerprint_modules(["lossbook.studies.dia"], copy)
+
+    first = dia_code()
+    robustness = copy / "studies" / "robustness.py"
+    robustness.write_text(robustness.read_text() + "\nEDITED = 1\n")
+    assert dia_code() == first  # a study that reads the DIA cache may change without recomputing it
+    trainer = copy / "nets" / "keras_stack.py"
+    trainer.write_text(trainer.read_text() + "\nEDITED = 1\n")
+    assert dia_code() != first
+
+
+def test_a_module_that_imports_by_name_is_taken_to_import_its_whole_package(tmp_path):
+    copy = _package_copy(tmp_path)
+    names = {p.relative_to(copy).as_posix() for p in cache_module.module_closure(["lossbook.studies.chapters"], copy)}
+    assert {"studies/robustness.py", "studies/acne.py", "studies/dia.py"} <= names
+
+
+def test_a_cache_with_code_keys_its_entries_by_that_module(monkeypatch, tmp_path):
+    cache = DiskCache("t", tmp_path, code="lossbook.studies.dia")
+    before = cache.path({"a": 1})
+    monkeypatch.setattr(cache_module, "source_fingerprint", lambda: "another package")
+    assert cache.path({"a": 1}) == before
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda module: f"edited {module}")
+    assert cache.path({"a": 1}) != before

@@ -51,3 +51,15 @@ def test_network_is_resolved_once_and_walks_shapes_once():
     assert models.network("mlp").pooled_width(12) == 12
     with pytest.raises(ValueError, match="model must be one of"):
         models.network("resnet")
+
+
+def test_cnn_options_change_the_choices_the_paper_leaves_open():
+    book = models.network("cnn")
+    assert models.network("cnn", ()) == book
+    wider = models.network("cnn", {"pool_size": 4, "dense_units": 64})
+    assert wider.pooled_width(729) == (729 - 4) // 4 and book.pooled_width(729) == (729 - 4) // 2
+    assert wider.parameter_shapes(729)[-4] == ("kernel", ((729 - 4) // 4 * 32, 64))
+    with pytest.raises(ValueError, match=r"\['pool'\] are not options of 'cnn'"):
+        models.network("cnn", {"pool": 4})
+    with pytest.raises(ValueError, match="not options of 'mlp'.*none"):
+        models.network("mlp", {"pool_size": 4})

@@ -197,3 +197,13 @@ def test_the_timing_table_chapter_runs_after_any_other_without_their_parameters(
     results = root / runner.QUICK_OUTPUTS / "results"
     assert json.loads((results / "tiny.json").read_text())["results"] == {"total": 6}
     assert json.loads((results / "appendix.json").read_text())["results"] == {"m": 0}
+
+
+def test_a_chapter_is_made_by_the_modules_it_imports_and_the_runner(tmp_path):
+    from lossbook.core.cache import fingerprint_modules
+
+    source = "# %%\nimport lossbook\nfrom lossbook.studies import dia\nfrom lossbook.core.params import collect\n"
+    assert runner._code_fingerprint(source) == fingerprint_modules(
+        ["lossbook.studies.dia", "lossbook.core.params", "lossbook.publish.runner"])
+    # a chapter that does not import robustness is not stale when robustness changes
+    assert runner._code_fingerprint(source) != runner._code_fingerprint(source + "import lossbook.studies.robustness\n")

@@ -153,11 +153,25 @@ def test_cache_key_changes_with_every_parameter():
         dia.fold_key("leak_free", "inner", dia._config("mlp", "bce", p), p, dia.cv_splits(y, 2, 1, 0)[1], "sha"),
     ]
     for change in ({"learning_rate": 0.01}, {"patience": 5}, {"label_smoothing": 0.1}, {"pos_class_weight": 2.0},
-                   {"max_epochs": 50}, {"batch_size": 16}, {"seed": 1}, {"val_fraction": 0.3}):
+                   {"max_epochs": 50}, {"batch_size": 16}, {"seed": 1}, {"val_fraction": 0.3},
+                   {"loss_params": {"bce": {"from_logits": False}}}, {"network_options": {"mlp": {"x": 1}}},
+                   {"init_replicate": 1}, {"init_replicate": 2}):
         q = {**p, **change}
         variants.append(dia.fold_key("leak_free", "inner", dia._config("mlp", "bce", q), q, spec, "sha"))
     keys = {cache_key(v) for v in variants}
     assert base not in keys and len(keys) == len(variants)
+
+
+def test_variant_keys_change_only_what_they_name():
+    p = dia.check_parameters()
+    book = dia._config("cnn", "focal", p)
+    assert book.loss_params == (("alpha", 0.25), ("gamma", 2.0)) and book.network_options == ()
+    q = {**p, "loss_params": {"focal": {"alpha": None}, "dice": {"eps": 1e-6}}, "network_options": {"cnn": {"pool_size": 4}}}
+    varied = dia._config("cnn", "focal", q)
+    assert varied.loss_params == (("alpha", None), ("gamma", 2.0)) and varied.network_options == (("pool_size", 4),)
+    assert dia._config("mlp", "bce", q) == dia._config("mlp", "bce", p)  # options of other losses and networks
+    spec = dia.cv_splits(np.array([0, 1] * 10), 2, 1, 0)[0]
+    assert "init_replicate" not in dia.fold_key("leak_free", "inner", book, {**p, "init_replicate": 0}, spec, "sha")
 
 
 def test_resume_after_partial_cache_gives_identical_results(monkeypatch, tmp_path):
@@ -404,6 +418,7 @@ def test_network_seeds_do_not_depend_on_the_code_or_package_versions(monkeypatch
 
     before = seeds(tmp_path / "a")
     monkeypatch.setattr(cache_module, "source_fingerprint", lambda: "edited elsewhere")
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda module: "edited elsewhere")
     monkeypatch.setattr(cache_module, "package_versions", lambda: {"numpy": "0.0"})
     assert seeds(tmp_path / "b") == before
 

@@ -258,6 +258,7 @@ def test_job_keys_and_seeds_do_not_depend_on_the_code(tmp_path, monkeypatch):
 
     before = keys()
     monkeypatch.setattr(cache_module, "source_fingerprint", lambda: "edited elsewhere")
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda module: "edited elsewhere")
     monkeypatch.setattr(cache_module, "package_versions", lambda: {"numpy": "0.0"})
     assert keys() == before
 

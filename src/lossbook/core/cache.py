@@ -3,8 +3,11 @@
 Each entry is keyed by a hash of *everything* that affects it: the caller
 passes a mapping (parameters, data checksums, fold indices, seed...), and
 :func:`cache_key` adds the tracked package versions and a fingerprint of the
-``lossbook`` package's own source files (:func:`source_fingerprint`), so
-editing a loss or the trainer never reuses a stale entry.
+``lossbook`` package's own source files, so editing a loss or the trainer never
+reuses a stale entry: with ``code=`` (the module that computes the entries) only
+that module and what it imports (:func:`code_fingerprint`), so a new analysis in
+another module keeps every entry; without it, every computing module
+(:func:`source_fingerprint`).
 
 Integrity: every entry is written atomically (:func:`lossbook.core.io.atomic_target`)
 and sealed with a sha256 of its payload (:func:`seal`). A read that fails for
@@ -39,6 +42,10 @@ __all__ = [
     "unseal",
     "source_fingerprint",
     "fingerprint_sources",
+    "fingerprint_modules",
+    "module_closure",
+    "imported_modules",
+    "code_fingerprint",
 ]
 
 #: First bytes of every sealed entry: format name and version.
@@ -102,16 +109,89 @@ def fingerprint_sources(root: str | os.PathLike, folders: tuple[str, ...] | None
     ``folders``: only files in these subfolders of ``root`` (default: all files).
     """
     root = Path(root)
+    paths = [path for path in sorted(root.rglob("*.py")) if "__pycache__" not in path.parts
+             and (folders is None or path.relative_to(root).parts[0] in folders)]
+    return _fingerprint_files(root, paths)
+
+
+def _fingerprint_files(root: Path, paths) -> str:
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        if folders is not None and path.relative_to(root).parts[0] not in folders:
-            continue
+    for path in sorted(paths):
         name = path.relative_to(root).as_posix()
         digest.update(name.encode() + b"\0")
         digest.update(hashlib.sha256(_code_of(path.read_bytes(), name)).digest())
     return digest.hexdigest()
+
+
+def imported_modules(tree: ast.AST, name: str, package: str) -> set[str]:
+    """Dotted names of the ``package`` modules ``tree`` imports anywhere (also inside functions).
+
+    ``from a.b import c`` counts ``a.b`` and ``a.b.c`` (which may be a module, or a name in
+    ``a.b``: the caller keeps the names that are modules). ``name`` is the module's own
+    dotted name, for relative imports.
+    """
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = name.rsplit(".", node.level)[0]
+                base = f"{parent}.{base}" if base else parent
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {module for module in found if module == package or module.startswith(package + ".")}
+
+
+def module_closure(roots, root: str | os.PathLike | None = None) -> list[Path]:
+    """The files of the ``lossbook`` modules ``roots`` (dotted names) import, directly or through
+    each other, with ``roots`` themselves and every package ``__init__`` on the way; sorted.
+
+    Imports are read from the code (:mod:`ast`), inside functions too. A module that imports
+    by name at run time (``import_module``) is taken to import every module of its own
+    package: the closure may hold too much, never too little.
+    """
+    root = Path(root) if root is not None else Path(__file__).resolve().parents[1]
+    package = root.name
+
+    def file_of(module: str) -> Path | None:
+        parts = module.split(".")[1:]
+        for candidate in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
+            if parts and candidate.is_file() or not parts and candidate.name == "__init__.py" and candidate.is_file():
+                return candidate
+        return None
+
+    seen: dict[str, Path] = {}
+    todo = [package, *roots]
+    while todo:
+        module = todo.pop()
+        path = file_of(module)
+        if module in seen or path is None:
+            continue
+        seen[module] = path
+        parents = [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)]
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source, filename=str(path))
+        todo += parents + sorted(imported_modules(tree, module, package))
+        if "import_module" in source:
+            folder = path.parent
+            prefix = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+            todo += [f"{prefix}.{p.stem}" for p in sorted(folder.glob("*.py")) if p.stem != "__init__"]
+    return sorted(set(seen.values()))
+
+
+def fingerprint_modules(roots, root: str | os.PathLike | None = None) -> str:
+    """sha256 over the code of :func:`module_closure` of ``roots``: what those modules compute
+    with. An edit to a module none of them imports leaves it unchanged."""
+    root = Path(root) if root is not None else Path(__file__).resolve().parents[1]
+    return _fingerprint_files(root, module_closure(roots, root))
+
+
+@functools.cache
+def code_fingerprint(module: str) -> str:
+    """:func:`fingerprint_modules` of one module (a dotted name), computed once per process."""
+    return fingerprint_modules([module])
 
 
 @functools.cache
@@ -139,13 +219,19 @@ def content_digest(value: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def cache_key(spec: Mapping[str, Any]) -> str:
+def cache_key(spec: Mapping[str, Any], *, code: str | None = None) -> str:
     """Stable hex key for a JSON-able mapping, the tracked package versions and the package source.
+
+    ``code``: the dotted name of the module that computes the entries; the key then holds
+    :func:`code_fingerprint` of it (the code of that module and of every ``lossbook`` module
+    it imports), so an edit elsewhere keeps the entries. ``None``: every module of
+    :data:`COMPUTING_LAYERS` (:func:`source_fingerprint`).
 
     For looking up stored results only: never derive a seed from it (see :func:`content_digest`).
     """
+    source = source_fingerprint() if code is None else code_fingerprint(code)
     blob = json.dumps(
-        {"spec": to_jsonable(spec), "versions": package_versions(), "source": source_fingerprint()},
+        {"spec": to_jsonable(spec), "versions": package_versions(), "source": source},
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -194,13 +280,14 @@ class DiskCache:
     >>> scores = cache.get_or_compute({"fold": 3, "seed": 0}, lambda: fit_fold(3))  # doctest: +SKIP
     """
 
-    def __init__(self, namespace: str, root: str | os.PathLike | None = None):
+    def __init__(self, namespace: str, root: str | os.PathLike | None = None, *, code: str | None = None):
         self.folder = Path(root) if root is not None else cache_dir() / namespace
+        self.code = code  # the module computing the entries (see cache_key)
         self.hits = 0
         self.misses = 0
 
     def path(self, spec: Mapping[str, Any]) -> Path:
-        return self.folder / f"{cache_key(spec)}.pkl"
+        return self.folder / f"{cache_key(spec, code=self.code)}.pkl"
 
     def get(self, spec: Mapping[str, Any], default: Any = None) -> Any:
         """The cached value, or ``default`` when absent or corrupt (a corrupt entry is warned about and dropped)."""

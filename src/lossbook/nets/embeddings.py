@@ -304,7 +304,7 @@ class EmbeddingStore:
             "preprocessing": PREPROCESSING_VERSION,
         }
         base = Path(root) if root is not None else cache_dir() / "embeddings"
-        self.folder = base / cache_key(spec)[:32]
+        self.folder = base / cache_key(spec, code=__name__)[:32]
         self.dim = dim
 
     def path(self, sha256: str, view: int) -> Path:

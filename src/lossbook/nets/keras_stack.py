@@ -55,7 +55,8 @@ _PER_SAMPLE = {"bce", "focal", "weighted_ce"}
 class TrainConfig:
     """What every model of one batched call shares.
 
-    ``loss`` is a name known to :func:`lossbook.core.losses.make` ("bce", "focal",
+    ``network_options``: (option, value) pairs of :func:`lossbook.nets.models.network`
+    (sorted; empty: the book's network). ``loss`` is a name known to :func:`lossbook.core.losses.make` ("bce", "focal",
     "dice"); ``loss_params`` its keyword parameters as sorted (name, value)
     pairs. ``class_weight`` is (weight of class 0, weight of class 1), applied as
     per-row weights of per-sample losses (Keras ``class_weight``); Dice has no
@@ -64,6 +65,7 @@ class TrainConfig:
     """
 
     model: str = "mlp"
+    network_options: tuple = ()
     loss: str = "bce"
     loss_params: tuple = ()
     learning_rate: float = 1e-3
@@ -413,7 +415,7 @@ def train_folds(config: TrainConfig, folds: list[FoldData], *, keep_weights: boo
     n_models = len(folds)
     widths = np.array([f.X_train.shape[1] for f in folds])
     n_features = int(widths.max())
-    net = network(config.model)  # resolved once; the name stays in the config (it is part of the cache key)
+    net = network(config.model, config.network_options)  # resolved once; the config is part of the cache key
     pooled = np.array([net.pooled_width(int(w)) for w in widths]) if net.has_conv else None
     if net.has_conv:
         _check_grouped_convolution()

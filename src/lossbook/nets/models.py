@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-__all__ = ["Layer", "LayerKind", "LAYER_KINDS", "Network", "ARCHITECTURES", "CNN_CHOICES", "network", "architecture",
+__all__ = ["Layer", "LayerKind", "LAYER_KINDS", "Network", "ARCHITECTURES", "CNN_CHOICES", "OPTIONS", "cnn_layers", "network", "architecture",
            "build_keras", "n_parameters"]
 
 
@@ -110,6 +110,23 @@ def keras_layers():
 #: dropout 0.3 after pooling, a 32-unit ReLU dense layer with dropout 0.2 before the output.
 CNN_CHOICES = {"pool_size": 2, "dropout_after_pool": 0.3, "dense_units": 32, "dropout_after_dense": 0.2}
 
+
+def cnn_layers(*, pool_size: int, dropout_after_pool: float, dense_units: int,
+               dropout_after_dense: float) -> tuple[Layer, ...]:
+    """The paper's Conv1D network with the choices it leaves open (:data:`CNN_CHOICES`)."""
+    return (
+        Layer("reshape"),
+        Layer("conv1d", 64, kernel=3, activation="relu"),
+        Layer("conv1d", 32, kernel=3, activation="relu"),
+        Layer("maxpool", pool_size),
+        Layer("dropout", dropout_after_pool),
+        Layer("flatten"),
+        Layer("dense", dense_units, activation="relu"),
+        Layer("dropout", dropout_after_dense),
+        Layer("dense", 1, activation="sigmoid"),
+    )
+
+
 ARCHITECTURES: dict[str, tuple[Layer, ...]] = {
     "mlp": (
         Layer("dense", 256, activation="relu"), Layer("dropout", 0.4),
@@ -117,23 +134,16 @@ ARCHITECTURES: dict[str, tuple[Layer, ...]] = {
         Layer("dense", 64, activation="relu"), Layer("dropout", 0.2),
         Layer("dense", 1, activation="sigmoid"),
     ),
-    "cnn": (
-        Layer("reshape"),
-        Layer("conv1d", 64, kernel=3, activation="relu"),
-        Layer("conv1d", 32, kernel=3, activation="relu"),
-        Layer("maxpool", CNN_CHOICES["pool_size"]),
-        Layer("dropout", CNN_CHOICES["dropout_after_pool"]),
-        Layer("flatten"),
-        Layer("dense", CNN_CHOICES["dense_units"], activation="relu"),
-        Layer("dropout", CNN_CHOICES["dropout_after_dense"]),
-        Layer("dense", 1, activation="sigmoid"),
-    ),
+    "cnn": cnn_layers(**CNN_CHOICES),
     "simplenn": (
         Layer("dense", 64, activation="relu"), Layer("dropout", 0.3),
         Layer("dense", 32, activation="relu"), Layer("dropout", 0.2),
         Layer("dense", 1, activation="sigmoid"),
     ),
 }
+
+#: Networks that take options beyond their name: the defaults and the builder.
+OPTIONS = {"cnn": (CNN_CHOICES, cnn_layers)}
 
 
 @dataclass(frozen=True)
@@ -178,11 +188,23 @@ class Network:
         return self.shapes(n_features)[1]
 
 
-def network(name: str) -> Network:
-    """The :class:`Network` called ``name`` ("mlp", "cnn" or "simplenn")."""
+def network(name: str, options=()) -> Network:
+    """The :class:`Network` called ``name`` ("mlp", "cnn" or "simplenn").
+
+    ``options``: (option, value) pairs or a mapping that change the choices the paper
+    leaves open (:data:`OPTIONS`: the CNN's ``pool_size``, ``dense_units`` and dropout
+    rates); none gives the book's network.
+    """
     if name not in ARCHITECTURES:
         raise ValueError(f"model must be one of {sorted(ARCHITECTURES)}, got {name!r}")
-    return Network(name, ARCHITECTURES[name])
+    options = dict(options)
+    if not options:
+        return Network(name, ARCHITECTURES[name])
+    defaults, build = OPTIONS.get(name, ({}, None))
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise ValueError(f"network options {unknown} are not options of {name!r} (it takes {sorted(defaults) or 'none'})")
+    return Network(name, build(**{**defaults, **options}))
 
 
 def architecture(name: str) -> tuple[Layer, ...]:

@@ -9,6 +9,7 @@ outputs the test command compares when the full ones need no re-execution, see
 """
 from __future__ import annotations
 
+import ast
 import functools
 import os
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from lossbook.core.cache import content_digest, fingerprint_sources
+from lossbook.core.cache import content_digest, fingerprint_modules, imported_modules
 from lossbook.core.io import atomic_target, package_versions, to_jsonable, write_json_atomic
 from lossbook.core.paths import repo_root
 from lossbook.publish.presentation import tag_code_cells
@@ -69,20 +70,22 @@ def default_output_dir(profile: str, root: Path | None = None) -> Path:
     return root / "book" if profile == "full" else root / QUICK_OUTPUTS
 
 
-@functools.lru_cache(maxsize=1)
-def _package_fingerprint() -> str:
-    """The package's code, read once per process (a run or a test session plans every chapter with it)."""
-    import lossbook
-
-    return fingerprint_sources(Path(lossbook.__file__).parent)
+@functools.cache
+def _code_fingerprint(source: str) -> str:
+    """The code a chapter runs (read once per process and chapter source): every ``lossbook``
+    module the chapter imports, what those import in turn, and this runner."""
+    roots = imported_modules(ast.parse(source), "", "lossbook") | {__name__}
+    return fingerprint_modules(sorted(roots))
 
 
 def sources_digest(chapter: Chapter, parameters: dict) -> str:
-    """What a chapter's outputs are made from: the package's code (comments aside), the
+    """What a chapter's outputs are made from: the code it runs (:func:`_code_fingerprint`,
+    comments aside; an edit to a module the chapter does not import leaves it), the
     chapter's source, its parameters and the tracked package versions (data files carry
     their own checksums into the results). Recorded with each run's wall time."""
-    return content_digest({"package": _package_fingerprint(),
-                           "chapter": chapter.source.read_text(encoding="utf-8"),
+    source = chapter.source.read_text(encoding="utf-8")
+    return content_digest({"package": _code_fingerprint(source),
+                           "chapter": source,
                            "parameters": to_jsonable(parameters), "versions": package_versions()})
 
 

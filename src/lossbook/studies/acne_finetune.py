@@ -125,14 +125,14 @@ def fine_tune_jobs(
     device = pick_device(device)
     y = np.asarray(y, dtype=np.int64)
     k = int(y.max()) + 1
-    cache = cache or DiskCache("acne-finetune")
-    images_key = cache_key({"sha256": list(sha256)})
+    cache = cache or DiskCache("acne-finetune", code=__name__)
+    images_key = cache_key({"sha256": list(sha256)}, code=__name__)
     settings = {"config": config.__dict__, "backbone": backbone, "input_size": input_size,
                 "backbone_learning_rate": backbone_learning_rate, "augmentation": augmentation.__dict__,
                 "device": device, "images": images_key}
 
     def job_key(job: HeadJob) -> dict:
-        split = {name: cache_key({"rows": getattr(job.split, name).tolist()}) for name in ("train", "val", "test")}
+        split = {name: cache_key({"rows": getattr(job.split, name).tolist()}, code=__name__) for name in ("train", "val", "test")}
         return {"study": "acne-finetune", **settings, "split": split, "scenario": job.scenario, "seed": job.seed}
 
     todo = [job for job in jobs if cache.get(job_key(job)) is None]

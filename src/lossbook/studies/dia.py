@@ -51,7 +51,7 @@ from lossbook.nets.keras_stack import TRAINER_VERSION, FoldData, TrainConfig, tr
 
 __all__ = [
     "PAPER_TABLE1", "PAPER_FIGURE5_AUC", "INTERDIA", "MODELS", "LOSSES", "PROTOCOLS", "CONSTRAINTS",
-    "check_parameters", "ColumnFilter", "preprocessor", "cv_splits", "FoldSpec", "make_fold_data",
+    "check_parameters", "ColumnFilter", "preprocessor", "cv_splits", "FoldSpec", "make_fold_data", "VARIANT_KEYS",
     "fold_key", "run_grid", "run_arms", "main_grid", "MAIN_ARMS", "ARMS", "Arm", "run_baselines", "external_test", "TABLE_METRICS",
     "resampled_splits", "grouped_cv_splits", "table1_record", "fold_mean_estimates", "describe_splits", "decomposition_table", "candidate_row_counts", "confusion_analysis", "confusion_tables", "descriptor_groups", "paired_estimate", "decomposition",
     "confusion_counts", "implied_confusion", "stability_check", "paper_claim_checks", "figure5_vs_table1",
@@ -334,9 +334,19 @@ def make_fold_data(protocol: str, X, y, spec: FoldSpec, *, seed: int, val_fracti
 # -- the grid -----------------------------------------------------------------------
 
 
+#: Keys another study may add to the DIA parameters to train variants of a configuration
+#: (:mod:`lossbook.studies.robustness`); absent, the chapter's own models: ``loss_params``
+#: (loss -> parameters over :data:`LOSS_PARAMS`), ``network_options`` (model -> options of
+#: :func:`lossbook.nets.models.network`), ``init_replicate`` (n > 0: the n-th other
+#: initialisation of every fold model; its seed comes from a key holding n).
+VARIANT_KEYS = ("loss_params", "network_options", "init_replicate")
+
+
 def _config(model, loss, p) -> TrainConfig:
+    loss_params = {**LOSS_PARAMS[loss], **(p.get("loss_params") or {}).get(loss, {})}
     return TrainConfig(
-        model=model, loss=loss, loss_params=tuple(sorted(LOSS_PARAMS[loss].items())),
+        model=model, network_options=tuple(sorted((p.get("network_options") or {}).get(model, {}).items())),
+        loss=loss, loss_params=tuple(sorted(loss_params.items())),
         learning_rate=p["learning_rate"], batch_size=p["batch_size"], max_epochs=p["max_epochs"],
         patience=p["patience"], class_weight=(1.0, float(p["pos_class_weight"])),
         label_smoothing=float(p["label_smoothing"]),
@@ -354,6 +364,8 @@ def fold_key(protocol: str, early_stopping: str, config: TrainConfig, p: dict, s
     }
     if refit_epochs is not None:  # only new keys get new fields: existing cached folds keep their keys
         key["refit_epochs"] = int(refit_epochs)
+    if p.get("init_replicate"):
+        key["init_replicate"] = int(p["init_replicate"])
     if grouped:
         key["grouped"] = True
     return key
@@ -489,7 +501,7 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
     """
     arms = {name: ARMS[name] for name in arms} if not isinstance(arms, dict) else dict(arms)
     check_class_counts(y, p["n_splits"], p["val_fraction"])
-    cache = cache or DiskCache("dia-folds")
+    cache = cache or DiskCache("dia-folds", code=__name__)
     executor = executor or SerialExecutor()
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
@@ -626,7 +638,7 @@ def run_baselines(X, y, p: dict, *, data_sha256: str, cache: DiskCache | None = 
     from threadpoolctl import threadpool_limits
 
     check_class_counts(y, p["n_splits"])
-    cache = cache or DiskCache("dia-folds")
+    cache = cache or DiskCache("dia-folds", code=__name__)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     rows = []
@@ -655,7 +667,7 @@ def run_baselines(X, y, p: dict, *, data_sha256: str, cache: DiskCache | None = 
 
 
 def external_test(X, y, X_ext, p: dict, configs, *, data_sha256: str, n_refits: int = 5,
-                  refit: bool = True, cache: DiskCache | None = None) -> dict:
+                  refit: bool = True, average: bool = True, cache: DiskCache | None = None) -> dict:
     """Fit chosen configurations on the training drugs and score the external set once.
 
     ``configs``: (model, loss) pairs chosen by CV only. Early stopping chooses the
@@ -664,9 +676,10 @@ def external_test(X, y, X_ext, p: dict, configs, *, data_sha256: str, n_refits: 
     baselines are), otherwise the inner model (fit on ``1 - val_fraction`` of them) is
     scored. The external probabilities of ``n_refits`` fits (different seeds and inner
     splits) are averaged, so a lucky seed does not decide the score.
-    Returns ``{(model, loss): probabilities (n_ext,)}``.
+    Returns ``{(model, loss): probabilities (n_ext,)}``; with ``average=False`` each fit's
+    own, ``(n_refits, n_ext)`` (the same cached fits).
     """
-    cache = cache or DiskCache("dia-folds")
+    cache = cache or DiskCache("dia-folds", code=__name__)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     out = {}
@@ -697,7 +710,8 @@ def external_test(X, y, X_ext, p: dict, configs, *, data_sha256: str, n_refits: 
                 if absent:
                     cache.put(key, {"y_prob": result.predictions["external"], "best_epoch": result.best_epoch})
         stage = "refit" if refit else "inner"
-        out[(model, loss)] = np.mean([cache.get(keys[(stage, r)])["y_prob"] for r in range(n_refits)], axis=0)
+        fits = np.array([cache.get(keys[(stage, r)])["y_prob"] for r in range(n_refits)])
+        out[(model, loss)] = fits.mean(axis=0) if average else fits
     return out
 
 

@@ -544,7 +544,7 @@ def run_study(table: Table, p: dict, *, executor: Executor | None = None, cache:
     """
     check_protocol(table, p)
     executor = executor or SerialExecutor()
-    cache = cache or DiskCache("tabular-jobs")
+    cache = cache or DiskCache("tabular-jobs", code=__name__)
     X = table.X.to_numpy(dtype=float)
     specs = outer_splits(table.y, table.groups, p["n_splits"], p["n_repeats"], p["seed"])
     jobs = grid_jobs(p)
