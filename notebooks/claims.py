@@ -61,7 +61,7 @@ from lossbook.core import params as lbparams
 from lossbook.core import plots
 from lossbook.core.seeding import seed_everything
 from lossbook.publish import ledger, report
-from lossbook.publish.glue import glue_ledger
+from lossbook.publish.ledger import glue_ledger
 from lossbook.publish.results import save_results
 from lossbook.studies import chapters as chapter_params
 

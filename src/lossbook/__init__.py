@@ -33,6 +33,8 @@ in this list (``tests/test_layers.py`` checks it):
   :mod:`~lossbook.studies.chapters` finds each chapter's parameter constraints
 * :mod:`~lossbook.studies.robustness` calibration and prior shift of the DIA networks, training
   length in the synthetic study (reads the DIA chapter's cached fold models)
+* :mod:`~lossbook.studies.sensitivity` variants of the DIA fold models: learning rate per loss,
+  focal α × γ, the CNN + Dice collapse map, split vs initialisation variance
 * :mod:`~lossbook.studies.claims`     the sources' claims and the book's critiques, as data for the ledger
 
 ``lossbook.publish``: the machinery that makes the book

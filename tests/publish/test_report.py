@@ -153,7 +153,7 @@ def test_glue_ledger_glues_every_claim_and_critique(monkeypatch):
     ledger, assessments = _assessments()
     glued = {}
     monkeypatch.setattr(glue, "glue_number", lambda name, value: glued.__setitem__(name, value))
-    effects = glue.glue_ledger(assessments, {})
+    effects = ledger.glue_ledger(assessments, {})
     assert set(effects) == {c.id for c in ledger.CRITIQUES}
     assert glued["ledger_n_claims"] == len(assessments)
     assert glued["ledger_n_not_yet_run"] == sum(a.verdict == ledger.NOT_RUN for a in assessments) > 0

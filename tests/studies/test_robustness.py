@@ -34,7 +34,7 @@ def test_dia_training_parameters_are_the_dia_chapters_in_every_profile():
 
 
 def test_check_parameters_fills_defaults_and_refuses_what_the_chapter_cannot_use():
-    p, dia_p = rob.check_parameters(n_repeats=1, train_steps=[30, 100])
+    p, dia_p = rob.check_parameters(n_repeats=1, collapse_repeats=1, train_steps=[30, 100])
     assert p["n_repeats"] == dia_p["n_repeats"] == 1 and p["train_steps"] == [30, 100]
     assert dia_p["losses"] == list(dia.LOSSES)
     with pytest.raises(ValueError, match="every loss"):
@@ -45,6 +45,14 @@ def test_check_parameters_fills_defaults_and_refuses_what_the_chapter_cannot_use
         rob.check_parameters(train_steps=[100, 30])
     with pytest.raises(ValueError, match="n_bins"):
         rob.check_parameters(n_bins=1)
+    assert p["tune_repeats"] == p["focal_repeats"] == 1  # None: all of the chapter's repeats
+    with pytest.raises(ValueError, match=r"collapse_repeats must be at most n_repeats \(1\)"):
+        rob.check_parameters(n_repeats=1, collapse_repeats=2)
+    with pytest.raises(ValueError, match=r"learning_rates \[0.003\] must include learning_rate \(0.001\)"):
+        rob.check_parameters(learning_rates=[0.003])
+    with pytest.raises(ValueError, match=r"focal_alphas\[1\]"):
+        rob.check_parameters(focal_alphas=[None, 1.5])
+    assert rob.check_parameters(tune_models=["cnn", "mlp"])[0]["tune_models"] == ["mlp", "cnn"]
 
 
 # ------------------------------------------------------------------ prior shift

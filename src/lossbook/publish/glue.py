@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["plain", "glue_number", "glue_numbers", "glue_estimate", "glue_ledger"]
+__all__ = ["plain", "glue_number", "glue_numbers", "glue_estimate"]
 
 
 def plain(value):
@@ -64,31 +64,3 @@ def glue_estimate(name: str, estimate) -> None:
     glue_number(name, float(estimate.estimate))
     glue_number(f"{name}_lo", float(estimate.ci_low) if estimate.has_interval else float("nan"))
     glue_number(f"{name}_hi", float(estimate.ci_high) if estimate.has_interval else float("nan"))
-
-
-def glue_ledger(assessments, results) -> dict[str, dict]:
-    """Glue every number the book's text quotes from the claims ledger; return each critique's
-    measured effect (``{critique id: {"status", "text"}}``).
-
-    Names: ``ledger_n_claims``, ``ledger_counts_sentence``, ``ledger_n_<verdict>`` (words joined by
-    ``_``), per claim ``claim_<id>_verdict``, ``_measured`` and ``_statement``, and per critique
-    ``crit_<id>_effect`` (ids with ``_`` for ``-``).
-    """
-    import re
-
-    from lossbook.publish import ledger
-
-    counts = ledger.verdict_counts(assessments)
-    glue_number("ledger_n_claims", len(assessments))
-    glue_number("ledger_counts_sentence", ledger.counts_sentence(counts))
-    for verdict, n in counts.items():
-        glue_number(f"ledger_n_{re.sub(r'[^a-z]+', '_', verdict).strip('_')}", n)
-    for a in assessments:
-        key = a.claim.id.replace("-", "_")
-        glue_number(f"claim_{key}_verdict", a.verdict)
-        glue_number(f"claim_{key}_measured", a.value_text())
-        glue_number(f"claim_{key}_statement", a.claim.statement)  # the front page's summary table
-    effects = {c.id: ledger.critique_texts(c, results) for c in ledger.CRITIQUES}
-    for critique_id, effect in effects.items():
-        glue_number(f"crit_{critique_id.replace('-', '_')}_effect", effect["text"])
-    return effects

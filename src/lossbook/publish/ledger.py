@@ -62,7 +62,7 @@ __all__ = [
     "VERDICTS", "REPRODUCED", "REFUTED", "INCONCLUSIVE", "ATYPICAL", "ARTIFACT", "UNTESTABLE", "NOT_RUN",
     "NOT_MEASURED", "to_estimate", "lookup", "standard_error", "RULES", "build_rule", "Decision", "Assessment",
     "assess", "ledger", "verdict_counts", "measure_effect", "critique_texts", "chapters_needed", "source_claims",
-    "Claim", "Critique", "CRITIQUES", "SOURCES", "CLAIM_BUILDERS",
+    "Claim", "Critique", "CRITIQUES", "SOURCES", "CLAIM_BUILDERS", "glue_ledger",
 ]
 
 REPRODUCED = "reproduced"
@@ -611,3 +611,31 @@ def critique_texts(critique: Critique, results: Mapping[str, Mapping | None]) ->
     if parts and main is not None:
         text += " (" + "; ".join(parts) + ")"
     return {"status": status, "text": text}
+
+
+def glue_ledger(assessments, results) -> dict[str, dict]:
+    """Glue (:mod:`lossbook.publish.glue`) every number the book's text quotes from the claims ledger;
+    return each critique's measured effect (``{critique id: {"status", "text"}}``).
+
+    Names: ``ledger_n_claims``, ``ledger_counts_sentence``, ``ledger_n_<verdict>`` (words joined by
+    ``_``), per claim ``claim_<id>_verdict``, ``_measured`` and ``_statement``, and per critique
+    ``crit_<id>_effect`` (ids with ``_`` for ``-``).
+    """
+    import re
+
+    from lossbook.publish.glue import glue_number
+
+    counts = verdict_counts(assessments)
+    glue_number("ledger_n_claims", len(assessments))
+    glue_number("ledger_counts_sentence", counts_sentence(counts))
+    for verdict, n in counts.items():
+        glue_number(f"ledger_n_{re.sub(r'[^a-z]+', '_', verdict).strip('_')}", n)
+    for a in assessments:
+        key = a.claim.id.replace("-", "_")
+        glue_number(f"claim_{key}_verdict", a.verdict)
+        glue_number(f"claim_{key}_measured", a.value_text())
+        glue_number(f"claim_{key}_statement", a.claim.statement)  # the front page's summary table
+    effects = {c.id: critique_texts(c, results) for c in CRITIQUES}
+    for critique_id, effect in effects.items():
+        glue_number(f"crit_{critique_id.replace('-', '_')}_effect", effect["text"])
+    return effects

@@ -293,7 +293,7 @@ def verdict_chart(per_source: pd.DataFrame):
 
 def critique_effects_table(effects: Mapping[str, dict]) -> pd.DataFrame:
     """One row per critique of the ledger (indexed by its title): the measured effect's text
-    (``effects[critique id]["text"]``, from :func:`lossbook.publish.glue.glue_ledger`) and what it is."""
+    (``effects[critique id]["text"]``, from :func:`lossbook.publish.ledger.glue_ledger`) and what it is."""
     from lossbook.publish.ledger import CRITIQUES
 
     return pd.DataFrame([{"problem": c.title, "measured effect": effects[c.id]["text"], "what it is": c.effect}

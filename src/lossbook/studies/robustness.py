@@ -31,7 +31,7 @@ from lossbook.core import params as checks
 from lossbook.core import validate
 from lossbook.core.estimate import Estimate
 from lossbook.core.metrics import expected_calibration_error
-from lossbook.core.params import Interval, ListOf
+from lossbook.core.params import Interval, ListOf, SubsetOf
 from lossbook.studies import dia
 from lossbook.studies import synthetic as syn
 
@@ -45,11 +45,26 @@ __all__ = [
 #: The DIA chapter's training parameters (same names, same defaults, same constraints): with them,
 #: :func:`lossbook.studies.dia.main_grid` reads the DIA chapter's own fold models from the cache.
 DIA_TRAINING = ("n_splits", "n_repeats", "max_epochs", "patience", "batch_size", "learning_rate", "val_fraction",
-                "pos_class_weight", "label_smoothing", "seed", "models", "losses", "variant_models")
+                "pos_class_weight", "label_smoothing", "seed", "models", "losses", "variant_models", "n_refits")
+
+#: The grids of :mod:`lossbook.studies.sensitivity` whose repeats may be fewer than the chapter's
+#: (``None``: all of them).
+GRID_REPEATS = ("tune_repeats", "focal_repeats", "collapse_repeats", "variance_repeats")
 
 #: The chapter's parameters as data (defaults: the notebook's parameters cell).
 CONSTRAINTS = {
     **{name: dia.CONSTRAINTS[name] for name in DIA_TRAINING},
+    "learning_rates": ListOf(Interval(float, 0, 1, closed="right")),
+    "tune_models": SubsetOf(dia.MODELS),
+    "focal_alphas": ListOf(Interval(float, 0, 1), allow_none_items=True),
+    "focal_gammas": ListOf(Interval(float, 0, 10)),
+    "collapse_pool_sizes": ListOf(Interval(int, 1, 16)),
+    "collapse_dense_units": ListOf(Interval(int, 1, 1024)),
+    "collapse_dice_eps": ListOf(Interval(float, 0, 10, closed="right")),
+    "collapse_learning_rates": ListOf(Interval(float, 0, 1, closed="right")),
+    "n_inits": Interval(int, 2, 20),
+    "min_difference": Interval(float, 0, 1, closed="neither"),
+    **{name: [None, Interval(int, 1, None)] for name in GRID_REPEATS},  # None: all of n_repeats
     "n_bins": Interval(int, 2, 50),
     "train_steps": ListOf(Interval(int, 1, 5000)),
     "n_seeds": Interval(int, 1, 1000),
@@ -84,6 +99,15 @@ def check_parameters(**params) -> tuple[dict, dict]:
     if "mlp" not in dia_p["models"] or set(dia_p["losses"]) != set(dia.LOSSES):
         raise ValueError(f"models {dia_p['models']} and losses {dia_p['losses']}: the chapter needs 'mlp' in models "
                          f"and every loss {list(dia.LOSSES)} (its MLP reliability diagrams and loss comparisons)")
+    for name in GRID_REPEATS:
+        p[name] = dia_p["n_repeats"] if p[name] is None else p[name]
+        if p[name] > dia_p["n_repeats"]:
+            raise ValueError(f"{name} must be at most n_repeats ({dia_p['n_repeats']}): a grid's folds are the "
+                             f"DIA chapter's first repeats, got {p[name]}")
+    if dia_p["learning_rate"] not in p["learning_rates"]:
+        raise ValueError(f"learning_rates {p['learning_rates']} must include learning_rate ({dia_p['learning_rate']}), "
+                         "the DIA chapter's rate that tuning is compared with")
+    p["tune_models"] = [m for m in dia.MODELS if m in checks.subset("tune_models", p["tune_models"], dia.MODELS)]
     steps = list(p["train_steps"])
     if len(set(steps)) != len(steps) or steps != sorted(steps) or len(steps) < 2:
         raise ValueError(f"train_steps must hold at least two distinct lengths in increasing order, got {steps!r}")
