@@ -294,6 +294,12 @@ def _nested(values: np.ndarray) -> tuple[float, float]:
     return max(between, 0.0), within
 
 
+def _percentile_estimate(point: float, sample: np.ndarray, n: int) -> Estimate:
+    """``point`` with the 95 % percentile interval of its bootstrap ``sample`` (widened to hold the point)."""
+    lo, hi = np.nanpercentile(sample, [2.5, 97.5])
+    return Estimate(point, float(min(lo, point)), float(max(hi, point)), n=n, method="bootstrap")
+
+
 def variance_components(frame: pd.DataFrame, metric: str = "roc_auc", *, contrast: tuple[str, str] | None = None,
                         n_boot: int = 2000, seed: int = 0) -> dict:
     """Split and initialisation variance of ``metric``, per (model, loss) of ``frame`` and, with
@@ -324,14 +330,9 @@ def variance_components(frame: pd.DataFrame, metric: str = "roc_auc", *, contras
         draws = np.array([_nested(values[rng.integers(0, len(values), len(values))]) for _ in range(n_boot)])
         share = within / (within + between) if within + between > 0 else float("nan")
         shares = draws[:, 1] / np.where(draws.sum(axis=1) > 0, draws.sum(axis=1), np.nan)
-
-        def interval(point, sample):
-            lo, hi = np.nanpercentile(sample, [2.5, 97.5])
-            return Estimate(point, float(min(lo, point)), float(max(hi, point)), n=len(values), method="bootstrap")
-
-        out[name] = {"sd_split": interval(math.sqrt(between), np.sqrt(draws[:, 0])),
-                     "sd_init": interval(math.sqrt(within), np.sqrt(draws[:, 1])),
-                     "share_init": interval(share, shares),
+        out[name] = {"sd_split": _percentile_estimate(math.sqrt(between), np.sqrt(draws[:, 0]), len(values)),
+                     "sd_init": _percentile_estimate(math.sqrt(within), np.sqrt(draws[:, 1]), len(values)),
+                     "share_init": _percentile_estimate(share, shares, len(values)),
                      "variance_split": between, "variance_init": within}
     return {"components": out, "n_splits": int(values.shape[0]), "n_inits": int(values.shape[1])}
 
