@@ -129,9 +129,14 @@ def test_collapse_summary_and_the_words_of_a_grid():
                                                         "finding": "not found at any α and γ"}
 
 
-def test_heat_panels_are_legible_on_the_page():
-    values = pd.DataFrame([[0.1, 0.9], [0.5, 1.0]], index=["a", "b"], columns=["x", "y"])
-    fig, _ = sens.heat_panels({"one": (values, values.map("{:.2f}".format)), "two": (values, values.astype(str))},
-                              vmin=0, vmax=1, colorbar_label="share")
-    assert plots.smallest_font_pt(fig) >= plots.MIN_FONT_PT
+def test_heat_panels_are_legible_on_the_page(tmp_path):
+    cells = pd.DataFrame([{"alpha": a, "gamma": g, "f1_vs_ref": Estimate(0.1 * g - 0.2, 0.1 * g - 0.3, 0.1 * g - 0.1, n=5)}
+                          for a in (np.nan, 0.25) for g in (0.0, 2.0, 5.0)])
+    values, notes = sens.difference_matrices(cells, "alpha", "gamma", "f1_vs_ref")
+    assert list(values.index) == ["none", "0.25"] and (values.index.name, values.columns.name) == ("α", "γ")
+    assert notes.loc["none", "5"] == "+0.30*" and notes.loc["none", "2"] == "0.00"
+    fig, axes = sens.heat_panels({"one": (values, notes), "two": (values, notes), "three": (values, notes)},
+                                 vmin=-0.3, vmax=0.3, colorbar_label="share")
+    assert plots.smallest_font_pt(fig) >= plots.MIN_FONT_PT and not axes[1, 1].axison
+    fig.savefig(tmp_path / "heat.png")
     assert sens.factor_label("alpha", None) == "α = none" and sens.factor_label("dice_eps", 1e-6) == "Dice ε = 1e-06"

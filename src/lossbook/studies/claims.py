@@ -437,6 +437,20 @@ CRITIQUES = (
              "Compare threshold-free metrics, or choose the threshold on training data for every loss.",
              "chapter-synthetic",
              also={"balanced accuracy": ("synthetic", "paired_focal_minus_bce.balanced_accuracy.difference")}),
+    Critique("alpha-minority", "Focal α = 0.25 down-weights a minority positive class",
+             "recall at threshold 0.5 of MLP + focal (γ = 2) with the paper's α = 0.25 instead of no class "
+             "weight, paired over the same leak-free folds (corrected t)",
+             ("robustness", ("focal_grid", "alpha_effect", "recall")),
+             "Weight the class one wants to find (α above 0.5 for a minority positive) or leave α out, and "
+             "choose the threshold on training data.", "chapter-robustness",
+             also={"F1": ("robustness", ("focal_grid", "alpha_effect", "f1")),
+                   "ROC-AUC": ("robustness", ("focal_grid", "alpha_effect", "roc_auc"))}),
+    Critique("averaged-refits", "An averaged score set beside single-model scores",
+             "standard deviation of the external ROC-AUC of one refit of MLP + focal; the DIA chapter's external "
+             "score averages the refits' probabilities, the CV scores come from one network per fold",
+             ("robustness", "variance.external_refits.single_sd"),
+             "Report the spread of single models beside an averaged score, or average the CV fold models alike.",
+             "chapter-robustness"),
     Critique("loss-values", "Loss values compared across losses",
              "ratio of focal loss (γ=2, α=0.25) to BCE on the same predictions",
              ("losses", Ratio(("comparability_table", "noisy ranker", "focal γ=2, α=0.25"),

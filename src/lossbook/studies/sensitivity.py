@@ -43,7 +43,7 @@ __all__ = [
     "collapse_finding", "variance_components", "repeats_needed", "refit_spread", "factor_label", "FACTOR_WORDS",
     "tuning_evidence", "level_contrast", "tuned_table", "contrast_table", "cells_table", "collapse_table",
     "collapse_matrices", "difference_matrices", "grid_matrix", "heat_panels", "variance_table", "repeats_words",
-    "records", "ledger_evidence",
+    "records", "ledger_evidence", "level", "level_text", "cell_mask", "COLLAPSE_ARMS",
 ]
 
 #: Where each factor lives in the DIA parameters: a top-level name, or (key, owner, option) of
@@ -64,6 +64,11 @@ FACTOR_WORDS = {"learning_rate": "learning rate", "alpha": "α", "gamma": "γ", 
 
 _KEYS = ["model", "loss", "repeat", "fold"]
 
+#: The arms the collapse map trains, and how the page names them. Leak-free, the inner model
+#: (fit on the training fold less its validation rows) is mapped: the refit would double the
+#: cost of the dearest network and adds nothing to whether the network collapses.
+COLLAPSE_ARMS = {"leak_free_no_refit": "leak-free", "leaky": "leaky"}
+
 
 def chapter_value(name: str, p: Mapping):
     """The value the DIA chapter uses for factor ``name`` (its parameters ``p`` for the learning rate)."""
@@ -76,10 +81,26 @@ def chapter_value(name: str, p: Mapping):
     return dia.LOSS_PARAMS[owner][option] if where == "loss_params" else CNN_CHOICES[option]
 
 
+def level(value):
+    """A factor level as the grids compare it: ``None`` for "not set" however a frame stores it (None or NaN)."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def level_text(value) -> str:
+    """A level in words: ``"none"``, ``"0.25"``, ``"1e-06"``, ``"4"``."""
+    value = level(value)
+    return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def factor_label(name: str, value) -> str:
     """``"α = none"``, ``"pool size = 4"``: one factor level in words."""
-    text = "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-    return f"{FACTOR_WORDS.get(name, name)} = {text}"
+    return f"{FACTOR_WORDS.get(name, name)} = {level_text(value)}"
+
+
+def cell_mask(frame: pd.DataFrame, cell: Mapping) -> np.ndarray:
+    """Rows of ``frame`` whose factor columns hold the levels of ``cell`` (``{factor: level}``)."""
+    return np.logical_and.reduce([frame[name].map(level).map(lambda v, want=level(want): v == want).to_numpy(bool)
+                                  for name, want in cell.items()])
 
 
 def variant_parameters(p: Mapping, factors: Mapping, *, n_repeats: int | None = None) -> dict:
@@ -230,11 +251,9 @@ def cell_summary(frame: pd.DataFrame, factors: Sequence[str], reference: pd.Data
     n_train, n_test = dia._sizes(reference)
     ref = {m: reference.set_index(["repeat", "fold"])[m].astype(float).sort_index() for m in metrics}
     rows = []
-    cells = list(dict.fromkeys(tuple(row) for row in frame[list(factors)].itertuples(index=False)))
+    cells = list(dict.fromkeys(tuple(map(level, row)) for row in frame[list(factors)].itertuples(index=False)))
     for cell in cells:
-        mask = np.logical_and.reduce([frame[name].map(lambda v, level=level: v == level or v is level)
-                                      for name, level in zip(factors, cell)])
-        scores = frame[mask].set_index(["repeat", "fold"]).sort_index()
+        scores = frame[cell_mask(frame, dict(zip(factors, cell)))].set_index(["repeat", "fold"]).sort_index()
         row = dict(zip(factors, cell))
         for m in metrics:
             row[m] = dia.mean_estimate(scores[m].astype(float), n_train=n_train, n_test=n_test)
@@ -383,11 +402,13 @@ def refit_spread(X, y, X_ext, y_ext, p: Mapping, configs, *, data_sha256: str) -
 
 def grid_matrix(summary: pd.DataFrame, rows: str, columns: str, value) -> pd.DataFrame:
     """A heat map's matrix: levels of ``rows`` down, of ``columns`` across, cells ``value(row)`` of
-    ``summary`` (one row per cell); level order as in ``summary``; labels in words."""
+    ``summary`` (one row per cell); level order as in ``summary``; the axes named in words."""
     out = {}
     for _, row in summary.iterrows():
-        out.setdefault(factor_label(columns, row[columns]), {})[factor_label(rows, row[rows])] = value(row)
-    return pd.DataFrame(out)
+        out.setdefault(level_text(row[columns]), {})[level_text(row[rows])] = value(row)
+    matrix = pd.DataFrame(out)
+    matrix.index.name, matrix.columns.name = FACTOR_WORDS.get(rows, rows), FACTOR_WORDS.get(columns, columns)
+    return matrix
 
 
 def heat_panels(panels: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]], *, vmin: float, vmax: float,
@@ -404,19 +425,22 @@ def heat_panels(panels: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]], *, vmin
     from lossbook.core.plots import PAGE_WIDTH_IN
 
     nrows = math.ceil(len(panels) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH_IN, height_in * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH_IN, height_in * nrows), squeeze=False,
+                             layout="constrained")
     image = None
     for ax, (title, (values, notes)) in zip(axes.flat, panels.items()):
         image = ax.imshow(values.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
         ax.set_xticks(range(values.shape[1]), values.columns)
         ax.set_yticks(range(values.shape[0]), values.index)
-        ax.set_title(title)
+        ax.set(title=title, xlabel=values.columns.name, ylabel=values.index.name)
+        ax.grid(False)
         for (i, j), text in np.ndenumerate(notes.to_numpy()):
-            shade = (values.iat[i, j] - vmin) / (vmax - vmin) if vmax > vmin else 0
-            ax.text(j, i, text, ha="center", va="center", color="white" if shade > 0.6 else "black")
+            red, green, blue, _ = image.cmap(image.norm(values.iat[i, j]))
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # white text on a dark cell
+            ax.text(j, i, text, ha="center", va="center", color="white" if dark else "black")
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    fig.colorbar(image, ax=axes.ravel().tolist(), label=colorbar_label, shrink=0.8)
+    fig.colorbar(image, ax=axes, label=colorbar_label, shrink=0.8)
     return fig, axes
 
 
@@ -441,9 +465,7 @@ def level_contrast(frame: pd.DataFrame, factors: Mapping, other: Mapping, metric
     """``metric`` of the cell ``other`` minus that of the cell ``factors`` of one :func:`variant_runs`
     frame (one model and loss), paired per fold (corrected t)."""
     def scores(cell):
-        mask = np.logical_and.reduce([frame[name].map(lambda v, level=level: v == level or v is level)
-                                      for name, level in cell.items()])
-        return frame[mask].set_index(["repeat", "fold"])[metric].astype(float).sort_index()
+        return frame[cell_mask(frame, cell)].set_index(["repeat", "fold"])[metric].astype(float).sort_index()
 
     n_train, n_test = dia._sizes(frame)
     return dia.paired_estimate(scores(factors), scores(other), n_train=n_train, n_test=n_test)[0]
@@ -483,7 +505,7 @@ def collapse_table(summary: pd.DataFrame, factors: Sequence[str]) -> pd.DataFram
     for _, row in summary.iterrows():
         cell = ", ".join(factor_label(name, row[name]) for name in factors)
         e = row["collapse"]
-        out.setdefault(dia.PROTOCOL_WORDS.get(row["arm"], row["arm"]), {})[cell] = (
+        out.setdefault(COLLAPSE_ARMS.get(row["arm"], row["arm"]), {})[cell] = (
             f"{round(e.estimate * row['n_folds'])} of {row['n_folds']} ({e.ci_low:.2f}–{e.ci_high:.2f})")
     return pd.DataFrame(out)
 
@@ -501,8 +523,12 @@ def difference_matrices(cells: pd.DataFrame, rows: str, columns: str, column: st
     """``(estimates, notes)`` of one ``<metric>_vs_ref`` column of :func:`cell_summary` for
     :func:`heat_panels`; a note is the estimate, starred when its interval excludes zero."""
     values = grid_matrix(cells, rows, columns, lambda row: row[column].estimate)
-    notes = grid_matrix(cells, rows, columns, lambda row: f"{row[column].estimate:+.2f}".replace("-", "−")
-                        + ("*" if _direction(row[column]) != "not clearly different" else ""))
+    def note(row):
+        text = f"{row[column].estimate:+.2f}"
+        text = "0.00" if float(text) == 0 else text.replace("-", "−")  # no signed zero on the page
+        return text + ("*" if _direction(row[column]) != "not clearly different" else "")
+
+    notes = grid_matrix(cells, rows, columns, note)
     return values, notes
 
 
@@ -535,7 +561,7 @@ def ledger_evidence(changes: Mapping, focal_finding: Mapping, collapse_found: Ma
     ``tuning_f1`` (MLP focal − BCE F1 with tuned rates), ``focal_grid`` (focal − BCE F1 over α and
     γ), ``collapse`` (CNN + Dice, leak-free, over its cells) and ``external_refits``."""
     focal = focal_finding
-    leak_free = collapse_found["leak_free"]
+    leak_free = collapse_found["leak_free_no_refit"]
     n_refits = len(spread["single"])
     return {
         "tuning_f1": tuning_evidence(changes["contrasts"]["mlp|bce|f1"]),
