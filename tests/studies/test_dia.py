@@ -166,6 +166,7 @@ def test_variant_keys_change_only_what_they_name():
     p = dia.check_parameters()
     book = dia._config("cnn", "focal", p)
     assert book.loss_params == (("alpha", 0.25), ("gamma", 2.0)) and book.network_options == ()
+    assert "network_options" not in book.as_dict()  # the book's networks keep their keys and initial weights
     q = {**p, "loss_params": {"focal": {"alpha": None}, "dice": {"eps": 1e-6}}, "network_options": {"cnn": {"pool_size": 4}}}
     varied = dia._config("cnn", "focal", q)
     assert varied.loss_params == (("alpha", None), ("gamma", 2.0)) and varied.network_options == (("pool_size", 4),)

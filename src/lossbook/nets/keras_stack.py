@@ -80,7 +80,13 @@ class TrainConfig:
     dropout: bool = True
 
     def as_dict(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        """The config as JSON-able data, for cache keys and the seeds derived from them. Empty
+        ``network_options`` are left out, so the book's networks keep the keys and initial
+        weights they had before options existed."""
+        out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        if not self.network_options:
+            del out["network_options"]
+        return out
 
 
 @dataclass
