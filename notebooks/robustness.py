@@ -95,6 +95,7 @@ from lossbook.studies import synthetic as syn
 
 # %%
 parameters, dia_parameters = rob.check_parameters(**lbparams.collect(globals(), rob.CONSTRAINTS))
+tune_repeats, focal_repeats, collapse_repeats, variance_repeats = (parameters[name] for name in rob.GRID_REPEATS)
 seeding.seed_everything(seed)
 syn.set_torch_threads(n_threads)
 plots.set_style()
@@ -313,7 +314,7 @@ rate_runs = sens.variant_runs(X, y, dia_parameters, [{"learning_rate": r} for r 
 bar.close()
 default_runs = rate_runs[rate_runs["learning_rate"] == learning_rate]
 tuned_runs = sens.select_by_validation(rate_runs, prefer=learning_rate)
-tuned = sens.tuned_comparison(default_runs, tuned_runs)
+tuned = sens.tuned_comparison(default_runs, tuned_runs, metrics=dia.PAPER_METRICS)
 changes = sens.contrast_changes(default_runs, tuned_runs)
 
 # %% [markdown]

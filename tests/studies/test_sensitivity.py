@@ -140,3 +140,10 @@ def test_heat_panels_are_legible_on_the_page(tmp_path):
     assert plots.smallest_font_pt(fig) >= plots.MIN_FONT_PT and not axes[1, 1].axison
     fig.savefig(tmp_path / "heat.png")
     assert sens.factor_label("alpha", None) == "α = none" and sens.factor_label("dice_eps", 1e-6) == "Dice ε = 1e-06"
+
+
+def test_cells_match_a_missing_alpha_however_the_frame_stores_it():
+    frame = pd.DataFrame({"alpha": [np.nan, 0.25, np.nan], "gamma": [2.0, 2.0, 0.0]})
+    assert list(sens.cell_mask(frame, {"alpha": None, "gamma": 2.0})) == [True, False, False]
+    assert list(sens.cell_mask(frame.astype(object).where(frame.notna(), None), {"alpha": None})) == [True, False, True]
+    assert list(sens.cell_mask(frame, {})) == [True, True, True]

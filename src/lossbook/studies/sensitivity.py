@@ -99,8 +99,9 @@ def factor_label(name: str, value) -> str:
 
 def cell_mask(frame: pd.DataFrame, cell: Mapping) -> np.ndarray:
     """Rows of ``frame`` whose factor columns hold the levels of ``cell`` (``{factor: level}``)."""
-    return np.logical_and.reduce([frame[name].map(level).map(lambda v, want=level(want): v == want).to_numpy(bool)
-                                  for name, want in cell.items()])
+    # compared value by value: pandas would turn a None that a mapping returns back into NaN
+    return np.logical_and.reduce([np.array([level(v) == level(want) for v in frame[name]], dtype=bool)
+                                  for name, want in cell.items()] + [np.ones(len(frame), dtype=bool)])
 
 
 def variant_parameters(p: Mapping, factors: Mapping, *, n_repeats: int | None = None) -> dict:
