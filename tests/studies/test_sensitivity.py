@@ -126,7 +126,12 @@ def test_collapse_summary_and_the_words_of_a_grid():
     assert sens.grid_finding([above, above], over="α and γ")["finding"] == "holds across α and γ"
     assert sens.grid_finding([above, zero], over="α and γ")["finding"] == "depends on α and γ"
     assert sens.grid_finding([zero], over="α and γ") == {"n": 1, "n_above": 0, "n_below": 0,
-                                                        "finding": "not found at any α and γ"}
+                                                        "finding": "not clearly above zero at any α and γ"}
+    five = sens.collapse_summary(pd.DataFrame([{"arm": "leaky", "pool_size": 2, "single_class": True,
+                                                "roc_auc": 0.5}] * 5), ["pool_size"])
+    assert sens.collapse_finding(five, over="pool size")["leaky"]["finding"] == "inconclusive over pool size"
+    assert sens.collapse_finding(summary.iloc[:1], over="p")["leak_free"]["finding"] == "holds across p"
+    assert sens.collapse_finding(summary.iloc[1:], over="p")["leak_free"]["finding"] == "absent across p"
 
 
 def test_heat_panels_are_legible_on_the_page(tmp_path):

@@ -267,13 +267,13 @@ def cell_summary(frame: pd.DataFrame, factors: Sequence[str], reference: pd.Data
 def grid_finding(estimates: Sequence[Estimate], *, over: str) -> dict:
     """How many of a grid's paired estimates lie wholly above zero, wholly below, or neither, and the
     words for the ledger: ``"holds across <over>"`` when every one lies above zero, ``"depends on
-    <over>"`` when some do, ``"not found at any <over>"`` when none does."""
+    <over>"`` when some do, ``"not clearly above zero at any <over>"`` when none does."""
     words = [_direction(e) for e in estimates]
     n_above, n_below = words.count("above"), words.count("below")
     if not words:
         raise ValueError("no estimates to judge")
     finding = (f"holds across {over}" if n_above == len(words) else
-               f"depends on {over}" if n_above else f"not found at any {over}")
+               f"depends on {over}" if n_above else f"not clearly above zero at any {over}")
     return {"n": len(words), "n_above": n_above, "n_below": n_below, "finding": finding}
 
 
@@ -291,14 +291,17 @@ def collapse_summary(frame: pd.DataFrame, factors: Sequence[str]) -> pd.DataFram
 def collapse_finding(*summaries: pd.DataFrame, over: str) -> dict:
     """Per arm, over the cells of every :func:`collapse_summary` given: the cells where most folds
     collapse (the interval lies above one half), where few do (below one half), and words:
-    ``"holds across <over>"`` when most folds collapse in every cell, else ``"depends on <over>"``."""
+    ``"holds across <over>"`` when most folds collapse in every cell, ``"depends on <over>"`` when
+    some cells collapse and others do not, ``"absent across <over>"`` when none does, and
+    ``"inconclusive over <over>"`` otherwise (cells whose interval straddles one half: too few folds)."""
     summary = pd.concat(summaries, ignore_index=True)
     out = {}
     for arm, g in summary.groupby("arm", sort=False):
         most = int(sum(e.ci_low > 0.5 for e in g["collapse"]))
         few = int(sum(e.ci_high < 0.5 for e in g["collapse"]))
-        out[arm] = {"n_cells": len(g), "n_most": most, "n_few": few,
-                    "finding": f"holds across {over}" if most == len(g) else f"depends on {over}"}
+        finding = (f"holds across {over}" if most == len(g) else f"absent across {over}" if few == len(g) else
+                   f"depends on {over}" if most and few else f"inconclusive over {over}")
+        out[arm] = {"n_cells": len(g), "n_most": most, "n_few": few, "finding": finding}
     return out
 
 
