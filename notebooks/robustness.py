@@ -318,7 +318,7 @@ tuned = sens.tuned_comparison(default_runs, tuned_runs, metrics=dia.PAPER_METRIC
 changes = sens.contrast_changes(default_runs, tuned_runs)
 
 # %% [markdown]
-# {numref}`tbl-rob-tuned-auc` and {numref}`tbl-rob-tuned-f1` set the tuned scores beside the
+# {numref}`tbl-rob-tuned-roc_auc` and {numref}`tbl-rob-tuned-f1` set the tuned scores beside the
 # default ones, and {numref}`tbl-rob-rates` shows which rates the folds chose.
 
 # %%
@@ -418,7 +418,7 @@ fig, _ = sens.heat_panels(panels, vmin=-0.3, vmax=0.3, cmap="RdBu", colorbar_lab
 plots.save_figure(fig, CHAPTER, "focal_grid", glue_key="fig_rob_focal")
 focal_columns = {"roc_auc_vs_ref": "ROC-AUC − BCE", "f1_vs_ref": "F1 − BCE", "recall_vs_ref": "recall − BCE"}
 tables.glue_table("tbl_rob_focal_cells", sens.cells_table(focal_cells, ["alpha", "gamma"], list(focal_columns)),
-                  headers=focal_columns, index_header="focal loss", decimals=3)
+                  headers=focal_columns, index_header="focal α, γ", decimals=3)
 
 # %% [markdown]
 # ```{glue:figure} fig_rob_focal

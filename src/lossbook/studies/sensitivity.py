@@ -429,8 +429,9 @@ def heat_panels(panels: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]], *, vmin
     from lossbook.core.plots import PAGE_WIDTH_IN
 
     nrows = math.ceil(len(panels) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH_IN, height_in * nrows), squeeze=False,
-                             layout="constrained")
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, height_in * nrows))
+    grid = fig.add_gridspec(nrows, ncols + 1, width_ratios=[1] * ncols + [0.05])  # the last column: the scale
+    axes = np.array([[fig.add_subplot(grid[r, c]) for c in range(ncols)] for r in range(nrows)])
     image = None
     for ax, (title, (values, notes)) in zip(axes.flat, panels.items()):
         image = ax.imshow(values.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
@@ -444,7 +445,7 @@ def heat_panels(panels: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]], *, vmin
             ax.text(j, i, text, ha="center", va="center", color="white" if dark else "black")
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    fig.colorbar(image, ax=axes, label=colorbar_label, shrink=0.8)
+    fig.colorbar(image, cax=fig.add_subplot(grid[:, -1]), label=colorbar_label)
     return fig, axes
 
 
@@ -498,8 +499,10 @@ def contrast_table(changes: Mapping) -> pd.DataFrame:
 
 
 def cells_table(cells: pd.DataFrame, factors: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
-    """Rows: the cells of :func:`cell_summary` in words (``"α = none, γ = 2"``); the given columns."""
-    index = [", ".join(factor_label(name, row[name]) for name in factors) for _, row in cells.iterrows()]
+    """Rows: the cells of :func:`cell_summary`, their levels in ``factors`` order (``"none, 2"``); the
+    given columns. The index is named by the factors (``"α, γ"``)."""
+    index = pd.Index([", ".join(level_text(row[name]) for name in factors) for _, row in cells.iterrows()],
+                     name=", ".join(FACTOR_WORDS.get(name, name) for name in factors))
     return pd.DataFrame(cells[list(columns)].to_numpy(), index=index, columns=list(columns))
 
 
