@@ -36,6 +36,7 @@ from lossbook.core.metrics import roc_auc
 from lossbook.core.seeding import derive_seed
 from lossbook.nets.models import CNN_CHOICES
 from lossbook.studies import dia
+from lossbook.studies.robustness import direction
 
 __all__ = [
     "FACTORS", "chapter_value", "variant_parameters", "factorial", "variant_runs", "select_by_validation",
@@ -172,11 +173,6 @@ def select_by_validation(frame: pd.DataFrame, factor: str = "learning_rate", *, 
     return chosen.sort_values(_KEYS, kind="mergesort").reset_index(drop=True)
 
 
-def _config_scores(frame: pd.DataFrame, model: str, loss: str, metric: str) -> pd.Series:
-    return frame[(frame.model == model) & (frame.loss == loss)].set_index(["repeat", "fold"])[metric].astype(
-        float).sort_index()
-
-
 def tuned_comparison(default: pd.DataFrame, tuned: pd.DataFrame, metrics: Sequence[str] = ("roc_auc", "f1")) -> dict:
     """Per ``"model+loss"`` and metric: ``default`` and ``tuned`` fold means and ``tuned_minus_default``
     (paired per fold), each an :class:`~lossbook.core.estimate.Estimate` with the corrected resampled t-interval."""
@@ -185,7 +181,7 @@ def tuned_comparison(default: pd.DataFrame, tuned: pd.DataFrame, metrics: Sequen
     for (model, loss), _ in default.groupby(["model", "loss"], sort=False):
         entry = {}
         for metric in metrics:
-            a, b = _config_scores(default, model, loss, metric), _config_scores(tuned, model, loss, metric)
+            a, b = dia._fold_scores(default, model, loss, metric), dia._fold_scores(tuned, model, loss, metric)
             entry[metric] = {"default": dia.mean_estimate(a, n_train=n_train, n_test=n_test),
                              "tuned": dia.mean_estimate(b, n_train=n_train, n_test=n_test),
                              "tuned_minus_default": dia.paired_estimate(a, b, n_train=n_train, n_test=n_test)[0]}
@@ -202,11 +198,8 @@ def chosen_shares(tuned: pd.DataFrame, factor: str = "learning_rate") -> pd.Data
 
 
 def _direction(estimate: Estimate) -> str:
-    if estimate.has_interval and estimate.ci_low > 0:
-        return "above"
-    if estimate.has_interval and estimate.ci_high < 0:
-        return "below"
-    return "not clearly different"
+    """"above", "below" or "not clearly different": where the interval lies (:func:`robustness.direction`)."""
+    return direction(estimate, above="above", below="below", neither="not clearly different")
 
 
 def contrast_changes(default: pd.DataFrame, tuned: pd.DataFrame, *, reference: str = "focal",
@@ -222,14 +215,14 @@ def contrast_changes(default: pd.DataFrame, tuned: pd.DataFrame, *, reference: s
     contrasts = {}
     for model in dict.fromkeys(default["model"]):
         ran = set(default.loc[default.model == model, "loss"])
+        if reference not in ran:
+            continue
         for other in [loss for loss in dia.LOSSES if loss in ran and loss != reference]:
-            if reference not in ran:
-                continue
             for metric in metrics:
                 entry = {}
                 for name, frame in (("default", default), ("tuned", tuned)):
-                    entry[name] = dia.paired_estimate(_config_scores(frame, model, other, metric),
-                                                      _config_scores(frame, model, reference, metric),
+                    entry[name] = dia.paired_estimate(dia._fold_scores(frame, model, other, metric),
+                                                      dia._fold_scores(frame, model, reference, metric),
                                                       n_train=n_train, n_test=n_test)[0]
                     entry[f"{name}_word"] = _direction(entry[name])
                 contrasts[f"{model}|{other}|{metric}"] = entry
