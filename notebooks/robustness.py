@@ -414,7 +414,7 @@ auc_finding = sens.grid_finding(list(focal_cells["roc_auc_vs_ref"]), over="α an
 # %%
 panels = {f"{words} − BCE": sens.difference_matrices(focal_cells, "alpha", "gamma", f"{metric}_vs_ref")
           for metric, words in (("roc_auc", "ROC-AUC"), ("f1", "F1"), ("recall", "recall"))}
-fig, _ = sens.heat_panels(panels, vmin=-0.3, vmax=0.3, cmap="RdBu", colorbar_label="focal − BCE (MLP, leak-free)")
+fig, _ = plots.heat_panels(panels, vmin=-0.3, vmax=0.3, cmap="RdBu", colorbar_label="focal − BCE (MLP, leak-free)")
 plots.save_figure(fig, CHAPTER, "focal_grid", glue_key="fig_rob_focal")
 focal_columns = {"roc_auc_vs_ref": "ROC-AUC − BCE", "f1_vs_ref": "F1 − BCE", "recall_vs_ref": "recall − BCE"}
 tables.glue_table("tbl_rob_focal_cells", sens.cells_table(focal_cells, ["alpha", "gamma"], list(focal_columns)),
@@ -498,7 +498,7 @@ FACTOR_PAIRS = {"network": ("pool_size", "dense_units"), "training": ("dice_eps"
 panels = {f"{words}, {name}":
           sens.collapse_matrices(collapse[name], r, c, arm)
           for arm, words in sens.COLLAPSE_ARMS.items() for name, (r, c) in FACTOR_PAIRS.items()}
-fig, _ = sens.heat_panels(panels, vmin=0, vmax=1, colorbar_label="share of folds predicting one class")
+fig, _ = plots.heat_panels(panels, vmin=0, vmax=1, colorbar_label="share of folds predicting one class")
 plots.save_figure(fig, CHAPTER, "collapse_map", glue_key="fig_rob_collapse")
 for name, factors in FACTOR_PAIRS.items():
     tables.glue_table(f"tbl_rob_collapse_{name}", sens.collapse_table(collapse[name], factors), index_header="cell")

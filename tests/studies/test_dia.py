@@ -155,7 +155,7 @@ def test_cache_key_changes_with_every_parameter():
     for change in ({"learning_rate": 0.01}, {"patience": 5}, {"label_smoothing": 0.1}, {"pos_class_weight": 2.0},
                    {"max_epochs": 50}, {"batch_size": 16}, {"seed": 1}, {"val_fraction": 0.3},
                    {"loss_params": {"bce": {"from_logits": False}}}, {"network_options": {"mlp": {"x": 1}}},
-                   {"init_replicate": 1}, {"init_replicate": 2}):
+                   {"init_replicate": 1}, {"init_replicate": 2}, {"smote": False}):
         q = {**p, **change}
         variants.append(dia.fold_key("leak_free", "inner", dia._config("mlp", "bce", q), q, spec, "sha"))
     keys = {cache_key(v) for v in variants}
@@ -173,6 +173,24 @@ def test_variant_keys_change_only_what_they_name():
     assert dia._config("mlp", "bce", q) == dia._config("mlp", "bce", p)  # options of other losses and networks
     spec = dia.cv_splits(np.array([0, 1] * 10), 2, 1, 0)[0]
     assert "init_replicate" not in dia.fold_key("leak_free", "inner", book, {**p, "init_replicate": 0}, spec, "sha")
+
+
+def test_without_smote_the_fold_trains_at_its_own_prior():
+    X, y = _toy(60, 8)
+    y = (np.arange(60) % 4 == 0).astype(int)  # a quarter positive
+    spec = dia.cv_splits(y, 3, 1, 0)[0]
+    kw = {"seed": 0, "val_fraction": 0.2, "refit_epochs": 3}
+    balanced, _, _ = dia.make_fold_data("leak_free", X, y, spec, **kw)
+    plain, _, rows = dia.make_fold_data("leak_free", X, y, spec, smote=False, **kw)
+    assert balanced.y_train.mean() == 0.5
+    assert np.array_equal(plain.y_train, y[rows["fit"]]) and plain.X_train.shape[0] == len(spec.train)
+    p = dia.check_parameters()
+    assert dia.fold_key("leak_free", "inner", dia._config("mlp", "bce", p), {**p, "smote": True}, spec, "s") == \
+        dia.fold_key("leak_free", "inner", dia._config("mlp", "bce", p), p, spec, "s")  # the book's keys unchanged
+    with pytest.raises(ValueError, match="leak-free arms only"):
+        dia.run_arms(X, y, {**p, "smote": False, "n_splits": 3}, ["leaky"], data_sha256="x")
+    with pytest.raises(ValueError, match="smote must be True or False"):
+        dia.run_arms(X, y, {**p, "smote": "no", "n_splits": 3}, ["leak_free"], data_sha256="x")
 
 
 def test_resume_after_partial_cache_gives_identical_results(monkeypatch, tmp_path):

@@ -37,8 +37,9 @@ def p():
 
 
 def test_variant_parameters_put_each_factor_where_the_trainer_reads_it(p):
-    q = sens.variant_parameters(p, {"alpha": None, "gamma": 0.0, "pool_size": 4, "learning_rate": 3e-3, "init": 2},
-                                n_repeats=1)
+    q = sens.variant_parameters(p, {"alpha": None, "gamma": 0.0, "pool_size": 4, "learning_rate": 3e-3, "init": 2,
+                                    "smote": False}, n_repeats=1)
+    assert q["smote"] is False and sens.chapter_value("smote", p) is True
     assert q["loss_params"] == {"focal": {"alpha": None, "gamma": 0.0}}
     assert q["network_options"] == {"cnn": {"pool_size": 4}}
     assert (q["learning_rate"], q["init_replicate"], q["n_repeats"]) == (3e-3, 2, 1)
@@ -140,8 +141,8 @@ def test_heat_panels_are_legible_on_the_page(tmp_path):
     values, notes = sens.difference_matrices(cells, "alpha", "gamma", "f1_vs_ref")
     assert list(values.index) == ["none", "0.25"] and (values.index.name, values.columns.name) == ("α", "γ")
     assert notes.loc["none", "5"] == "+0.30*" and notes.loc["none", "2"] == "0.00"
-    fig, axes = sens.heat_panels({"one": (values, notes), "two": (values, notes), "three": (values, notes)},
-                                 vmin=-0.3, vmax=0.3, colorbar_label="share")
+    fig, axes = plots.heat_panels({"one": (values, notes), "two": (values, notes), "three": (values, notes)},
+                                  vmin=-0.3, vmax=0.3, colorbar_label="share")
     assert plots.smallest_font_pt(fig) >= plots.MIN_FONT_PT and not axes[1, 1].axison
     fig.savefig(tmp_path / "heat.png")
     assert sens.factor_label("alpha", None) == "α = none" and sens.factor_label("dice_eps", 1e-6) == "Dice ε = 1e-06"

@@ -156,11 +156,9 @@ def module_closure(roots, root: str | os.PathLike | None = None) -> list[Path]:
     package = root.name
 
     def file_of(module: str) -> Path | None:
-        parts = module.split(".")[1:]
-        for candidate in (root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")):
-            if parts and candidate.is_file() or not parts and candidate.name == "__init__.py" and candidate.is_file():
-                return candidate
-        return None
+        parts = module.split(".")[1:]  # the package itself has only its __init__
+        candidates = [root.joinpath(*parts, "__init__.py")] + ([root.joinpath(*parts).with_suffix(".py")] if parts else [])
+        return next((candidate for candidate in candidates if candidate.is_file()), None)
 
     seen: dict[str, Path] = {}
     todo = [package, *roots]

@@ -845,6 +845,34 @@ def reliability_panels(panels: Mapping[str, Mapping[str, tuple]], *, n_bins: int
     return fig, axes
 
 
+# ------------------------------------------------- annotated heat maps with one colour scale
+def heat_panels(panels: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]], *, vmin: float, vmax: float,
+                colorbar_label: str, cmap: str = "Blues", ncols: int = 2, height_in: float = 2.6):
+    """Annotated heat maps side by side: ``{title: (values, annotations)}``, two frames of one shape
+    (rows down, columns across; annotations are the cell texts). One colour scale for all panels.
+    Returns ``(fig, axes)``.
+    """
+    nrows = -(-len(panels) // ncols)
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, height_in * nrows))
+    grid = fig.add_gridspec(nrows, ncols + 1, width_ratios=[1] * ncols + [0.05])  # the last column: the scale
+    axes = np.array([[fig.add_subplot(grid[r, c]) for c in range(ncols)] for r in range(nrows)])
+    image = None
+    for ax, (title, (values, notes)) in zip(axes.flat, panels.items()):
+        image = ax.imshow(values.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+        ax.set_xticks(range(values.shape[1]), values.columns)
+        ax.set_yticks(range(values.shape[0]), values.index)
+        ax.set(title=title, xlabel=values.columns.name, ylabel=values.index.name)
+        ax.grid(False)
+        for (i, j), text in np.ndenumerate(notes.to_numpy()):
+            red, green, blue, _ = image.cmap(image.norm(values.iat[i, j]))
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # white text on a dark cell
+            ax.text(j, i, text, ha="center", va="center", color="white" if dark else "black")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.colorbar(image, cax=fig.add_subplot(grid[:, -1]), label=colorbar_label)
+    return fig, axes
+
+
 # ------------------------------------------------- overlaid histograms, one panel per quantity
 def histogram_grid(panels: Mapping[str, Mapping[str, tuple]], *, discrete: Sequence[str] = (), n_bins: int = 30,
                    ncols: int = 2, height_in: float = 5.0, ylabel: str = "count"):

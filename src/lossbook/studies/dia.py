@@ -295,7 +295,7 @@ def split_sizes(specs: list[FoldSpec]) -> tuple[int, int]:
 
 def make_fold_data(protocol: str, X, y, spec: FoldSpec, *, seed: int, val_fraction: float,
                    early_stopping: str = "inner", extra: dict | None = None,
-                   refit_epochs: int | None = None) -> tuple[FoldData, np.ndarray, dict]:
+                   refit_epochs: int | None = None, smote: bool = True) -> tuple[FoldData, np.ndarray, dict]:
     """Build one model's :class:`FoldData`, the test fold's labels and the row indices used.
 
     The third value maps "fit" (rows the preprocessing and the network are fitted
@@ -307,6 +307,8 @@ def make_fold_data(protocol: str, X, y, spec: FoldSpec, *, seed: int, val_fracti
     ``refit_epochs``: train on the whole training fold for exactly this many epochs,
     with no early stopping and no validation rows (the refit after an inner split chose
     the epoch count). ``extra`` maps names to raw feature arrays scored after training.
+    ``smote=False`` (leak_free only): filter and scale, no oversampling; the network
+    trains at the training rows' own positive share.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
@@ -320,7 +322,10 @@ def make_fold_data(protocol: str, X, y, spec: FoldSpec, *, seed: int, val_fracti
     else:
         fit_rows, val_rows = train, spec.test
     if protocol == "leak_free":
-        Xtr, ytr, transform = _fit_transform(preprocessor(split_seed), X[fit_rows], y[fit_rows])
+        Xtr, ytr, transform = _fit_transform(preprocessor(split_seed, smote=smote), X[fit_rows], y[fit_rows])
+    elif not smote:
+        raise ValueError(f"smote=False is defined for the leak_free protocol only, got protocol {protocol!r} "
+                         "(its data set is resampled before any split)")
     else:  # leaky, paper: X is already scaled and resampled as a whole
         Xtr, ytr, transform = X[fit_rows].astype(np.float32), y[fit_rows], (lambda A: A)
     evaluate = {"test": np.asarray(transform(X[spec.test]), dtype=np.float32)} if len(spec.test) else {}
@@ -338,8 +343,9 @@ def make_fold_data(protocol: str, X, y, spec: FoldSpec, *, seed: int, val_fracti
 #: (:mod:`lossbook.studies.robustness`); absent, the chapter's own models: ``loss_params``
 #: (loss -> parameters over :data:`LOSS_PARAMS`), ``network_options`` (model -> options of
 #: :func:`lossbook.nets.models.network`), ``init_replicate`` (n > 0: the n-th other
-#: initialisation of every fold model; its seed comes from a key holding n).
-VARIANT_KEYS = ("loss_params", "network_options", "init_replicate")
+#: initialisation of every fold model; its seed comes from a key holding n), ``smote``
+#: (False: leak-free folds filtered and scaled but not oversampled).
+VARIANT_KEYS = ("loss_params", "network_options", "init_replicate", "smote")
 
 
 def _config(model, loss, p) -> TrainConfig:
@@ -366,9 +372,19 @@ def fold_key(protocol: str, early_stopping: str, config: TrainConfig, p: dict, s
         key["refit_epochs"] = int(refit_epochs)
     if p.get("init_replicate"):
         key["init_replicate"] = int(p["init_replicate"])
+    if not _smote(p):
+        key["smote"] = False
     if grouped:
         key["grouped"] = True
     return key
+
+
+def _smote(p: dict) -> bool:
+    """Whether the leak-free folds are oversampled: the ``smote`` variant key, True when absent."""
+    smote = p.get("smote", True)
+    if not isinstance(smote, bool):
+        raise ValueError(f"smote must be True or False, got {smote!r}")
+    return smote
 
 
 @dataclass(frozen=True)
@@ -430,7 +446,8 @@ def _train_fold_models(todo, arms: dict, data: dict, p: dict, config: TrainConfi
         arm = arms[name]
         Xa, ya, _, n_real = data[name]
         fd, y_test, _ = make_fold_data(arm.protocol, Xa, ya, spec, seed=p["seed"], val_fraction=p["val_fraction"],
-                                       early_stopping=arm.early_stopping, refit_epochs=key.get("refit_epochs"))
+                                       early_stopping=arm.early_stopping, refit_epochs=key.get("refit_epochs"),
+                                       smote=_smote(p))
         real = spec.test < n_real
         if arm.protocol != "leak_free":
             fd.evaluate["test_real"] = fd.evaluate["test"][real]
@@ -501,6 +518,10 @@ def run_arms(X, y, p: dict, arms, *, data_sha256: str, models=None, losses=None,
     """
     arms = {name: ARMS[name] for name in arms} if not isinstance(arms, dict) else dict(arms)
     check_class_counts(y, p["n_splits"], p["val_fraction"])
+    resampled = sorted(name for name, arm in arms.items() if arm.protocol != "leak_free")
+    if not _smote(p) and resampled:
+        raise ValueError(f"smote=False is defined for leak-free arms only, got {resampled} (their data set is "
+                         "resampled before any split)")
     cache = cache or DiskCache("dia-folds", code=__name__)
     executor = executor or SerialExecutor()
     X = np.asarray(X, dtype=float)

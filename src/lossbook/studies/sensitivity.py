@@ -43,7 +43,7 @@ __all__ = [
     "tuned_comparison", "contrast_changes", "chosen_shares", "cell_summary", "grid_finding", "collapse_summary",
     "collapse_finding", "variance_components", "repeats_needed", "refit_spread", "factor_label", "FACTOR_WORDS",
     "tuning_evidence", "level_contrast", "tuned_table", "contrast_table", "cells_table", "collapse_table",
-    "collapse_matrices", "difference_matrices", "grid_matrix", "heat_panels", "variance_table", "repeats_words",
+    "collapse_matrices", "difference_matrices", "grid_matrix", "variance_table", "repeats_words",
     "records", "ledger_evidence", "level", "level_text", "cell_mask", "COLLAPSE_ARMS",
 ]
 
@@ -57,11 +57,16 @@ FACTORS = {
     "pool_size": ("network_options", "cnn", "pool_size"),
     "dense_units": ("network_options", "cnn", "dense_units"),
     "init": ("init_replicate",),
+    "smote": ("smote",),
 }
+
+#: The chapter's value of each factor that is a top-level variant key (absent from its parameters).
+_VARIANT_DEFAULTS = {"init_replicate": 0, "smote": True}
 
 #: How the page names each factor.
 FACTOR_WORDS = {"learning_rate": "learning rate", "alpha": "α", "gamma": "γ", "dice_eps": "Dice ε",
-                "pool_size": "pool size", "dense_units": "dense width", "init": "initialisation"}
+                "pool_size": "pool size", "dense_units": "dense width", "init": "initialisation",
+                "smote": "SMOTE"}
 
 _KEYS = ["model", "loss", "repeat", "fold"]
 
@@ -76,8 +81,8 @@ def chapter_value(name: str, p: Mapping):
     where, *path = FACTORS[name]
     if where == "learning_rate":
         return p["learning_rate"]
-    if where == "init_replicate":
-        return 0
+    if where in _VARIANT_DEFAULTS:
+        return _VARIANT_DEFAULTS[where]
     owner, option = path
     return dia.LOSS_PARAMS[owner][option] if where == "loss_params" else CNN_CHOICES[option]
 
@@ -408,40 +413,6 @@ def grid_matrix(summary: pd.DataFrame, rows: str, columns: str, value) -> pd.Dat
     return matrix
 
 
-def heat_panels(panels: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]], *, vmin: float, vmax: float,
-                colorbar_label: str, cmap: str = "Blues", ncols: int = 2, height_in: float = 2.6):
-    """Annotated heat maps side by side: ``{title: (values, annotations)}``, two frames of one shape
-    (rows down, columns across; annotations are the cell texts). One colour scale for all panels.
-    Returns ``(fig, axes)``.
-
-    Kept beside the grids it draws rather than in :mod:`lossbook.core.plots`: adding it there
-    would have changed the code fingerprint of every cached DIA fold model.
-    """
-    import matplotlib.pyplot as plt
-
-    from lossbook.core.plots import PAGE_WIDTH_IN
-
-    nrows = math.ceil(len(panels) / ncols)
-    fig = plt.figure(figsize=(PAGE_WIDTH_IN, height_in * nrows))
-    grid = fig.add_gridspec(nrows, ncols + 1, width_ratios=[1] * ncols + [0.05])  # the last column: the scale
-    axes = np.array([[fig.add_subplot(grid[r, c]) for c in range(ncols)] for r in range(nrows)])
-    image = None
-    for ax, (title, (values, notes)) in zip(axes.flat, panels.items()):
-        image = ax.imshow(values.to_numpy(dtype=float), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-        ax.set_xticks(range(values.shape[1]), values.columns)
-        ax.set_yticks(range(values.shape[0]), values.index)
-        ax.set(title=title, xlabel=values.columns.name, ylabel=values.index.name)
-        ax.grid(False)
-        for (i, j), text in np.ndenumerate(notes.to_numpy()):
-            red, green, blue, _ = image.cmap(image.norm(values.iat[i, j]))
-            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # white text on a dark cell
-            ax.text(j, i, text, ha="center", va="center", color="white" if dark else "black")
-    for ax in list(axes.flat)[len(panels):]:
-        ax.axis("off")
-    fig.colorbar(image, cax=fig.add_subplot(grid[:, -1]), label=colorbar_label)
-    return fig, axes
-
-
 #: How the page and the ledger say where an interval lies.
 DIRECTION_WORDS = {"above": "above zero", "below": "below zero", "not clearly different": "not clearly different from zero"}
 
@@ -511,7 +482,7 @@ def collapse_table(summary: pd.DataFrame, factors: Sequence[str]) -> pd.DataFram
 
 
 def collapse_matrices(summary: pd.DataFrame, rows: str, columns: str, arm: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(shares, notes)`` of one arm of :func:`collapse_summary` for :func:`heat_panels`: the
+    """``(shares, notes)`` of one arm of :func:`collapse_summary` for :func:`lossbook.core.plots.heat_panels`: the
     single-class share per cell and its ``"k/n"`` text."""
     part = summary[summary["arm"] == arm]
     shares = grid_matrix(part, rows, columns, lambda row: row["collapse"].estimate)
@@ -521,7 +492,7 @@ def collapse_matrices(summary: pd.DataFrame, rows: str, columns: str, arm: str) 
 
 def difference_matrices(cells: pd.DataFrame, rows: str, columns: str, column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(estimates, notes)`` of one ``<metric>_vs_ref`` column of :func:`cell_summary` for
-    :func:`heat_panels`; a note is the estimate, starred when its interval excludes zero."""
+    :func:`lossbook.core.plots.heat_panels`; a note is the estimate, starred when its interval excludes zero."""
     values = grid_matrix(cells, rows, columns, lambda row: row[column].estimate)
     def note(row):
         text = f"{row[column].estimate:+.2f}"
