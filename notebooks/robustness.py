@@ -27,8 +27,9 @@
 # the CNN + Dice collapse is mapped over the CNN's open choices, Dice's ε and the learning rate;
 # the variance of a fold score is split into a part from the split and a part from the
 # initialisation. It also scores the calibration of the very fold models of the DIA chapter,
-# before and after the standard correction for a change of class prior (focal loss is known to
-# change calibration {cite:p}`mukhoti2020calibrating`: here that is measured, not assumed), and
+# before and after the standard correction for a change of class prior and against the same
+# networks trained without SMOTE (focal loss is known to change calibration
+# {cite:p}`mukhoti2020calibrating`: here that is measured, not assumed), and
 # re-trains the tutorial's two networks for several training lengths. The logic lives in
 # `lossbook.studies.robustness` and `lossbook.studies.sensitivity`; every new fold model is
 # cached beside the DIA chapter's, and the numbers are recorded in `book/results/robustness.json`.
@@ -49,7 +50,7 @@ losses = ["bce", "focal", "dice"]
 variant_models = ["mlp", "simplenn"]
 n_refits = 5  # DIA external test: refits averaged (the DIA chapter's)
 learning_rates = [0.0003, 0.001, 0.003]  # each loss's Adam rate, chosen per outer fold on inner validation
-tune_models = ["mlp", "simplenn"]  # networks whose rates are tuned (the CNN would cost 12 more minutes)
+tune_models = ["mlp", "cnn", "simplenn"]  # networks whose rates are tuned (each loss its own rate)
 tune_repeats = None  # repeats of each grid (None: all; a grid's folds are the DIA chapter's first repeats)
 focal_alphas = [None, 0.25, 0.5, 0.75]  # focal α, the weight of positives (None: no class weight)
 focal_gammas = [0.0, 1.0, 2.0, 5.0]  # focal γ (0 with no α is BCE)
@@ -132,6 +133,11 @@ CHAPTER = "robustness"
 # Here $\pi_s$ = {glue:text}`rob_smote_prior` (SMOTE balances every training fold) and
 # $\pi$ is the positive share of the fold's *training* rows, before SMOTE (on average
 # {glue:text}`rob_train_prior_mean:.3f`): the test fold's labels are never used to correct it.
+#
+# **Without SMOTE.** The other answer to a shifted prior is not to shift it. Every network is
+# trained once more on the same folds, with the filter and the scaler fitted as before but no
+# oversampling: it then learns at its fold's own share of positives, and there is nothing to
+# correct. The inner split, the epoch choice and the refit are those of the chapter.
 
 # %%
 bar = tqdm(total=len(dia_parameters["models"]) * len(dia_parameters["losses"]), desc="DIA grid (cached)")
@@ -139,6 +145,23 @@ frames = dia.main_grid(X, y, dia_parameters, data_sha256=train.sha256, progress=
 bar.close()
 calibration = rob.calibration_frame(frames["leak_free"], y, dia_parameters, n_bins=n_bins)
 summary = rob.calibration_summary(calibration)
+
+# %% [markdown]
+# The networks without SMOTE are new fold models, trained here (and cached) for every configuration.
+
+# %%
+bar = tqdm(total=len(dia_parameters["models"]) * len(dia_parameters["losses"]), desc="leak-free without SMOTE")
+plain_runs = sens.variant_runs(X, y, dia_parameters, [{"smote": False}], models=dia_parameters["models"],
+                               losses=dia_parameters["losses"], data_sha256=train.sha256, progress=bar.update)
+bar.close()
+plain = rob.calibration_frame(plain_runs, y, dia_parameters, n_bins=n_bins, smote=False)
+plain_summary = rob.calibration_summary(plain)
+without_smote = rob.smote_differences(calibration, plain)
+
+# %% [markdown]
+# Each loss is also compared with BCE on the same folds.
+
+# %%
 focal_minus_bce = rob.loss_differences(calibration, "focal", "bce")
 dice_minus_bce = rob.loss_differences(calibration, "dice", "bce")
 n_train_fold, n_test_fold = dia._sizes(calibration)
@@ -173,14 +196,14 @@ for metric in ("ece", "brier"):
 glue.glue_number("rob_n_configs", len(summary))
 
 # %% [markdown]
-# {numref}`tbl-rob-ece` gives each configuration's ECE as predicted and after the correction,
-# {numref}`tbl-rob-change` the change the correction makes to the ECE and to the Brier score,
-# paired per fold, and {numref}`tbl-rob-brier` further down the Brier scores themselves.
+# {numref}`tbl-rob-ece` gives each configuration's ECE as predicted, after the correction and
+# without SMOTE, {numref}`tbl-rob-change` the change the correction makes to the ECE and to the
+# Brier score, paired per fold, and {numref}`tbl-rob-brier` further down the Brier scores themselves.
 
 # %%
-LEVELS = {"as predicted": "", "corrected": "_corrected"}
+LEVELS = {"as predicted": "", "corrected": "_corrected", "without SMOTE": "_no_smote"}
 for metric in ("ece", "brier"):
-    levels = rob.summary_table(summary, metric)[[metric + suffix for suffix in LEVELS.values()]]
+    levels = rob.summary_table(summary, metric, without=plain_summary)[[metric + v for v in LEVELS.values()]]
     tables.glue_table(f"tbl_rob_{metric}", levels, headers={metric + v: k for k, v in LEVELS.items()},
                       index_header="configuration", decimals=3)
 changes = rob.summary_table(summary, "ece")[["ece_change"]].join(rob.summary_table(summary, "brier")[["brier_change"]])
@@ -188,7 +211,7 @@ tables.glue_table("tbl_rob_change", changes, headers={"ece_change": "ECE", "brie
                   index_header="configuration", decimals=3)
 
 # %% [markdown]
-# :::{table} Expected calibration error ({glue:text}`rob_n_bins` equal-width bins) of the leak-free DIA networks, mean over {glue:text}`rob_n_fold_models` test folds with its 95 % corrected resampled t-interval: as predicted, and after the prior-shift correction from the SMOTE prior to each training fold's prior ("corrected") (`notebooks/robustness.py`).
+# :::{table} Expected calibration error ({glue:text}`rob_n_bins` equal-width bins) of the leak-free DIA networks, mean over {glue:text}`rob_n_fold_models` test folds with its 95 % corrected resampled t-interval: trained with SMOTE, as predicted and after the prior-shift correction from the SMOTE prior to each training fold's prior ("corrected"), and the same networks trained on the same folds without SMOTE (`notebooks/robustness.py`).
 # :name: tbl-rob-ece
 #
 # ```{glue:md} tbl_rob_ece
@@ -220,7 +243,7 @@ tables.glue_table("tbl_rob_change", changes, headers={"ece_change": "ECE", "brie
 # probabilities separate the classes, so it answers a slightly different question: are the
 # corrected probabilities better forecasts?
 #
-# :::{table} Brier score of the leak-free DIA networks, mean over {glue:text}`rob_n_fold_models` test folds with its 95 % corrected resampled t-interval: as predicted, and after the prior-shift correction ("corrected") (`notebooks/robustness.py`).
+# :::{table} Brier score of the leak-free DIA networks, mean over {glue:text}`rob_n_fold_models` test folds with its 95 % corrected resampled t-interval: trained with SMOTE, as predicted and after the prior-shift correction ("corrected"), and trained without SMOTE (`notebooks/robustness.py`).
 # :name: tbl-rob-brier
 #
 # ```{glue:md} tbl_rob_brier
@@ -274,8 +297,9 @@ for loss, differences in (("focal", focal_minus_bce), ("dice", dice_minus_bce)):
 # {numref}`fig-rob-reliability` shows where these errors come from, with the MLP's test folds pooled.
 
 # %%
-panels = {title: {loss: rob.pooled(calibration, "mlp", loss, corrected=corrected) for loss in dia_parameters["losses"]}
-          for title, corrected in (("as predicted", False), ("prior-shift corrected", True))}
+panels = {title: {loss: rob.pooled(frame, "mlp", loss, corrected=corrected) for loss in dia_parameters["losses"]}
+          for title, frame, corrected in (("SMOTE, as predicted", calibration, False),
+                                          ("SMOTE, corrected", calibration, True), ("without SMOTE", plain, False))}
 fig, _ = plots.reliability_panels(panels, n_bins=n_bins)
 plots.save_figure(fig, CHAPTER, "reliability", glue_key="fig_rob_reliability")
 
@@ -285,15 +309,100 @@ plots.save_figure(fig, CHAPTER, "reliability", glue_key="fig_rob_reliability")
 #
 # Reliability diagrams of the leak-free DIA MLP with BCE, focal and Dice loss, test folds pooled
 # over all folds and repeats: share of positives against mean predicted probability in each of
-# {glue:text}`rob_n_bins` equal-width bins, as predicted (left) and after the prior-shift
-# correction (right); the dotted diagonal is perfect calibration (`notebooks/robustness.py`,
-# default parameters).
+# {glue:text}`rob_n_bins` equal-width bins: trained with SMOTE, as predicted (left) and after the
+# prior-shift correction (middle), and trained without SMOTE (right); the dotted diagonal is
+# perfect calibration (`notebooks/robustness.py`, default parameters).
 # ```
 #
 # A curve below the diagonal predicts positives more often than they occur, which is what one
 # would expect of a model trained at a balanced prior and used at the real one. The correction is
 # monotone: it moves the probabilities without changing their order, so ranking metrics such as
 # ROC-AUC are the same before and after it.
+#
+# ### With or without SMOTE?
+#
+# Leaving SMOTE out changes the fold models themselves, not just their probabilities, so it can
+# move ranking metrics as well as calibration. {numref}`tbl-rob-smote` pairs every configuration
+# trained without SMOTE with the same configuration trained with it, fold by fold.
+
+# %%
+for config, entry in without_smote.items():
+    for column, estimate in entry.items():
+        glue.glue_estimate(f"rob_nosmote_{config.replace('+', '_')}_{column}", estimate)
+        glue.glue_number(f"rob_nosmote_{config.replace('+', '_')}_{column}_word",
+                         rob.direction(estimate, above="higher without SMOTE", below="lower without SMOTE",
+                                       neither="not clearly different"))
+for column in rob.SMOTE_COLUMNS:
+    glue.glue_number(f"rob_nosmote_n_lower_{column}", sum(e[column].ci_high < 0 for e in without_smote.values()))
+    glue.glue_number(f"rob_nosmote_n_higher_{column}", sum(e[column].ci_low > 0 for e in without_smote.values()))
+for config, entry in plain_summary.items():
+    glue.glue_estimate(f"rob_{config.replace('+', '_')}_ece_no_smote", entry["ece"])
+
+# %%
+SMOTE_HEADERS = {"ece": "ECE vs as predicted", "ece_corrected": "ECE vs corrected", "roc_auc": "ROC-AUC",
+                 "f1": "F1 at 0.5"}
+tables.glue_table("tbl_rob_smote", rob.config_table(without_smote, SMOTE_HEADERS), index_header="configuration",
+                  decimals=3)
+smote_record = {"configurations": plain_summary, "minus_with_smote": without_smote,
+                "compared": "without SMOTE minus with SMOTE, paired per fold"}
+
+# %% [markdown]
+# :::{table} Without SMOTE minus with SMOTE, per configuration, paired over the same {glue:text}`rob_n_fold_models` leak-free test folds, mean with its 95 % corrected resampled t-interval: the expected calibration error against the SMOTE-trained network as predicted and after its prior-shift correction, ROC-AUC, and F1 at threshold 0.5 (`notebooks/robustness.py`).
+# :name: tbl-rob-smote
+#
+# ```{glue:md} tbl_rob_smote
+# :format: myst
+# ```
+# :::
+#
+# Trained without SMOTE, the MLP's ECE is {glue:text}`rob_mlp_bce_ece_no_smote:.3f` with BCE
+# ({glue:text}`rob_mlp_bce_ece_no_smote_lo:.3f` to {glue:text}`rob_mlp_bce_ece_no_smote_hi:.3f`) and
+# {glue:text}`rob_mlp_focal_ece_no_smote:.3f` with focal loss
+# ({glue:text}`rob_mlp_focal_ece_no_smote_lo:.3f` to {glue:text}`rob_mlp_focal_ece_no_smote_hi:.3f`).
+# Against the SMOTE-trained MLP + focal as predicted, that is a change of
+# {glue:text}`rob_nosmote_mlp_focal_ece:+.3f` ({glue:text}`rob_nosmote_mlp_focal_ece_lo:+.3f` to
+# {glue:text}`rob_nosmote_mlp_focal_ece_hi:+.3f`, {glue:text}`rob_nosmote_mlp_focal_ece_word`); against
+# it after the correction, {glue:text}`rob_nosmote_mlp_focal_ece_corrected:+.3f`
+# ({glue:text}`rob_nosmote_mlp_focal_ece_corrected_lo:+.3f` to
+# {glue:text}`rob_nosmote_mlp_focal_ece_corrected_hi:+.3f`,
+# {glue:text}`rob_nosmote_mlp_focal_ece_corrected_word`). Over all {glue:text}`rob_n_configs`
+# configurations, leaving SMOTE out clearly lowers the ECE against the uncorrected networks for
+# {glue:text}`rob_nosmote_n_lower_ece` and clearly raises it for {glue:text}`rob_nosmote_n_higher_ece`;
+# against the corrected ones it clearly lowers it for {glue:text}`rob_nosmote_n_lower_ece_corrected`
+# and clearly raises it for {glue:text}`rob_nosmote_n_higher_ece_corrected`.
+#
+# The ranking is another matter. MLP + focal's ROC-AUC changes by
+# {glue:text}`rob_nosmote_mlp_focal_roc_auc:+.3f` ({glue:text}`rob_nosmote_mlp_focal_roc_auc_lo:+.3f`
+# to {glue:text}`rob_nosmote_mlp_focal_roc_auc_hi:+.3f`, {glue:text}`rob_nosmote_mlp_focal_roc_auc_word`);
+# over all configurations, ROC-AUC is clearly higher without SMOTE for
+# {glue:text}`rob_nosmote_n_higher_roc_auc` and clearly lower for {glue:text}`rob_nosmote_n_lower_roc_auc`.
+# F1 at 0.5, which depends on where the probabilities sit, is clearly higher without SMOTE for
+# {glue:text}`rob_nosmote_n_higher_f1` and clearly lower for {glue:text}`rob_nosmote_n_lower_f1`.
+#
+# One configuration stands apart: CNN + Dice, whose collapse the DIA chapter reproduces. The same
+# share of single-class fold models (at 0.5, with its Clopper–Pearson interval) is counted for it
+# with and without SMOTE.
+
+# %%
+smote_collapse = sens.collapse_by_smote(frames["leak_free"], plain_runs)
+for name in ("with_smote", "without_smote"):
+    glue.glue_estimate(f"rob_cnn_dice_collapse_{name}", smote_collapse[name])
+glue.glue_number("rob_cnn_dice_collapse_smote_finding", smote_collapse["finding"])
+
+# %% [markdown]
+# Trained with SMOTE, CNN + Dice predicts a single class in a share
+# {glue:text}`rob_cnn_dice_collapse_with_smote:.2f` of the leak-free folds
+# ({glue:text}`rob_cnn_dice_collapse_with_smote_lo:.2f` to {glue:text}`rob_cnn_dice_collapse_with_smote_hi:.2f`);
+# trained without it, in {glue:text}`rob_cnn_dice_collapse_without_smote:.2f`
+# ({glue:text}`rob_cnn_dice_collapse_without_smote_lo:.2f` to
+# {glue:text}`rob_cnn_dice_collapse_without_smote_hi:.2f`), and its ROC-AUC changes by
+# {glue:text}`rob_nosmote_cnn_dice_roc_auc:+.3f` ({glue:text}`rob_nosmote_cnn_dice_roc_auc_lo:+.3f` to
+# {glue:text}`rob_nosmote_cnn_dice_roc_auc_hi:+.3f`). The collapse
+# **{glue:text}`rob_cnn_dice_collapse_smote_finding`**. One reason to expect a part for SMOTE
+# lies in the loss: on a training set that is half positive, calling every example positive
+# already earns a Dice score of 2/3, a deep optimum for a network to fall into; at the real share
+# of positives the same constant answer earns much less. The DIA paper puts the collapse down to
+# how Dice loss converges with the CNN, without separating it from the oversampling it trains with.
 #
 # ## DIA: one learning rate for every loss?
 #
@@ -307,7 +416,7 @@ plots.save_figure(fig, CHAPTER, "reliability", glue_key="fig_rob_reliability")
 # {glue:text}`rob_tune_models`, leak-free, on {glue:text}`rob_tune_folds` outer folds.
 
 # %%
-bar = tqdm(total=len(learning_rates), desc="learning rates")
+bar = tqdm(total=len(learning_rates) * len(tune_models) * len(dia_parameters["losses"]), desc="learning rates")
 rate_runs = sens.variant_runs(X, y, dia_parameters, [{"learning_rate": r} for r in learning_rates],
                               models=tune_models, losses=dia_parameters["losses"], data_sha256=train.sha256,
                               n_repeats=tune_repeats, progress=bar.update)
@@ -552,7 +661,7 @@ glue.glue_numbers("rob", {"collapse_folds": n_splits * collapse_repeats,
 # means less what the initialisations leave in them).
 
 # %%
-bar = tqdm(total=n_inits, desc="initialisations")
+bar = tqdm(total=n_inits * 2, desc="initialisations")
 init_runs = sens.variant_runs(X, y, dia_parameters, [{"init": r} for r in range(n_inits)], models=["mlp"],
                               losses=["bce", "focal"], data_sha256=train.sha256, n_repeats=variance_repeats,
                               progress=bar.update)
@@ -748,7 +857,7 @@ grids = {
                    "alpha_effect": {"compared": "alpha 0.25 minus no alpha, gamma 2", **alpha_effect},
                    "n_folds": n_splits * focal_repeats, "reference": "mlp+bce, the DIA chapter's, same folds"},
     "collapse_map": {"blocks": {name: sens.records(cells) for name, cells in collapse.items()},
-                     "finding": collapse_found, "n_folds": n_splits * collapse_repeats,
+                     "finding": collapse_found, "n_folds": n_splits * collapse_repeats, "by_smote": smote_collapse,
                      "method": "share of fold models predicting one class at 0.5; Clopper-Pearson"},
 }
 
@@ -759,7 +868,7 @@ grids = {
 grids["variance"] = {**variance, "external_refits": spread,
                      "repeats_needed": {"one_initialisation": needed[1], "initialisations_averaged": needed[n_inits],
                                         "difference": min_difference, "power": 0.8, "level": 0.05}}
-grids["evidence"] = sens.ledger_evidence(changes, focal_finding, collapse_found, spread)
+grids["evidence"] = sens.ledger_evidence(changes, focal_finding, collapse_found, spread, smote_collapse)
 
 # %% [markdown]
 # With the calibration and training-length results, they make the chapter's results file.
@@ -767,7 +876,7 @@ grids["evidence"] = sens.ledger_evidence(changes, focal_finding, collapse_found,
 # %%
 book_results = {
     "dia_calibration": {"configurations": summary, "focal_minus_bce": focal_minus_bce, "dice_minus_bce": dice_minus_bce,
-                        "n_bins": n_bins, "source_prior": rob.SMOTE_PRIOR,
+                        "without_smote": smote_record, "n_bins": n_bins, "source_prior": rob.SMOTE_PRIOR,
                         "target_prior": "positive share of each fold's training rows (before SMOTE)",
                         "fold_sizes": {"n_train": n_train_fold, "n_test": n_test_fold},
                         "method": "fold means and per-fold paired differences, corrected resampled t (Nadeau-Bengio)"},

@@ -39,8 +39,10 @@ def test_check_parameters_fills_defaults_and_refuses_what_the_chapter_cannot_use
     assert dia_p["losses"] == list(dia.LOSSES)
     with pytest.raises(ValueError, match="every loss"):
         rob.check_parameters(losses=["bce", "focal"])
-    with pytest.raises(ValueError, match="mlp"):
+    with pytest.raises(ValueError, match="'mlp' and 'cnn'"):
         rob.check_parameters(models=["cnn"], variant_models=["cnn"])
+    with pytest.raises(ValueError, match="'mlp' and 'cnn'"):
+        rob.check_parameters(models=["mlp"], variant_models=["mlp"])
     with pytest.raises(ValueError, match="increasing"):
         rob.check_parameters(train_steps=[100, 30])
     with pytest.raises(ValueError, match="n_bins"):
@@ -97,7 +99,8 @@ def _fake_grid(y, p, seed=0):
             for s in dia.cv_splits(y, p["n_splits"], p["n_repeats"], p["seed"]):
                 prob = np.clip(0.6 * y[s.test] + 0.3 * rng.random(len(s.test)) + (0.1 if loss == "focal" else 0), 0, 1)
                 rows.append({"model": model, "loss": loss, "repeat": s.repeat, "fold": s.fold, "n_train": len(s.train),
-                             "n_test": len(s.test), "y_true": y[s.test], "y_prob": prob})
+                             "n_test": len(s.test), "y_true": y[s.test], "y_prob": prob,
+                             "roc_auc": rng.random(), "f1": rng.random()})
     return pd.DataFrame(rows)
 
 
@@ -152,6 +155,23 @@ def test_summaries_are_corrected_t_estimates_paired_per_fold(fake):
     assert len(y_true) == len(y_prob) == len(y) * p["n_repeats"]
     table = rob.summary_table(summary, "brier")
     assert list(table.columns) == ["brier", "brier_corrected", "brier_change"] and table.index[0] == "MLP + BCE"
+
+
+def test_without_smote_nothing_is_corrected_and_the_pairs_are_per_fold(fake):
+    y, p, frame = fake
+    with_smote = rob.calibration_frame(frame, y, p)
+    without = rob.calibration_frame(_fake_grid(y, p, seed=5), y, p, smote=False)
+    assert (without["ece_corrected"] == without["ece"]).all() and (without["brier_corrected"] == without["brier"]).all()
+    differences = rob.smote_differences(with_smote, without)
+    assert list(differences) == ["mlp+bce", "mlp+focal", "cnn+bce", "cnn+focal"]
+    assert set(differences["cnn+focal"]) == set(rob.SMOTE_COLUMNS)
+    a = with_smote[(with_smote.model == "cnn") & (with_smote.loss == "focal")].set_index(["repeat", "fold"])
+    b = without[(without.model == "cnn") & (without.loss == "focal")].set_index(["repeat", "fold"])
+    assert differences["cnn+focal"]["ece_corrected"].estimate == pytest.approx((b["ece"] - a["ece_corrected"]).mean())
+    assert differences["cnn+focal"]["roc_auc"].estimate == pytest.approx((b["roc_auc"] - a["roc_auc"]).mean())
+    table = rob.summary_table(rob.calibration_summary(with_smote), without=rob.calibration_summary(without))
+    assert table.loc["CNN + focal", "ece_no_smote"].estimate == pytest.approx(b["ece"].mean())
+    assert list(rob.config_table(differences, {"f1": "F1"}).index) == list(table.index)
 
 
 # ------------------------------------------------------------------ synthetic training length

@@ -135,6 +135,19 @@ def test_collapse_summary_and_the_words_of_a_grid():
     assert sens.collapse_finding(summary.iloc[1:], over="p")["leak_free"]["finding"] == "absent across p"
 
 
+def test_collapse_with_and_without_smote_pairs_the_same_configuration():
+    def folds(single):
+        return pd.DataFrame([{"model": m, "loss": "dice", "single_class": single if m == "cnn" else not single,
+                              "roc_auc": 0.5} for m in ("cnn", "mlp") for _ in range(12)])
+
+    found = sens.collapse_by_smote(folds(True), folds(False).assign(arm="leak_free", smote=False))
+    assert (found["with_smote"].estimate, found["without_smote"].estimate) == (1.0, 0.0)
+    assert found["finding"] == "depends on SMOTE" and found["with_smote"].n == 12
+    assert sens.collapse_by_smote(folds(True), folds(True))["finding"] == "holds across SMOTE"
+    with pytest.raises(ValueError, match="cnn\\+dice"):
+        sens.collapse_by_smote(folds(True), folds(True)[lambda f: f.model == "mlp"])
+
+
 def test_heat_panels_are_legible_on_the_page(tmp_path):
     cells = pd.DataFrame([{"alpha": a, "gamma": g, "f1_vs_ref": Estimate(0.1 * g - 0.2, 0.1 * g - 0.3, 0.1 * g - 0.1, n=5)}
                           for a in (np.nan, 0.25) for g in (0.0, 2.0, 5.0)])

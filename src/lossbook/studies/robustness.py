@@ -11,7 +11,8 @@ Two re-examinations of what other chapters measured:
   (:func:`prior_shift`) from the training prior :data:`SMOTE_PRIOR` to the positive
   share of the fold's *training* rows (never its test rows). :func:`calibration_summary`
   and :func:`loss_differences` summarise them over folds with the corrected resampled
-  t-interval the DIA chapter uses.
+  t-interval the DIA chapter uses; :func:`smote_differences` pairs them with the same
+  networks trained on the same folds without SMOTE.
 * **Synthetic training length.** The tutorial trains for 30 full-batch steps.
   :func:`training_length_runs` re-trains its BCE and focal networks for several
   lengths over seeds and dataset draws (with the functions of
@@ -37,7 +38,8 @@ from lossbook.studies import synthetic as syn
 
 __all__ = [
     "DIA_TRAINING", "CONSTRAINTS", "SMOTE_PRIOR", "check_parameters", "prior_shift", "training_priors",
-    "calibration_frame", "calibration_summary", "loss_differences", "pooled", "training_length_runs",
+    "calibration_frame", "calibration_summary", "loss_differences", "SMOTE_COLUMNS", "smote_differences",
+    "config_table", "pooled", "training_length_runs",
     "length_differences", "length_finding", "length_table", "difference_frame", "direction", "HOLDS", "DEPENDS",
     "RULES",
 ]
@@ -96,9 +98,10 @@ def check_parameters(**params) -> tuple[dict, dict]:
     """
     p = checks.with_defaults("robustness", params, CONSTRAINTS)
     dia_p = dia.check_parameters(**{name: p[name] for name in DIA_TRAINING})
-    if "mlp" not in dia_p["models"] or set(dia_p["losses"]) != set(dia.LOSSES):
-        raise ValueError(f"models {dia_p['models']} and losses {dia_p['losses']}: the chapter needs 'mlp' in models "
-                         f"and every loss {list(dia.LOSSES)} (its MLP reliability diagrams and loss comparisons)")
+    if not {"mlp", "cnn"} <= set(dia_p["models"]) or set(dia_p["losses"]) != set(dia.LOSSES):
+        raise ValueError(f"models {dia_p['models']} and losses {dia_p['losses']}: the chapter needs 'mlp' and 'cnn' "
+                         f"in models and every loss {list(dia.LOSSES)} (its MLP reliability diagrams, the CNN + Dice "
+                         "collapse with and without SMOTE, and its loss comparisons)")
     for name in GRID_REPEATS:
         p[name] = dia_p["n_repeats"] if p[name] is None else p[name]
         if p[name] > dia_p["n_repeats"]:
@@ -146,7 +149,7 @@ def training_priors(y, p: Mapping) -> pd.Series:
         ["repeat", "fold"])
 
 
-def calibration_frame(leak_free: pd.DataFrame, y, p: Mapping, *, n_bins: int = 10) -> pd.DataFrame:
+def calibration_frame(leak_free: pd.DataFrame, y, p: Mapping, *, n_bins: int = 10, smote: bool = True) -> pd.DataFrame:
     """Calibration of every fold model of the leak-free arm, before and after the prior-shift correction.
 
     ``leak_free``: the ``"leak_free"`` frame of :func:`lossbook.studies.dia.main_grid`
@@ -156,10 +159,14 @@ def calibration_frame(leak_free: pd.DataFrame, y, p: Mapping, *, n_bins: int = 1
     (:func:`training_priors`); the test fold's labels are checked to be ``y`` of the
     fold's test rows and are used only for scoring.
 
+    ``smote=False``: the fold models were trained without oversampling
+    (:func:`lossbook.studies.sensitivity.variant_runs` with ``{"smote": False}``), at their
+    training rows' own share, so there is no prior to correct: "corrected" equals "as predicted".
+
     Returns one row per fold model: model, loss, repeat, fold, n_train, n_test,
     train_prior, ``ece`` and ``brier`` (as predicted), ``ece_corrected`` and
-    ``brier_corrected`` (after :func:`prior_shift`), and the objects ``y_true``,
-    ``y_prob`` and ``y_prob_corrected``.
+    ``brier_corrected`` (after :func:`prior_shift`), ``roc_auc`` and ``f1`` (at 0.5, from
+    ``leak_free``), and the objects ``y_true``, ``y_prob`` and ``y_prob_corrected``.
     """
     y = np.asarray(y)
     priors = training_priors(y, p)
@@ -171,13 +178,15 @@ def calibration_frame(leak_free: pd.DataFrame, y, p: Mapping, *, n_bins: int = 1
         if key not in tests or not np.array_equal(y_true, y[tests[key]]):
             raise ValueError(f"fold {key} of {row.model}+{row.loss}: its test labels are not the leak-free fold's "
                              "(were the frame and the parameters made together?)")
-        corrected = prior_shift(row.y_prob, target_prior=priors[key])
+        corrected = (prior_shift(row.y_prob, target_prior=priors[key]) if smote
+                     else np.asarray(row.y_prob, dtype=float))
         rows.append({"model": row.model, "loss": row.loss, "repeat": row.repeat, "fold": row.fold,
                      "n_train": row.n_train, "n_test": row.n_test, "train_prior": priors[key],
                      "ece": expected_calibration_error(y_true, row.y_prob, n_bins=n_bins),
                      "ece_corrected": expected_calibration_error(y_true, corrected, n_bins=n_bins),
                      "brier": float(np.mean((np.asarray(row.y_prob, dtype=float) - y_true) ** 2)),
                      "brier_corrected": float(np.mean((corrected - y_true) ** 2)),
+                     "roc_auc": row.roc_auc, "f1": row.f1,
                      "y_true": y_true, "y_prob": np.asarray(row.y_prob, dtype=float), "y_prob_corrected": corrected})
     return pd.DataFrame(rows)
 
@@ -208,6 +217,28 @@ def loss_differences(frame: pd.DataFrame, other: str = "focal", reference: str =
                                            dia._fold_scores(frame, model, other, c), n_train=n_train, n_test=n_test)[0]
                     for c in columns}
             for model in dict.fromkeys(frame["model"]) if {(model, other), (model, reference)} <= ran}
+
+
+#: The columns :func:`smote_differences` pairs.
+SMOTE_COLUMNS = ("ece", "ece_corrected", "roc_auc", "f1")
+
+
+def smote_differences(with_smote: pd.DataFrame, without: pd.DataFrame, columns: Sequence[str] = SMOTE_COLUMNS) -> dict:
+    """Per ``"model+loss"`` of ``with_smote``: ``without`` minus ``with_smote`` for each of ``columns``,
+    paired per fold (corrected resampled t-interval), as ``{config: {column: Estimate}}``.
+
+    Both are :func:`calibration_frame` outputs over the same folds (``without`` with
+    ``smote=False``, whose corrected columns equal its predicted ones: so ``ece_corrected`` pairs
+    the fold model trained without SMOTE with the SMOTE-trained one after its correction).
+    """
+    n_train, n_test = dia._sizes(with_smote)
+    out = {}
+    for (model, loss), _ in with_smote.groupby(["model", "loss"], sort=False):
+        out[f"{model}+{loss}"] = {c: dia.paired_estimate(dia._fold_scores(with_smote, model, loss, c),
+                                                         dia._fold_scores(without, model, loss, c),
+                                                         n_train=n_train, n_test=n_test)[0]
+                                  for c in columns}
+    return out
 
 
 def pooled(frame: pd.DataFrame, model: str, loss: str, *, corrected: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -335,13 +366,26 @@ def direction(estimate: Estimate, *, above: str = "higher", below: str = "lower"
 # --------------------------------------------------------------------------- tables for the page
 
 
-def summary_table(summary: Mapping, metric: str = "ece") -> pd.DataFrame:
+def summary_table(summary: Mapping, metric: str = "ece", *, without: Mapping | None = None) -> pd.DataFrame:
     """Rows: the configurations of :func:`calibration_summary` in words; columns ``metric``,
-    ``<metric>_corrected`` and ``<metric>_change`` (Estimates)."""
+    ``<metric>_corrected`` and ``<metric>_change`` (Estimates), and ``<metric>_no_smote`` from
+    ``without`` (the summary of the fold models trained without SMOTE) when given."""
     from lossbook.core.plots import config_label
 
     columns = [metric, f"{metric}_corrected", f"{metric}_change"]
-    return pd.DataFrame({config_label(c): {k: entry[k] for k in columns} for c, entry in summary.items()}).T[columns]
+    table = pd.DataFrame({config_label(c): {k: entry[k] for k in columns} for c, entry in summary.items()}).T[columns]
+    if without is not None:
+        table[f"{metric}_no_smote"] = [without[c][metric] for c in summary]
+    return table
+
+
+def config_table(entries: Mapping[str, Mapping], columns: Mapping[str, str]) -> pd.DataFrame:
+    """Rows: configurations (``"model+loss"``) in words; one column per ``column -> header`` of
+    ``columns``, read from ``entries`` (e.g. :func:`smote_differences`)."""
+    from lossbook.core.plots import config_label
+
+    return pd.DataFrame({words: {config_label(c): entry[column] for c, entry in entries.items()}
+                         for column, words in columns.items()})
 
 
 def loss_table(versus: Mapping[str, Mapping], columns: Mapping[tuple, str]) -> pd.DataFrame:

@@ -41,7 +41,7 @@ from lossbook.studies.robustness import direction
 __all__ = [
     "FACTORS", "chapter_value", "variant_parameters", "factorial", "variant_runs", "select_by_validation",
     "tuned_comparison", "contrast_changes", "chosen_shares", "cell_summary", "grid_finding", "collapse_summary",
-    "collapse_finding", "variance_components", "repeats_needed", "refit_spread", "factor_label", "FACTOR_WORDS",
+    "collapse_finding", "collapse_by_smote", "variance_components", "repeats_needed", "refit_spread", "factor_label", "FACTOR_WORDS",
     "tuning_evidence", "level_contrast", "tuned_table", "contrast_table", "cells_table", "collapse_table",
     "collapse_matrices", "difference_matrices", "grid_matrix", "variance_table", "repeats_words",
     "records", "ledger_evidence", "level", "level_text", "cell_mask", "COLLAPSE_ARMS",
@@ -144,7 +144,8 @@ def variant_runs(X, y, p: Mapping, variants: Sequence[Mapping], *, models, losse
     ``variants``: factor mappings (:data:`FACTORS`); ``arms``: names of
     :data:`lossbook.studies.dia.ARMS`. Columns: those of :func:`lossbook.studies.dia.run_arms`,
     ``arm``, and one column per factor any variant sets, holding the chapter's value
-    (:func:`chapter_value`) where a variant leaves it. ``progress`` is called with 1 per variant.
+    (:func:`chapter_value`) where a variant leaves it. ``progress`` is called with 1 per variant
+    and (model, loss): ``len(variants) * len(models) * len(losses)`` calls in all.
     """
     names = list(dict.fromkeys(name for factors in variants for name in factors))
     frames = []
@@ -152,10 +153,8 @@ def variant_runs(X, y, p: Mapping, variants: Sequence[Mapping], *, models, losse
         q = variant_parameters(p, factors, n_repeats=n_repeats)
         levels = {name: factors.get(name, chapter_value(name, p)) for name in names}
         for arm, frame in dia.run_arms(X, y, q, list(arms), data_sha256=data_sha256, models=models,
-                                       losses=losses).items():
+                                       losses=losses, progress=progress).items():
             frames.append(frame.assign(arm=arm, **{name: [value] * len(frame) for name, value in levels.items()}))
-        if progress is not None:
-            progress(1)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -301,6 +300,27 @@ def collapse_finding(*summaries: pd.DataFrame, over: str) -> dict:
                    f"depends on {over}" if most and few else f"inconclusive over {over}")
         out[arm] = {"n_cells": len(g), "n_most": most, "n_few": few, "finding": finding}
     return out
+
+
+def collapse_by_smote(leak_free: pd.DataFrame, without: pd.DataFrame, *, model: str = "cnn",
+                      loss: str = "dice") -> dict:
+    """Whether ``model`` + ``loss`` collapses with and without SMOTE, on the same leak-free folds.
+
+    ``leak_free``: the DIA chapter's leak-free frame (trained with SMOTE); ``without``:
+    :func:`variant_runs` with ``{"smote": False}``, leak-free arm. Returns ``with_smote`` and
+    ``without_smote`` (share of single-class fold models, Clopper-Pearson Estimates) and the
+    :func:`collapse_finding` over the two (``"depends on SMOTE"`` when one collapses and the other
+    clearly does not). Raises ``ValueError`` when a frame holds no fold model of the configuration.
+    """
+    both = pd.concat([leak_free.assign(arm="leak_free", smote=True), without.assign(arm="leak_free", smote=False)])
+    both = both[(both["model"] == model) & (both["loss"] == loss)]
+    summary = collapse_summary(both, ["smote"])
+    if len(summary) != 2:
+        raise ValueError(f"both frames need fold models of {model}+{loss}, found them with smote in "
+                         f"{sorted(summary['smote'].tolist())}")
+    shares = dict(zip(summary["smote"], summary["collapse"]))
+    return {"with_smote": shares[True], "without_smote": shares[False],
+            "finding": collapse_finding(summary, over="SMOTE")["leak_free"]["finding"]}
 
 
 # --------------------------------------------------------------------------- variance
@@ -527,10 +547,16 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return frame.to_dict(orient="records")
 
 
-def ledger_evidence(changes: Mapping, focal_finding: Mapping, collapse_found: Mapping, spread: Mapping) -> dict:
+def _share(estimate: Estimate) -> str:
+    return f"{estimate.estimate:.2f} [{estimate.ci_low:.2f}, {estimate.ci_high:.2f}]"
+
+
+def ledger_evidence(changes: Mapping, focal_finding: Mapping, collapse_found: Mapping, spread: Mapping,
+                    smote_collapse: Mapping) -> dict:
     """The lines this analysis adds to the claims ledger, in words decided from the intervals:
     ``tuning_f1`` (MLP focal − BCE F1 with tuned rates), ``focal_grid`` (focal − BCE F1 over α and
-    γ), ``collapse`` (CNN + Dice, leak-free, over its cells) and ``external_refits``."""
+    γ), ``collapse`` (CNN + Dice, leak-free, over its cells), ``collapse_smote`` (the same with and
+    without SMOTE, :func:`collapse_by_smote`) and ``external_refits``."""
     focal = focal_finding
     leak_free = collapse_found["leak_free_no_refit"]
     n_refits = len(spread["single"])
@@ -540,6 +566,9 @@ def ledger_evidence(changes: Mapping, focal_finding: Mapping, collapse_found: Ma
                        f"cells, clearly below in {focal['n_below']}"),
         "collapse": (f"{leak_free['finding']}: most folds single-class in {leak_free['n_most']} of "
                      f"{leak_free['n_cells']} cells, few in {leak_free['n_few']} (leak-free)"),
+        "collapse_smote": (f"{smote_collapse['finding']}: share of single-class folds "
+                           f"{_share(smote_collapse['with_smote'])} with SMOTE, "
+                           f"{_share(smote_collapse['without_smote'])} without (leak-free)"),
         "external_refits": (f"one refit alone scores {spread['single_min']:.3f} to {spread['single_max']:.3f} "
                             f"(averaged over {n_refits} refit{'s' * (n_refits != 1)}: {spread['averaged']:.3f})"),
     }
