@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from lossbook.core import params as lbparams
+from lossbook.core import plots
 from lossbook.core.estimate import Estimate
 from lossbook.core.metrics import expected_calibration_error
 from lossbook.core.paths import repo_root
@@ -225,3 +226,13 @@ def test_direction_words_follow_the_interval():
     assert rob.direction(Estimate(-0.1, -0.2, -0.05, method="t")) == "lower"
     assert rob.direction(Estimate(0.1, -0.05, 0.2, method="t")) == "not clearly different"
     assert rob.direction(Estimate(0.1)) == "not clearly different"
+
+
+def test_reliability_figure_keeps_its_legend_off_the_curves(fake):
+    y, p, frame = fake
+    calibration = rob.calibration_frame(frame, y, p)
+    fig, axes = rob.reliability_figure({"as predicted": (calibration, False), "corrected": (calibration, True)}, "mlp",
+                                       ["bce", "focal"], n_bins=5)
+    assert len(axes) == 2 and all(ax.get_legend() is None for ax in axes)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["perfect calibration", "BCE", "focal"]
+    assert plots.smallest_font_pt(fig) >= plots.MIN_FONT_PT

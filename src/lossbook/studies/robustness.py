@@ -39,7 +39,7 @@ from lossbook.studies import synthetic as syn
 __all__ = [
     "DIA_TRAINING", "CONSTRAINTS", "SMOTE_PRIOR", "check_parameters", "prior_shift", "training_priors",
     "calibration_frame", "calibration_summary", "loss_differences", "SMOTE_COLUMNS", "smote_differences",
-    "config_table", "pooled", "training_length_runs",
+    "config_table", "pooled", "reliability_figure", "training_length_runs",
     "length_differences", "length_finding", "length_table", "difference_frame", "direction", "HOLDS", "DEPENDS",
     "RULES",
 ]
@@ -246,6 +246,21 @@ def pooled(frame: pd.DataFrame, model: str, loss: str, *, corrected: bool = Fals
     g = frame[(frame.model == model) & (frame.loss == loss)]
     column = "y_prob_corrected" if corrected else "y_prob"
     return np.concatenate(list(g["y_true"])), np.concatenate(list(g[column]))
+
+
+def reliability_figure(panels: Mapping[str, tuple[pd.DataFrame, bool]], model: str, losses: Sequence[str], *,
+                       n_bins: int = 10):
+    """Reliability diagrams of ``model``, one panel per ``{title: (calibration frame, corrected)}``
+    (:func:`calibration_frame` outputs), one curve per loss of ``losses`` with its folds pooled; the
+    legend sits below the panels, where it hides no curve. Returns ``(fig, axes)``."""
+    from lossbook.core.plots import reliability_panels
+
+    fig, axes = reliability_panels({title: {loss: pooled(frame, model, loss, corrected=corrected) for loss in losses}
+                                    for title, (frame, corrected) in panels.items()}, n_bins=n_bins)
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].get_legend().remove()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels), frameon=False)
+    return fig, axes
 
 
 # --------------------------------------------------------------------------- synthetic: training length
