@@ -41,8 +41,8 @@ from lossbook.studies.robustness import direction
 __all__ = [
     "FACTORS", "chapter_value", "variant_parameters", "factorial", "variant_runs", "select_by_validation",
     "tuned_comparison", "contrast_changes", "chosen_shares", "cell_summary", "grid_finding", "collapse_summary",
-    "collapse_finding", "collapse_by_smote", "variance_components", "repeats_needed", "refit_spread", "factor_label", "FACTOR_WORDS",
-    "tuning_evidence", "level_contrast", "tuned_table", "contrast_table", "cells_table", "collapse_table",
+    "collapse_finding", "collapse_by_smote", "variance_components", "repeats_needed", "refit_spread",
+    "factor_label", "FACTOR_WORDS", "tuning_evidence", "level_contrast", "tuned_table", "contrast_table", "cells_table", "collapse_table",
     "collapse_matrices", "difference_matrices", "grid_matrix", "variance_table", "repeats_words",
     "records", "ledger_evidence", "level", "level_text", "cell_mask", "COLLAPSE_ARMS",
 ]
