@@ -207,15 +207,20 @@ def calibration_summary(frame: pd.DataFrame) -> dict:
     return out
 
 
+def _paired(reference: tuple, other: tuple, columns: Sequence[str]) -> dict:
+    """``{column: Estimate}``: ``other`` minus ``reference`` per fold, corrected resampled t-interval; each
+    side is ``(frame, model, loss)`` (the fold sizes come from the reference frame)."""
+    n_train, n_test = dia._sizes(reference[0])
+    return {c: dia.paired_estimate(dia._fold_scores(*reference, c), dia._fold_scores(*other, c),
+                                   n_train=n_train, n_test=n_test)[0] for c in columns}
+
+
 def loss_differences(frame: pd.DataFrame, other: str = "focal", reference: str = "bce",
                      columns: Sequence[str] = ("ece", "ece_corrected", "brier", "brier_corrected")) -> dict:
     """Per network that ran both losses: ``other`` minus ``reference`` for each of ``columns``,
     paired per fold (corrected resampled t-interval), as ``{model: {column: Estimate}}``."""
-    n_train, n_test = dia._sizes(frame)
     ran = set(zip(frame["model"], frame["loss"]))
-    return {model: {c: dia.paired_estimate(dia._fold_scores(frame, model, reference, c),
-                                           dia._fold_scores(frame, model, other, c), n_train=n_train, n_test=n_test)[0]
-                    for c in columns}
+    return {model: _paired((frame, model, reference), (frame, model, other), columns)
             for model in dict.fromkeys(frame["model"]) if {(model, other), (model, reference)} <= ran}
 
 
@@ -231,14 +236,8 @@ def smote_differences(with_smote: pd.DataFrame, without: pd.DataFrame, columns: 
     ``smote=False``, whose corrected columns equal its predicted ones: so ``ece_corrected`` pairs
     the fold model trained without SMOTE with the SMOTE-trained one after its correction).
     """
-    n_train, n_test = dia._sizes(with_smote)
-    out = {}
-    for (model, loss), _ in with_smote.groupby(["model", "loss"], sort=False):
-        out[f"{model}+{loss}"] = {c: dia.paired_estimate(dia._fold_scores(with_smote, model, loss, c),
-                                                         dia._fold_scores(without, model, loss, c),
-                                                         n_train=n_train, n_test=n_test)[0]
-                                  for c in columns}
-    return out
+    return {f"{model}+{loss}": _paired((with_smote, model, loss), (without, model, loss), columns)
+            for (model, loss), _ in with_smote.groupby(["model", "loss"], sort=False)}
 
 
 def pooled(frame: pd.DataFrame, model: str, loss: str, *, corrected: bool = False) -> tuple[np.ndarray, np.ndarray]:
